@@ -1,0 +1,3 @@
+export { envSchema, toConfig } from './schema';
+export type { Config, Env } from './schema';
+export { loadConfig, loadConfigOrExit, ConfigError } from './load';

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const postgresUrl = z
+  .string()
+  .min(1)
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'must be a postgres:// or postgresql:// URL');
+
+/**
+ * Every environment variable Rotor reads. Secrets (tokens, passwords, URLs that may embed them)
+ * have no default, so a missing one fails at start-up instead of running with a guessable value.
+ * .env.example documents each; a test keeps the two in step.
+ */
+export const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('rotor'),
+  DATABASE_URL: postgresUrl,
+  VAULT_ADDR: z.url().default('http://127.0.0.1:8200'),
+  VAULT_TOKEN: z.string().min(1),
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/, 'must be a mount name such as "secret"')
+    .default('secret'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ROTOR_MIN_ROTATION_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
+});
+export type Env = z.infer<typeof envSchema>;
+
+/** The typed configuration the rest of the code receives; nothing else reads process.env. */
+export interface Config {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  databaseUrl: string;
+  vault: { addr: string; token: string; kvMount: string };
+  api: { host: string; port: number };
+  logLevel: Env['LOG_LEVEL'];
+  policy: { minRotationIntervalSeconds: number };
+}
+
+export function toConfig(env: Env): Config {
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+    },
+    databaseUrl: env.DATABASE_URL,
+    vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },
+    api: { host: env.API_HOST, port: env.API_PORT },
+    logLevel: env.LOG_LEVEL,
+    policy: { minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS },
+  };
+}

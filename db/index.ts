@@ -1,0 +1,3 @@
+export { createDb } from './connect';
+export { migrateToLatest } from './migrate';
+export type * from './schema';

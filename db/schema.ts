@@ -1,0 +1,99 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string | T, string | T>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  notification_settings: Generated<Json<Record<string, unknown>>>;
+  created_at: CreatedAt;
+}
+
+export interface SecretsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  type: string;
+  policy: Json<Record<string, unknown>>;
+  state: string;
+  workflow_id: string;
+  vault_path: string;
+  current_version: number | null;
+  previous_version: number | null;
+  pending_version: number | null;
+  next_rotation_at: Timestamp | null;
+  last_rotated_at: Timestamp | null;
+  last_error_type: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RotationsTable {
+  id: string;
+  secret_id: string;
+  status: string;
+  reason: string;
+  requested_by: string;
+  approved_by: string | null;
+  from_version: number | null;
+  to_version: number | null;
+  error_type: string | null;
+  requested_at: CreatedAt;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+}
+
+export interface ApprovalsTable {
+  id: Generated<string>;
+  rotation_id: string;
+  approver: string;
+  decision: 'approved' | 'rejected';
+  reason: string | null;
+  update_id: string;
+  decided_at: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  secret_id: string | null;
+  rotation_id: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  details: Generated<Json<Record<string, unknown>>>;
+  idempotency_key: string | null;
+  occurred_at: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  role: 'admin' | 'security' | 'operator' | 'tenant';
+  tenant_id: string | null;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+/** The engine database, as kysely sees it. Matches migrations/ (a test checks they agree). */
+export interface Database {
+  tenants: TenantsTable;
+  secrets: SecretsTable;
+  rotations: RotationsTable;
+  approvals: ApprovalsTable;
+  audit_events: AuditEventsTable;
+  api_tokens: ApiTokensTable;
+}
+
+export type Tenant = Selectable<TenantsTable>;
+export type Secret = Selectable<SecretsTable>;
+export type NewSecret = Insertable<SecretsTable>;
+export type SecretUpdate = Updateable<SecretsTable>;
+export type Rotation = Selectable<RotationsTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;

@@ -1,0 +1,137 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startOpenBao } from './openbao';
+import { assertPortFree, freePort } from './ports';
+import { startPostgres } from './postgres';
+import type { PostgresServer } from './postgres';
+import { since } from './progress';
+import type { Progress } from './progress';
+import { startTemporal } from './temporal';
+import { ensureOpenBao, ensureTemporalCli } from './tools';
+
+export interface StackPorts {
+  temporal: number;
+  temporalUi: number;
+  openbao: number;
+  openbaoCluster: number;
+  postgres: number;
+}
+
+/** Where each port can be moved when the default is taken (`npm start` only). */
+export const PORT_ENV_VARS: Record<keyof StackPorts, string> = {
+  temporal: 'ROTOR_DEV_TEMPORAL_PORT',
+  temporalUi: 'ROTOR_DEV_TEMPORAL_UI_PORT',
+  openbao: 'ROTOR_DEV_OPENBAO_PORT',
+  openbaoCluster: 'ROTOR_DEV_OPENBAO_CLUSTER_PORT',
+  postgres: 'ROTOR_DEV_POSTGRES_PORT',
+};
+
+export interface Stack {
+  temporalAddress: string;
+  temporalUiUrl: string;
+  vaultAddr: string;
+  vaultToken: string;
+  kvMount: string;
+  /** The engine's own database. */
+  databaseUrl: string;
+  /** A separate database on the same server, used as a rotation target. */
+  targetDatabaseUrl: string;
+  postgresAdminUrl: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+export const ENGINE_DATABASE = 'rotor';
+export const TARGET_DATABASE = 'rotor_targets';
+
+/**
+ * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL) under stateDir. With
+ * ports 'free' every server takes a free loopback port (tests); otherwise the given ports are
+ * checked first so a clash is reported by name.
+ */
+export async function startStack(options: {
+  stateDir: string;
+  ports: StackPorts | 'free';
+  progress: Progress;
+  fast?: boolean;
+}): Promise<Stack> {
+  const { progress, stateDir } = options;
+  await mkdir(path.join(stateDir, 'logs'), { recursive: true });
+  const ports = options.ports === 'free' ? await freePorts() : options.ports;
+  if (options.ports !== 'free') {
+    const labels: Record<keyof StackPorts, string> = {
+      temporal: 'Temporal frontend',
+      temporalUi: 'Temporal Web UI',
+      openbao: 'OpenBao',
+      openbaoCluster: 'OpenBao cluster',
+      postgres: 'PostgreSQL',
+    };
+    for (const key of Object.keys(labels) as (keyof StackPorts)[]) {
+      await assertPortFree(ports[key], labels[key], PORT_ENV_VARS[key]);
+    }
+  }
+
+  const [temporalBin, baoBin] = await Promise.all([
+    ensureTemporalCli(progress),
+    ensureOpenBao(progress),
+  ]);
+
+  const started = Date.now();
+  progress.step('Starting Temporal, OpenBao and PostgreSQL');
+  const logs = (name: string): string => path.join(stateDir, 'logs', `${name}.log`);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled(stops.splice(0).map((stop) => stop()));
+  };
+  try {
+    const [temporal, openbao, postgres] = await Promise.all([
+      startTemporal({
+        bin: temporalBin,
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        dbFile: path.join(stateDir, 'temporal.sqlite'),
+        logFile: logs('temporal'),
+      }).then((t) => (stops.push(() => t.service.stop()), t)),
+      startOpenBao({
+        bin: baoBin,
+        port: ports.openbao,
+        clusterPort: ports.openbaoCluster,
+        dataDir: path.join(stateDir, 'openbao'),
+        logFile: logs('openbao'),
+      }).then((o) => (stops.push(() => o.service.stop()), o)),
+      startPostgres({
+        port: ports.postgres,
+        dataDir: path.join(stateDir, 'postgres'),
+        logFile: logs('postgres'),
+        databases: [ENGINE_DATABASE, TARGET_DATABASE],
+        fast: options.fast,
+      }).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
+    ]);
+    progress.done(`Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`);
+    return {
+      temporalAddress: temporal.address,
+      temporalUiUrl: temporal.uiUrl,
+      vaultAddr: openbao.addr,
+      vaultToken: openbao.token,
+      kvMount: openbao.kvMount,
+      databaseUrl: postgres.urlFor(ENGINE_DATABASE),
+      targetDatabaseUrl: postgres.urlFor(TARGET_DATABASE),
+      postgresAdminUrl: postgres.adminUrl,
+      stateDir,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function freePorts(): Promise<StackPorts> {
+  // Sequential so two calls cannot hand out the same port.
+  const temporal = await freePort();
+  const temporalUi = await freePort();
+  const openbao = await freePort();
+  const openbaoCluster = await freePort();
+  const postgres = await freePort();
+  return { temporal, temporalUi, openbao, openbaoCluster, postgres };
+}

@@ -1,0 +1,24 @@
+/**
+ * The `type` of every ApplicationFailure Rotor raises, in one place so retry policies can list
+ * the non-retryable ones and alerts can tell failures apart. Messages never carry secret values.
+ */
+export const ErrorType = {
+  ValidationFailed: 'ValidationFailed',
+  VaultPermissionDenied: 'VaultPermissionDenied',
+  VaultVersionConflict: 'VaultVersionConflict',
+  VaultUnavailable: 'VaultUnavailable',
+  TargetNotFound: 'TargetNotFound',
+  TargetRejected: 'TargetRejected',
+  VerificationFailed: 'VerificationFailed',
+  DatabaseUnavailable: 'DatabaseUnavailable',
+  SecretNotFound: 'SecretNotFound',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Failures that retrying cannot fix: a retry policy must stop at once on these. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorType.ValidationFailed,
+  ErrorType.VaultPermissionDenied,
+  ErrorType.TargetNotFound,
+  ErrorType.SecretNotFound,
+];

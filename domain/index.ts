@@ -1,0 +1,5 @@
+export { SecretType, SECRET_TYPES, isSecretType } from './secret-types';
+export { SecretState, RotationStatus } from './states';
+export { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './error-types';
+export { SEARCH_ATTRIBUTES } from './search-attributes';
+export type { SearchAttributeName } from './search-attributes';

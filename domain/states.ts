@@ -1,0 +1,28 @@
+/** Lifecycle states of a managed secret, as shown in the RotationState search attribute. */
+export const SecretState = {
+  Active: 'ACTIVE',
+  AwaitingApproval: 'AWAITING_APPROVAL',
+  Rotating: 'ROTATING',
+  InGrace: 'IN_GRACE',
+  NeedsAttention: 'NEEDS_ATTENTION',
+  Overdue: 'OVERDUE',
+  Paused: 'PAUSED',
+  Retired: 'RETIRED',
+} as const;
+export type SecretState = (typeof SecretState)[keyof typeof SecretState];
+
+/** Status of one rotation attempt. */
+export const RotationStatus = {
+  Requested: 'REQUESTED',
+  AwaitingApproval: 'AWAITING_APPROVAL',
+  Staged: 'STAGED',
+  Applied: 'APPLIED',
+  Verified: 'VERIFIED',
+  Promoted: 'PROMOTED',
+  Completed: 'COMPLETED',
+  Failed: 'FAILED',
+  Compensated: 'COMPENSATED',
+  Rejected: 'REJECTED',
+  ApprovalExpired: 'APPROVAL_EXPIRED',
+} as const;
+export type RotationStatus = (typeof RotationStatus)[keyof typeof RotationStatus];

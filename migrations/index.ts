@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial';
+
+/**
+ * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
+ * same under tsx, vitest and a bundled build. Never edit an entry once released: add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

@@ -4,7 +4,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z
   .string()
   .min(1)
-  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'must be a postgres:// or postgresql:// URL');
+  .refine(
+    (v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v),
+    'must be a postgres:// or postgresql:// URL',
+  );
 
 /**
  * Every environment variable Rotor reads. Secrets (tokens, passwords, URLs that may embed them)

@@ -2,12 +2,14 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-type Json<T> = ColumnType<T, string | T, string | T>;
+type Json<T> = ColumnType<T, string, string>;
+/** A jsonb column with a database default: optional on insert. */
+type JsonWithDefault<T> = ColumnType<T, string | undefined, string>;
 
 export interface TenantsTable {
   id: string;
   name: string;
-  notification_settings: Generated<Json<Record<string, unknown>>>;
+  notification_settings: JsonWithDefault<Record<string, unknown>>;
   created_at: CreatedAt;
 }
 
@@ -63,7 +65,7 @@ export interface AuditEventsTable {
   actor: string;
   action: string;
   outcome: string;
-  details: Generated<Json<Record<string, unknown>>>;
+  details: JsonWithDefault<Record<string, unknown>>;
   idempotency_key: string | null;
   occurred_at: CreatedAt;
 }

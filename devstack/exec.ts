@@ -4,8 +4,11 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Finds an executable on PATH, like `command -v`. */
-export async function which(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+export async function which(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     if (await isExecutable(candidate)) return candidate;

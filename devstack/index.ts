@@ -4,4 +4,5 @@ export { DevstackError } from './errors';
 export { stderrProgress, silentProgress } from './progress';
 export type { Progress } from './progress';
 export { ensureOpenBao, ensureTemporalCli } from './tools';
+export type { ToolOptions } from './tools';
 export { freePort } from './ports';

@@ -58,11 +58,10 @@ export async function startOpenBao(options: {
   });
   try {
     const health = (): Promise<number> =>
-      waitFor(
-        'OpenBao',
-        async () => (await fetch(`${addr}/v1/sys/health`)).status,
-        { timeoutMs: 30_000, abort: service.exited },
-      );
+      waitFor('OpenBao', async () => (await fetch(`${addr}/v1/sys/health`)).status, {
+        timeoutMs: 30_000,
+        abort: service.exited,
+      });
     let status = await health();
     const initFile = path.join(options.dataDir, 'init.json');
     if (status === 501) {
@@ -86,7 +85,12 @@ export async function startOpenBao(options: {
       },
       { timeoutMs: 30_000, abort: service.exited },
     );
-    const mounts = await bao<Record<string, unknown>>(addr, 'GET', '/v1/sys/mounts', init.root_token);
+    const mounts = await bao<Record<string, unknown>>(
+      addr,
+      'GET',
+      '/v1/sys/mounts',
+      init.root_token,
+    );
     if (!(`${kvMount}/` in mounts)) {
       await bao(addr, 'POST', `/v1/sys/mounts/${kvMount}`, init.root_token, {
         type: 'kv',

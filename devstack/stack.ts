@@ -107,7 +107,9 @@ export async function startStack(options: {
         fast: options.fast,
       }).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
     ]);
-    progress.done(`Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`);
+    progress.done(
+      `Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`,
+    );
     return {
       temporalAddress: temporal.address,
       temporalUiUrl: temporal.uiUrl,

@@ -58,7 +58,8 @@ export async function startTemporal(options: {
             namespace: 'default',
           });
           const missing = Object.keys(SEARCH_ATTRIBUTES).filter((k) => !customAttributes?.[k]);
-          if (missing.length) throw new Error(`search attributes not yet registered: ${missing.join(', ')}`);
+          if (missing.length)
+            throw new Error(`search attributes not yet registered: ${missing.join(', ')}`);
         } finally {
           await connection.close();
         }

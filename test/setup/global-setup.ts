@@ -1,0 +1,59 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { createDb, migrateToLatest } from '../../db';
+import { startStack, stderrProgress } from '../../devstack';
+import { REPO_ROOT } from '../../devstack/paths';
+import './stack-info';
+
+/**
+ * Starts the real servers once for the whole run, on free loopback ports in a fresh temp folder,
+ * so nothing depends on what an earlier run or session left behind.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'rotor-test-'));
+  // PostgreSQL runs as another user when we are root; it must be able to pass through.
+  await chmod(stateDir, 0o711);
+  const stack = await startStack({ stateDir, ports: 'free', progress: stderrProgress, fast: true });
+  try {
+    const db = createDb(stack.databaseUrl, { max: 1 });
+    const { error } = await migrateToLatest(db);
+    await db.destroy();
+    if (error) throw error;
+
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(REPO_ROOT, 'workflows', 'index.ts'),
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: console.warn,
+        error: console.error,
+      },
+    });
+    const workflowBundlePath = path.join(stateDir, 'workflow-bundle.js');
+    await writeFile(workflowBundlePath, code);
+
+    project.provide('stack', {
+      temporalAddress: stack.temporalAddress,
+      temporalUiUrl: stack.temporalUiUrl,
+      vaultAddr: stack.vaultAddr,
+      vaultToken: stack.vaultToken,
+      kvMount: stack.kvMount,
+      databaseUrl: stack.databaseUrl,
+      targetDatabaseUrl: stack.targetDatabaseUrl,
+      postgresAdminUrl: stack.postgresAdminUrl,
+      workflowBundlePath,
+    });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return async () => {
+    await stack.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,133 @@
+// `npm start`: the whole of Rotor on one machine, on embedded defaults. Starts the real local
+// stack (Temporal dev server, OpenBao, PostgreSQL), migrates, then runs a worker and the API in
+// this process. Ctrl-C stops everything; state persists in .rotor-dev/ for the next start.
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { buildApp } from '../api/app';
+import { loadConfig, ConfigError } from '../config';
+import { migrateToLatest } from '../db';
+import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../devstack';
+import type { Stack, StackPorts } from '../devstack';
+import { REPO_ROOT } from '../devstack/paths';
+import { buildEngineClients, connectTemporalClient } from './clients';
+import { buildHealthChecks } from './health-checks';
+import { createRotorWorker } from './worker';
+
+const DEFAULT_PORTS: StackPorts = {
+  temporal: 7233,
+  temporalUi: 8233,
+  openbao: 8200,
+  openbaoCluster: 8201,
+  postgres: 54329,
+};
+
+function portsFromEnv(): StackPorts {
+  const ports = { ...DEFAULT_PORTS };
+  for (const key of Object.keys(ports) as (keyof StackPorts)[]) {
+    const raw = process.env[PORT_ENV_VARS[key]];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new ConfigError([`${PORT_ENV_VARS[key]} must be a port number (1-65535)`]);
+    }
+    ports[key] = value;
+  }
+  return ports;
+}
+
+async function main(): Promise<void> {
+  const progress = stderrProgress;
+  // The SDK's INFO lines (webpack stats) drown the start-up summary; warnings still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const shutdownSteps: (() => Promise<unknown>)[] = [];
+  let stopping = false;
+  const shutdown = async (code: number): Promise<never> => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    progress.step('Stopping Rotor and the local stack');
+    for (const step of shutdownSteps.reverse()) await step().catch(() => undefined);
+    progress.done('Stopped');
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void shutdown(0));
+  }
+
+  const stack: Stack = await startStack({
+    // ROTOR_DEV_STATE_DIR lets a test (or a second copy) keep its state elsewhere.
+    stateDir: process.env.ROTOR_DEV_STATE_DIR || path.join(REPO_ROOT, '.rotor-dev'),
+    ports: portsFromEnv(),
+    progress,
+  });
+  shutdownSteps.push(() => stack.stop());
+
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    DATABASE_URL: stack.databaseUrl,
+    VAULT_ADDR: stack.vaultAddr,
+    VAULT_TOKEN: stack.vaultToken,
+    VAULT_KV_MOUNT: stack.kvMount,
+  });
+  const clients = buildEngineClients(config);
+  shutdownSteps.push(() => clients.db.destroy());
+
+  const { error } = await migrateToLatest(clients.db);
+  if (error) throw error;
+  progress.done('Engine database migrated');
+
+  progress.step('Bundling workflows and starting the worker');
+  const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  shutdownSteps.push(() => connection.close());
+  const running = runWorker(worker);
+  shutdownSteps.push(async () => {
+    worker.shutdown();
+    await running;
+  });
+  progress.done(`Worker polling task queue "${config.temporal.taskQueue}"`);
+
+  const temporal = await connectTemporalClient(config);
+  shutdownSteps.push(() => temporal.connection.close());
+  const app = buildApp({
+    checks: buildHealthChecks(clients, temporal.connection),
+    logLevel: 'warn',
+  });
+  shutdownSteps.push(() => app.close());
+  await app.listen({ host: config.api.host, port: config.api.port });
+
+  const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  process.stdout.write(
+    [
+      '',
+      'Rotor is running.',
+      `  API          ${apiUrl}   (health: ${apiUrl}/healthz)`,
+      `  Temporal UI  ${stack.temporalUiUrl}`,
+      `  Temporal     ${stack.temporalAddress}`,
+      `  OpenBao      ${stack.vaultAddr}`,
+      `  State, logs  ${stack.stateDir}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function runWorker(worker: Worker): Promise<void> {
+  try {
+    await worker.run();
+  } catch (err) {
+    process.stderr.write(`worker stopped: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof DevstackError || err instanceof ConfigError) {
+    process.stderr.write(`\n✗ ${err.message}\n`);
+  } else {
+    process.stderr.write(
+      `\n✗ Rotor failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+  }
+  // The exit hook in devstack/service.ts kills any server already started.
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../config';
+import { createActivities } from '../activities';
+import type { ActivityDeps } from '../activities';
+
+/**
+ * A Rotor worker on the configured task queue. Pass a prebuilt workflowBundle to skip the
+ * webpack step (tests bundle once per run); otherwise workflows/ is bundled at start.
+ */
+export async function createRotorWorker(options: {
+  config: Config;
+  deps: ActivityDeps;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: options.config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.config.temporal.namespace,
+    taskQueue: options.config.temporal.taskQueue,
+    activities: createActivities(options.deps),
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+  });
+  return { worker, connection };
+}

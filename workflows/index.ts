@@ -1,0 +1,5 @@
+// The worker bundles this file: everything exported here runs in Temporal's deterministic sandbox.
+export { secretLifecycle } from './secret-lifecycle';
+export type { SecretLifecycleInput } from './secret-lifecycle';
+export { statusQuery, retireSignal } from './messages';
+export type { SecretStatus } from './messages';

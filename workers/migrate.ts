@@ -17,7 +17,7 @@ async function main(): Promise<number> {
     }
     if (error) {
       process.stderr.write(
-        `migration failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        `migration failed: ${error instanceof Error ? error.message : JSON.stringify(error)}\n`,
       );
       return 1;
     }

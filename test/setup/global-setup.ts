@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { createDb, migrateToLatest } from '../../db';
+import { createDb, migrateOrThrow } from '../../db';
 import { startStack, stderrProgress } from '../../devstack';
 import { REPO_ROOT } from '../../devstack/paths';
 import './stack-info';
@@ -19,9 +19,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = await startStack({ stateDir, ports: 'free', progress: stderrProgress, fast: true });
   try {
     const db = createDb(stack.databaseUrl, { max: 1 });
-    const { error } = await migrateToLatest(db);
-    await db.destroy();
-    if (error) throw error;
+    try {
+      await migrateOrThrow(db);
+    } finally {
+      await db.destroy();
+    }
 
     const { code } = await bundleWorkflowCode({
       workflowsPath: path.join(REPO_ROOT, 'workflows', 'index.ts'),

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../devstack';
+import { REPO_ROOT } from '../../devstack/paths';
+
+/** Every running process whose command line mentions `needle` (the run's own state folder). */
+async function processesMentioning(needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+  }
+  return found;
+}
+
+describe('the README run command (workers/dev.ts)', () => {
+  let stateDir = '';
+  afterAll(async () => stateDir && rm(stateDir, { recursive: true, force: true }));
+
+  it('brings up the API and the Temporal UI, and Ctrl-C leaves no process behind', async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'rotor-run-'));
+    await chmod(stateDir, 0o711);
+    const apiPort = await freePort();
+    const env = {
+      ...process.env,
+      ROTOR_DEV_STATE_DIR: stateDir,
+      ROTOR_DEV_TEMPORAL_PORT: String(await freePort()),
+      ROTOR_DEV_TEMPORAL_UI_PORT: String(await freePort()),
+      ROTOR_DEV_OPENBAO_PORT: String(await freePort()),
+      ROTOR_DEV_OPENBAO_CLUSTER_PORT: String(await freePort()),
+      ROTOR_DEV_POSTGRES_PORT: String(await freePort()),
+      API_PORT: String(apiPort),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/dev.ts'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    try {
+      await expect
+        .poll(() => output, { timeout: 150_000, interval: 500 })
+        .toContain('Rotor is running.');
+      const uiUrl = /Temporal UI\s+(http:\S+)/.exec(output)?.[1];
+      expect(uiUrl).toBe(`http://127.0.0.1:${env.ROTOR_DEV_TEMPORAL_UI_PORT}`);
+      expect(output).toContain(`http://127.0.0.1:${apiPort}`);
+
+      const health = await (await fetch(`http://127.0.0.1:${apiPort}/healthz`)).json();
+      expect(health).toMatchObject({
+        status: 'ok',
+        dependencies: {
+          temporal: { status: 'up' },
+          vault: { status: 'up' },
+          database: { status: 'up' },
+        },
+      });
+      expect((await fetch(uiUrl ?? '')).status).toBe(200);
+      expect((await processesMentioning(stateDir)).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain('✓ Stopped');
+    // PostgreSQL may take a moment after its parent is gone; anything left after that is an orphan.
+    await expect
+      .poll(() => processesMentioning(stateDir), { timeout: 15_000, interval: 250 })
+      .toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envSchema, loadConfig } from '../../config';
+
+const valid = {
+  DATABASE_URL: 'postgresql://rotor:pw@127.0.0.1:5432/rotor',
+  VAULT_TOKEN: 's.abcdef',
+};
+
+describe('configuration', () => {
+  it('parses a minimal environment and fills only non-secret defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'rotor',
+    });
+    expect(config.vault).toEqual({
+      addr: 'http://127.0.0.1:8200',
+      token: 's.abcdef',
+      kvMount: 'secret',
+    });
+  });
+
+  it('refuses to start without the secrets, naming each missing variable', () => {
+    const error = captureConfigError({});
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL is required but not set',
+        'VAULT_TOKEN is required but not set',
+      ]),
+    );
+  });
+
+  it('names a malformed variable without echoing its value', () => {
+    const error = captureConfigError({
+      ...valid,
+      DATABASE_URL: 'mysql://u:hunter2@db/x',
+      API_PORT: '70000',
+    });
+    expect(error.message).toContain('DATABASE_URL');
+    expect(error.message).toContain('API_PORT');
+    expect(error.message).not.toContain('hunter2');
+    expect(error.code).toBe('ROT_ERR_CONFIG');
+  });
+
+  it('treats an empty variable as unset, so VAULT_TOKEN= is still missing', () => {
+    expect(captureConfigError({ ...valid, VAULT_TOKEN: '' }).problems).toContain(
+      'VAULT_TOKEN is required but not set',
+    );
+  });
+
+  it('documents every variable it reads in .env.example, and nothing else', () => {
+    const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(envSchema.shape).sort());
+  });
+});
+
+function captureConfigError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -1,8 +1,14 @@
 import type { ActivityDeps } from './deps';
+import { createDiscardPendingVersion } from './lifecycle/discard';
 import { createPromoteVersion } from './lifecycle/promote';
 import { createRegisterSecret } from './lifecycle/register';
+import { createRetireSecret } from './lifecycle/retire';
+import { createRevokeVersion } from './lifecycle/revoke';
 import { createRotationRecords } from './lifecycle/rotation-record';
 import { createStageVersion } from './lifecycle/stage';
+import { createRecordStateChange } from './lifecycle/state-change';
+import { createVerifyVersion } from './lifecycle/verify';
+import { computeNextRotation } from './schedule/compute';
 
 export type { ActivityDeps } from './deps';
 export { VaultKv } from './vault/kv';
@@ -15,7 +21,13 @@ export function createActivities(deps: ActivityDeps) {
     registerSecret: createRegisterSecret(deps),
     ...createRotationRecords(deps),
     stageVersion: createStageVersion(deps),
+    verifyVersion: createVerifyVersion(deps),
     promoteVersion: createPromoteVersion(deps),
+    discardPendingVersion: createDiscardPendingVersion(deps),
+    revokeVersion: createRevokeVersion(deps),
+    retireSecret: createRetireSecret(deps),
+    recordStateChange: createRecordStateChange(deps),
+    computeNextRotation,
   };
 }
 

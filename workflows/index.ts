@@ -1,5 +1,13 @@
 // The worker bundles this file: everything exported here runs in Temporal's deterministic sandbox.
 export { secretLifecycle } from './secret-lifecycle';
 export type { SecretLifecycleInput } from './secret-lifecycle';
-export { statusQuery, retireSignal } from './messages';
-export type { SecretStatus } from './messages';
+export {
+  statusQuery,
+  rotateNowSignal,
+  pauseSignal,
+  resumeSignal,
+  updatePolicySignal,
+  retireSignal,
+} from './messages';
+export type { SecretStatus, Requester, VaultDeletion } from './messages';
+export type { LifecycleState } from './state';

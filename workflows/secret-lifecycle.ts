@@ -1,17 +1,34 @@
 import {
   condition,
+  continueAsNew,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
+  allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES, RotationStatus, SecretState } from '../domain';
 import type { Policy, SecretType } from '../domain';
-import { retireSignal, statusQuery } from './messages';
-import type { SecretStatus } from './messages';
-import { RotationStateKey, SecretNameKey, SecretTypeKey, TenantIdKey } from './search-attributes';
+import {
+  pauseSignal,
+  resumeSignal,
+  retireSignal,
+  rotateNowSignal,
+  statusQuery,
+  updatePolicySignal,
+} from './messages';
+import type { Requester, SecretStatus } from './messages';
+import { runRotation } from './rotation';
+import {
+  NextRotationAtKey,
+  RotationStateKey,
+  SecretNameKey,
+  SecretTypeKey,
+  TenantIdKey,
+} from './search-attributes';
+import type { LifecycleState } from './state';
 
 export interface SecretLifecycleInput {
   tenantId: string;
@@ -20,91 +37,308 @@ export interface SecretLifecycleInput {
   policy: Policy;
   vaultPath: string;
   requestedBy: string;
+  /** Set by continueAsNew: the state of the run before this one. */
+  carried?: LifecycleState;
 }
 
-const activities = proxyActivities<Activities>({
+// Bookkeeping activities (database rows, audit, schedule): short, retried generously.
+const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 5,
+    maximumInterval: '1m',
+    maximumAttempts: 20,
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 });
 
+const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled' } as const;
+
 /**
- * One long-running workflow per managed secret. It carries ids, paths and version numbers only;
- * values are generated and read inside activities.
+ * One long-running workflow per managed secret. It sleeps on a durable timer until the next
+ * rotation is due, rotates, keeps the previous version through the grace period, revokes it, and
+ * continues as new. It carries ids, paths, versions and times only; values stay in activities.
  */
 export async function secretLifecycle(input: SecretLifecycleInput): Promise<SecretStatus> {
-  const { workflowId } = workflowInfo();
-  const status: SecretStatus = {
-    tenantId: input.tenantId,
-    name: input.name,
-    type: input.type,
-    state: SecretState.Rotating,
-    secretId: null,
-    currentVersion: null,
-    previousVersion: null,
-    nextRotationAt: null,
-    lastErrorType: null,
+  const { tenantId, name, type, vaultPath } = input;
+  let s: LifecycleState | undefined = input.carried;
+  let state: SecretState = s
+    ? s.paused
+      ? SecretState.Paused
+      : SecretState.Active
+    : SecretState.Rotating;
+  // Messages that arrive before provisioning finishes are kept until there is a state to apply them to.
+  const early: {
+    rotate: Requester | null;
+    retire: LifecycleState['retireRequest'];
+    paused: boolean;
+  } = {
+    rotate: null,
+    retire: null,
+    paused: false,
   };
-  let retireRequest: { requestedBy: string; reason: string } | undefined;
-  setHandler(statusQuery, () => status);
+  let policyUpdate: { policy: Policy; requestedBy: string } | null = null;
+  let messages = 0;
+
+  const status = (): SecretStatus => ({
+    tenantId,
+    name,
+    type,
+    state,
+    secretId: s?.secretId ?? null,
+    currentVersion: s?.currentVersion ?? null,
+    previousVersion: s?.previousVersion ?? null,
+    nextRotationAt: s?.nextRotationAt ?? null,
+    graceEndsAt: s?.graceEndsAt ?? null,
+    lastErrorType: s?.lastErrorType ?? null,
+    rotationsCompleted: s?.rotationsCompleted ?? 0,
+    pendingApproval: null,
+    paused: s?.paused ?? early.paused,
+  });
+  setHandler(statusQuery, status);
+  setHandler(rotateNowSignal, (request) => {
+    if (s) s.rotateRequest ??= request;
+    else early.rotate ??= request;
+    messages += 1;
+  });
   setHandler(retireSignal, (request) => {
-    retireRequest ??= request;
+    if (s) s.retireRequest ??= request;
+    else early.retire ??= request;
+    messages += 1;
   });
-  const setState = (state: SecretState): void => {
-    status.state = state;
-    upsertSearchAttributes([{ key: RotationStateKey, value: state }]);
+  setHandler(pauseSignal, () => {
+    if (s) s.paused = true;
+    else early.paused = true;
+    messages += 1;
+  });
+  setHandler(resumeSignal, (request) => {
+    if (s?.needsAttention) {
+      s.needsAttention = false;
+      s.rotateRequest ??= {
+        requestedBy: request.requestedBy,
+        reason: `retry after failure: ${request.reason}`,
+      };
+    }
+    if (s) s.paused = false;
+    else early.paused = false;
+    messages += 1;
+  });
+  setHandler(updatePolicySignal, (update) => {
+    policyUpdate = update;
+    messages += 1;
+  });
+
+  const setState = (next: SecretState): void => {
+    state = next;
+    upsertSearchAttributes([{ key: RotationStateKey, value: next }]);
   };
-  upsertSearchAttributes([
-    { key: TenantIdKey, value: input.tenantId },
-    { key: SecretTypeKey, value: input.type },
-    { key: SecretNameKey, value: input.name },
-  ]);
-  setState(SecretState.Rotating);
+  const setNextRotation = (iso: string): void => {
+    if (s) s.nextRotationAt = iso;
+    upsertSearchAttributes([{ key: NextRotationAtKey, value: new Date(iso) }]);
+  };
+  const recordState = (
+    next: SecretState,
+    action: string,
+    actor: string,
+    extra: { lastErrorType?: string | null; policy?: Policy } = {},
+  ) => {
+    setState(next);
+    if (!s) return Promise.resolve();
+    return bookkeeping.recordStateChange({
+      secretId: s.secretId,
+      tenantId,
+      state: next,
+      action,
+      actor,
+      nextRotationAt: s.nextRotationAt,
+      idempotencyKey: uuid4(),
+      ...extra,
+    });
+  };
 
-  const secretId = await activities.registerSecret({
-    tenantId: input.tenantId,
-    name: input.name,
-    type: input.type,
-    policy: input.policy,
-    workflowId,
-    vaultPath: input.vaultPath,
-    requestedBy: input.requestedBy,
-  });
-  status.secretId = secretId;
+  if (!s) {
+    upsertSearchAttributes([
+      { key: TenantIdKey, value: tenantId },
+      { key: SecretTypeKey, value: type },
+      { key: SecretNameKey, value: name },
+    ]);
+    setState(SecretState.Rotating);
+    s = await provision(input, early);
+  }
+  const st: LifecycleState = s;
 
-  // The first version is provisioned like any rotation, so it is audited the same way.
-  const rotationId = uuid4();
-  const ids = { rotationId, secretId, tenantId: input.tenantId };
-  await activities.beginRotation({
-    ...ids,
-    reason: 'initial',
-    requestedBy: input.requestedBy,
-    fromVersion: null,
-  });
-  const { version } = await activities.stageVersion({
-    ...ids,
-    vaultPath: input.vaultPath,
-    type: input.type,
-    expectedLatestVersion: 0,
-    versionsKept: input.policy.versionsKept,
-  });
-  await activities.promoteVersion({ ...ids, vaultPath: input.vaultPath, version });
-  status.currentVersion = version;
-  setState(SecretState.Active);
-  await activities.finishRotation({
-    ...ids,
-    status: RotationStatus.Completed,
-    secretState: SecretState.Active,
-    toVersion: version,
-    actor: input.requestedBy,
-  });
+  for (;;) {
+    if (policyUpdate) {
+      const update: { policy: Policy; requestedBy: string } = policyUpdate;
+      policyUpdate = null;
+      st.policy = update.policy;
+      setNextRotation(
+        await bookkeeping.computeNextRotation({
+          policy: st.policy,
+          from: st.lastRotatedAt ?? new Date().toISOString(),
+        }),
+      );
+      await recordState(state, 'policy.updated', update.requestedBy, { policy: st.policy });
+    }
 
-  await condition(() => retireRequest !== undefined);
+    // Grace: the previous credential stays valid until graceEndsAt, then it is revoked.
+    if (st.graceEndsAt && st.previousVersion !== null && !st.retireRequest) {
+      const previous = st.previousVersion;
+      await condition(() => st.retireRequest !== null, msUntil(st.graceEndsAt));
+      await bookkeeping.revokeVersion({
+        rotationId: uuid4(),
+        secretId: st.secretId,
+        tenantId,
+        vaultPath,
+        version: previous,
+      });
+      st.previousVersion = null;
+      st.graceEndsAt = null;
+      if (!st.retireRequest) {
+        await recordState(
+          st.paused ? SecretState.Paused : SecretState.Active,
+          'grace.ended',
+          'rotor',
+        );
+        // A full cycle is done: start a fresh run with a short history.
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof secretLifecycle>({ ...input, carried: st });
+      }
+    }
+
+    if (st.retireRequest) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof secretLifecycle>({ ...input, carried: st });
+    }
+
+    // Wait for the due time, a rotate request, or any message that changes what to do.
+    const canRotate = !st.paused && !st.needsAttention;
+    const due =
+      canRotate && (st.rotateRequest !== null || Date.now() >= Date.parse(st.nextRotationAt));
+    if (!due) {
+      const seen = messages;
+      if (st.paused && state !== SecretState.Paused)
+        await recordState(SecretState.Paused, 'secret.paused', 'api');
+      if (!st.paused && state === SecretState.Paused)
+        await recordState(SecretState.Active, 'secret.resumed', 'api');
+      if (st.needsAttention || st.paused) await condition(() => messages !== seen);
+      else await condition(() => messages !== seen, msUntil(st.nextRotationAt));
+      continue;
+    }
+
+    const request = st.rotateRequest ?? SCHEDULE;
+    st.rotateRequest = null;
+    setState(SecretState.Rotating);
+    await rotate(st, request);
+  }
+
+  // Retire: revoke what is live and apply the Vault deletion policy.
+  const retire = st.retireRequest;
+  await bookkeeping.retireSecret({
+    secretId: st.secretId,
+    tenantId,
+    vaultPath,
+    requestedBy: retire.requestedBy,
+    reason: retire.reason,
+    vaultDeletion: retire.vaultDeletion ?? 'destroy-all',
+    idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
+  });
   setState(SecretState.Retired);
-  return status;
+  await condition(allHandlersFinished);
+  return status();
+
+  async function rotate(target: LifecycleState, request: Requester): Promise<void> {
+    const outcome = await runRotation(
+      {
+        secretId: target.secretId,
+        tenantId,
+        type,
+        vaultPath,
+        policy: target.policy,
+        latestVersion: target.latestVersion,
+        currentVersion: target.currentVersion,
+      },
+      request,
+    );
+    const now = new Date().toISOString();
+    const ids = { rotationId: outcome.rotationId, secretId: target.secretId, tenantId };
+    if (outcome.ok) {
+      target.latestVersion = outcome.version;
+      target.currentVersion = outcome.version;
+      target.previousVersion = outcome.previousVersion;
+      target.lastRotatedAt = now;
+      target.lastErrorType = null;
+      target.rotationsCompleted += 1;
+      target.graceEndsAt =
+        outcome.previousVersion === null
+          ? null
+          : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
+      setNextRotation(await bookkeeping.computeNextRotation({ policy: target.policy, from: now }));
+      const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
+      setState(next);
+      await bookkeeping.finishRotation({
+        ...ids,
+        status: RotationStatus.Completed,
+        secretState: next,
+        toVersion: outcome.version,
+        nextRotationAt: target.nextRotationAt,
+        actor: request.requestedBy,
+      });
+    } else {
+      // Retries ran out: the old credential keeps working, a human decides what next (resume).
+      target.latestVersion = outcome.latestVersion;
+      target.lastErrorType = outcome.errorType;
+      target.needsAttention = true;
+      setState(SecretState.NeedsAttention);
+      await bookkeeping.finishRotation({
+        ...ids,
+        status: RotationStatus.Failed,
+        secretState: SecretState.NeedsAttention,
+        errorType: outcome.errorType,
+        nextRotationAt: target.nextRotationAt,
+        actor: request.requestedBy,
+      });
+    }
+  }
+
+  async function provision(
+    first: SecretLifecycleInput,
+    pending: typeof early,
+  ): Promise<LifecycleState> {
+    const secretId = await bookkeeping.registerSecret({
+      tenantId,
+      name,
+      type,
+      policy: first.policy,
+      workflowId: workflowInfo().workflowId,
+      vaultPath,
+      requestedBy: first.requestedBy,
+    });
+    const fresh: LifecycleState = {
+      secretId,
+      policy: first.policy,
+      currentVersion: null,
+      previousVersion: null,
+      latestVersion: 0,
+      nextRotationAt: new Date().toISOString(),
+      lastRotatedAt: null,
+      graceEndsAt: null,
+      lastErrorType: null,
+      needsAttention: false,
+      paused: pending.paused,
+      rotationsCompleted: 0,
+      rotateRequest: pending.rotate,
+      retireRequest: pending.retire,
+    };
+    s = fresh;
+    // The first version is provisioned like any rotation, so it is audited the same way.
+    await rotate(fresh, { requestedBy: first.requestedBy, reason: 'initial' });
+    return fresh;
+  }
+}
+
+function msUntil(iso: string | null): number {
+  return Math.max(1, (iso ? Date.parse(iso) : Date.now()) - Date.now());
 }

@@ -6,16 +6,18 @@ import nodeVault from 'node-vault';
 import { inject } from 'vitest';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
+import type { ActivityDeps } from '../../activities';
 import { buildEngineClients } from '../../workers/clients';
 import type { EngineClients } from '../../workers/clients';
 import { createRotorWorker } from '../../workers/worker';
 import '../setup/stack-info';
 
-let runtimeInstalled = false;
 function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed in this process (by an earlier call, or a test capturing logs).
+  }
 }
 
 /** Config pointing at the run's real servers, with a task queue of its own per caller. */
@@ -40,7 +42,12 @@ export interface TestRotor {
   client: Client;
   /** A node-vault client separate from the one activities use, for assertions. */
   vault: ReturnType<typeof nodeVault>;
-  startWorker(identity?: string): Promise<Worker>;
+  /** Starts a worker; `deps` replaces the real clients (e.g. a Vault wrapper that injects faults). */
+  startWorker(options?: {
+    identity?: string;
+    deps?: Partial<ActivityDeps>;
+    taskQueue?: string;
+  }): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -56,12 +63,14 @@ export async function createTestRotor(config: Config = testConfig()): Promise<Te
     clients,
     client,
     vault: nodeVault({ apiVersion: 'v1', endpoint: config.vault.addr, token: config.vault.token }),
-    async startWorker(identity) {
+    async startWorker(options = {}) {
       const { worker, connection: native } = await createRotorWorker({
-        config,
-        deps: clients,
+        config: options.taskQueue
+          ? { ...config, temporal: { ...config.temporal, taskQueue: options.taskQueue } }
+          : config,
+        deps: { ...clients, ...options.deps },
         workflowBundle: { codePath: inject('stack').workflowBundlePath },
-        identity,
+        identity: options.identity,
       });
       running.push({ worker, run: worker.run(), close: () => native.close() });
       return worker;

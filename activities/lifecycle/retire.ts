@@ -1,0 +1,44 @@
+import { SecretState } from '../../domain';
+import { appendAudit } from '../audit/append';
+import type { ActivityDeps } from '../deps';
+
+export interface RetireInput {
+  secretId: string;
+  tenantId: string;
+  vaultPath: string;
+  requestedBy: string;
+  reason: string;
+  /** destroy-all: every version and the metadata go; keep: data stays, Rotor's labels go. */
+  vaultDeletion: 'destroy-all' | 'keep';
+  idempotencyKey: string;
+}
+
+/** Retires a secret: nothing of it stays live in Vault under Rotor's labels. Idempotent. */
+export function createRetireSecret({ db, vault }: ActivityDeps) {
+  return async function retireSecret(input: RetireInput): Promise<void> {
+    if (input.vaultDeletion === 'destroy-all') {
+      await vault.deleteAll(input.vaultPath);
+    } else if ((await vault.metadata(input.vaultPath)).latestVersion > 0) {
+      await vault.setLabels(input.vaultPath, {});
+    }
+    await db
+      .updateTable('secrets')
+      .set({
+        state: SecretState.Retired,
+        next_rotation_at: null,
+        pending_version: null,
+        updated_at: new Date(),
+      })
+      .where('id', '=', input.secretId)
+      .execute();
+    await appendAudit(db, {
+      tenantId: input.tenantId,
+      secretId: input.secretId,
+      actor: input.requestedBy,
+      action: 'secret.retired',
+      outcome: 'success',
+      details: { reason: input.reason, vaultDeletion: input.vaultDeletion },
+      idempotencyKey: input.idempotencyKey,
+    });
+  };
+}

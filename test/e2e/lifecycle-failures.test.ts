@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import nodeVault from 'node-vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultKv } from '../../activities';
+import { secretVaultPath } from '../../domain';
+import { resumeSignal } from '../../workflows';
+import { startSecret, waitForStatus } from '../helpers/lifecycle';
+import { createTestRotor, uniqueName } from '../helpers/stack';
+import type { TestRotor } from '../helpers/stack';
+
+/** The real Vault client, with reads of staged versions failing while `failReads` is on. */
+class FlakyReadVault extends VaultKv {
+  failReads = false;
+  override async read(path: string, version?: number) {
+    if (this.failReads && version !== undefined) throw new Error('injected: read failed');
+    return super.read(path, version);
+  }
+}
+
+describe('a lifecycle whose rotation fails', () => {
+  let rotor: TestRotor;
+  let flaky: FlakyReadVault;
+  const deniedQueue = `denied-${randomUUID()}`;
+  const flakyQueue = `flaky-${randomUUID()}`;
+  beforeAll(async () => {
+    rotor = await createTestRotor();
+    const { addr, kvMount } = rotor.config.vault;
+    // A token Vault does not know: every KV call is really refused with 403.
+    const denied = new VaultKv(
+      nodeVault({ apiVersion: 'v1', endpoint: addr, token: 'not-a-real-token' }),
+      kvMount,
+    );
+    flaky = new FlakyReadVault(
+      nodeVault({ apiVersion: 'v1', endpoint: addr, token: rotor.config.vault.token }),
+      kvMount,
+    );
+    await rotor.startWorker({ taskQueue: deniedQueue, deps: { vault: denied } });
+    await rotor.startWorker({ taskQueue: flakyQueue, deps: { vault: flaky } });
+  });
+  afterAll(async () => rotor?.close());
+
+  it('stops at once on a non-retryable VaultPermissionDenied and waits in NEEDS_ATTENTION', async () => {
+    const handle = await startSecret(rotor.client, deniedQueue, {
+      tenantId: uniqueName('denied'),
+      name: 'key',
+      policy: { maxAttempts: 5 },
+    });
+    const status = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.state === 'NEEDS_ATTENTION',
+    );
+    expect(status.lastErrorType).toBe('VaultPermissionDenied');
+    expect(status.currentVersion).toBeNull();
+    // Non-retryable: one attempt, not maxAttempts.
+    const history = await handle.fetchHistory();
+    const stageAttempts = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'stageVersion',
+    ).length;
+    const failed = (history.events ?? []).find((e) => e.activityTaskFailedEventAttributes);
+    expect(stageAttempts).toBe(1);
+    expect(failed?.activityTaskFailedEventAttributes?.retryState).toBe(
+      temporal.api.enums.v1.RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE,
+    );
+    const row = await rotor.clients.db
+      .selectFrom('rotations')
+      .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+      .select(['rotations.status', 'rotations.error_type', 'secrets.state'])
+      .where('secrets.workflow_id', '=', handle.workflowId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'FAILED',
+      error_type: 'VaultPermissionDenied',
+      state: 'NEEDS_ATTENTION',
+    });
+  });
+
+  it('compensates a failed verification, keeps the old version current, and resumes with a fresh value', async () => {
+    const tenantId = uniqueName('flaky');
+    const handle = await startSecret(rotor.client, flakyQueue, {
+      tenantId,
+      name: 'key',
+      policy: { maxAttempts: 2 },
+    });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'ACTIVE');
+    const kvData = `${rotor.config.vault.kvMount}/data/${secretVaultPath(tenantId, 'key')}`;
+    const kvMeta = `${rotor.config.vault.kvMount}/metadata/${secretVaultPath(tenantId, 'key')}`;
+    const v1 = ((await rotor.vault.read(kvData)) as { data: { data: { value: string } } }).data.data
+      .value;
+
+    flaky.failReads = true;
+    await handle.signal(resumeSignal, { requestedBy: 'test', reason: 'noop' }); // not in attention: no effect
+    const { rotateNowSignal } = await import('../../workflows');
+    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'exercise failure' });
+    const failed = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.state === 'NEEDS_ATTENTION',
+    );
+    expect(failed.lastErrorType).toBe('Error');
+    expect(failed.currentVersion).toBe(1);
+    // The staged version 2 was destroyed and unlabelled; version 1 is still current and readable.
+    const meta = (await rotor.vault.read(kvMeta)) as {
+      data: {
+        custom_metadata: Record<string, string>;
+        versions: Record<string, { destroyed: boolean }>;
+      };
+    };
+    expect(meta.data.custom_metadata).toEqual({ rotor_current_version: '1' });
+    expect(meta.data.versions['2']?.destroyed).toBe(true);
+    const audit = await rotor.clients.db
+      .selectFrom('audit_events')
+      .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
+      .select('audit_events.action')
+      .where('secrets.workflow_id', '=', handle.workflowId)
+      .where('audit_events.action', 'in', ['rotation.compensated', 'rotation.failed'])
+      .execute();
+    expect(audit.map((a) => a.action).sort()).toEqual(['rotation.compensated', 'rotation.failed']);
+
+    flaky.failReads = false;
+    await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'vault fixed' });
+    const healed = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 3,
+    );
+    expect(healed.lastErrorType).toBeNull();
+    const v3 = ((await rotor.vault.read(kvData)) as { data: { data: { value: string } } }).data.data
+      .value;
+    expect(v3).not.toBe(v1);
+  });
+});

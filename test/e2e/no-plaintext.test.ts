@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogEntry } from '@temporalio/worker';
+import nodeVault from 'node-vault';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultKv } from '../../activities';
+import { SecretType } from '../../domain';
+import { rotateNowSignal } from '../../workflows';
+import { startSecret, waitForStatus } from '../helpers/lifecycle';
+import { createTestRotor, uniqueName } from '../helpers/stack';
+import type { TestRotor } from '../helpers/stack';
+
+// Every log line the SDK, the worker and the activities emit in this process, at every level.
+const logs: LogEntry[] = [];
+Runtime.install({ logger: new DefaultLogger('TRACE', (entry) => logs.push(entry)) });
+
+/** The real Vault client, remembering each value it is asked to write. */
+class RecordingVault extends VaultKv {
+  readonly written: string[] = [];
+  override write(path: string, data: Record<string, unknown>, cas: number) {
+    if (typeof data.value === 'string') this.written.push(data.value);
+    return super.write(path, data, cas);
+  }
+}
+
+describe('secret values', () => {
+  let rotor: TestRotor;
+  let recording: RecordingVault;
+  const tenantId = uniqueName('plain');
+  const workflowIds: string[] = [];
+  beforeAll(async () => {
+    rotor = await createTestRotor();
+    const { addr, token, kvMount } = rotor.config.vault;
+    recording = new RecordingVault(nodeVault({ apiVersion: 'v1', endpoint: addr, token }), kvMount);
+    await rotor.startWorker({ deps: { vault: recording } });
+
+    // Every generated type, several rotations each, through grace and revoke.
+    const types = [
+      SecretType.ApiKey,
+      SecretType.ServiceToken,
+      SecretType.EncryptionKey,
+      SecretType.JwtSecret,
+      SecretType.WebhookSecret,
+      SecretType.DatabasePassword,
+    ];
+    const handles = await Promise.all(
+      types.map((type) =>
+        startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+          tenantId,
+          name: type.replace(/_/g, '-'),
+          type,
+          policy: { requiresApproval: false, graceSeconds: 1 },
+        }),
+      ),
+    );
+    for (const handle of handles) {
+      workflowIds.push(handle.workflowId);
+      await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'ACTIVE');
+      await handle.signal(rotateNowSignal, {
+        requestedBy: 'test',
+        reason: `rotation ${randomUUID()}`,
+      });
+    }
+    for (const id of workflowIds) {
+      await waitForStatus(
+        rotor.client,
+        id,
+        (s) => s.rotationsCompleted === 2 && s.state === 'ACTIVE',
+      );
+      await rotor.client.workflow
+        .getHandle(id)
+        .signal(rotateNowSignal, { requestedBy: 'test', reason: 'again' });
+    }
+    for (const id of workflowIds) {
+      await waitForStatus(
+        rotor.client,
+        id,
+        (s) => s.rotationsCompleted === 3 && s.state === 'ACTIVE',
+      );
+    }
+  });
+  afterAll(async () => rotor?.close());
+
+  const forms = (value: string): string[] => [
+    value,
+    Buffer.from(value).toString('base64'),
+    Buffer.from(value).toString('base64url'),
+    // JSON payloads in history are base64 of the JSON string, quotes included.
+    Buffer.from(JSON.stringify(value)).toString('base64'),
+  ];
+  const assertNoValue = (haystack: string, where: string): void => {
+    for (const value of recording.written) {
+      for (const form of forms(value))
+        expect(haystack.includes(form), `${where} contains a secret value`).toBe(false);
+    }
+  };
+
+  it('were generated: 6 types, 3 versions each', () => {
+    expect(recording.written).toHaveLength(18);
+    expect(new Set(recording.written).size).toBe(18);
+  });
+
+  it('never appear in any run’s workflow history, raw or base64', async () => {
+    let runs = 0;
+    for (const id of workflowIds) {
+      for await (const run of rotor.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
+        const history = await rotor.client.workflow.getHandle(id, run.runId).fetchHistory();
+        assertNoValue(JSON.stringify(history), `history of ${id} run ${run.runId}`);
+        runs += 1;
+      }
+    }
+    expect(runs).toBeGreaterThanOrEqual(workflowIds.length * 2);
+  });
+
+  it('never appear in search attributes or memo', async () => {
+    for (const id of workflowIds) {
+      const description = await rotor.client.workflow.getHandle(id).describe();
+      assertNoValue(JSON.stringify(description.raw), `description of ${id}`);
+    }
+  });
+
+  it('never appear in the logs of the worker and its activities', () => {
+    expect(logs.length).toBeGreaterThan(0);
+    assertNoValue(
+      JSON.stringify(logs, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      'the logs',
+    );
+  });
+
+  it('never appear in any engine database table, audit rows included', async () => {
+    for (const table of [
+      'tenants',
+      'secrets',
+      'rotations',
+      'approvals',
+      'audit_events',
+      'api_tokens',
+    ]) {
+      const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
+        rotor.clients.db,
+      );
+      assertNoValue(JSON.stringify(rows.rows), `table ${table}`);
+    }
+  });
+});

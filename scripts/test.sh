@@ -22,10 +22,12 @@ echo "== tests"
 mkdir -p .rotor-test
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.rotor-test/vitest.json "$@" || status=$?
-# One plain closing line that any CI reader understands.
+# One plain closing line that any CI reader understands; the report also decides the status, so
+# nothing that rewrites vitest's exit code can turn a failing run green.
 node -e '
   const r = require("./.rotor-test/vitest.json");
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' || true
+  process.exit(r.success && r.numFailedTests === 0 && r.numTotalTests > 0 ? 0 : 1);
+' || status=1
 exit "$status"

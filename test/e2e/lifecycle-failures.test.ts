@@ -63,17 +63,17 @@ describe('a lifecycle whose rotation fails', () => {
     expect(failed?.activityTaskFailedEventAttributes?.retryState).toBe(
       temporal.api.enums.v1.RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE,
     );
-    const row = await rotor.clients.db
-      .selectFrom('rotations')
-      .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
-      .select(['rotations.status', 'rotations.error_type', 'secrets.state'])
-      .where('secrets.workflow_id', '=', handle.workflowId)
-      .executeTakeFirstOrThrow();
-    expect(row).toEqual({
-      status: 'FAILED',
-      error_type: 'VaultPermissionDenied',
-      state: 'NEEDS_ATTENTION',
-    });
+    // The status flips first; the rotation row is written by the next activity.
+    const row = () =>
+      rotor.clients.db
+        .selectFrom('rotations')
+        .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+        .select(['rotations.status', 'rotations.error_type', 'secrets.state'])
+        .where('secrets.workflow_id', '=', handle.workflowId)
+        .executeTakeFirstOrThrow();
+    await expect
+      .poll(row, { timeout: 15_000 })
+      .toEqual({ status: 'FAILED', error_type: 'VaultPermissionDenied', state: 'NEEDS_ATTENTION' });
   });
 
   it('compensates a failed verification, keeps the old version current, and resumes with a fresh value', async () => {
@@ -109,14 +109,21 @@ describe('a lifecycle whose rotation fails', () => {
     };
     expect(meta.data.custom_metadata).toEqual({ rotor_current_version: '1' });
     expect(meta.data.versions['2']?.destroyed).toBe(true);
-    const audit = await rotor.clients.db
-      .selectFrom('audit_events')
-      .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
-      .select('audit_events.action')
-      .where('secrets.workflow_id', '=', handle.workflowId)
-      .where('audit_events.action', 'in', ['rotation.compensated', 'rotation.failed'])
-      .execute();
-    expect(audit.map((a) => a.action).sort()).toEqual(['rotation.compensated', 'rotation.failed']);
+    const audit = async () =>
+      (
+        await rotor.clients.db
+          .selectFrom('audit_events')
+          .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
+          .select('audit_events.action')
+          .where('secrets.workflow_id', '=', handle.workflowId)
+          .where('audit_events.action', 'in', ['rotation.compensated', 'rotation.failed'])
+          .execute()
+      )
+        .map((a) => a.action)
+        .sort();
+    await expect
+      .poll(audit, { timeout: 15_000 })
+      .toEqual(['rotation.compensated', 'rotation.failed']);
 
     flaky.failReads = false;
     await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'vault fixed' });

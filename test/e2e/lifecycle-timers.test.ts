@@ -79,13 +79,17 @@ describe('the lifecycle on its own timers', () => {
     expect(meta.data.versions['3']?.destroyed).toBe(false);
 
     // Each completed cycle continued as new: the current run's history is short.
-    const runs = [];
-    for await (const run of rotor.client.workflow.list({
-      query: `WorkflowId = '${handle.workflowId}'`,
-    })) {
-      runs.push(run);
-    }
-    expect(runs.length).toBeGreaterThanOrEqual(3);
+    // Visibility is eventually consistent: the newest run may take a moment to be listed.
+    const countRuns = async (): Promise<number> => {
+      let n = 0;
+      for await (const run of rotor.client.workflow.list({
+        query: `WorkflowId = '${handle.workflowId}'`,
+      })) {
+        if (run.workflowId === handle.workflowId) n += 1;
+      }
+      return n;
+    };
+    await expect.poll(countRuns, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     const current = await rotor.client.workflow.getHandle(handle.workflowId).fetchHistory();
     expect(current.events?.length ?? 0).toBeLessThan(150);
   });

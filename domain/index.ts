@@ -4,5 +4,5 @@ export { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './error-types';
 export { SEARCH_ATTRIBUTES } from './search-attributes';
 export type { SearchAttributeName } from './search-attributes';
 export { DEFAULT_POLICIES, policyFor } from './policy';
-export type { Policy, Schedule } from './policy';
+export type { MaintenanceWindow, Policy, Schedule } from './policy';
 export { NAME_PATTERN, isValidName, secretWorkflowId, secretVaultPath } from './naming';

@@ -3,7 +3,22 @@ import { SecretType } from './secret-types';
 const DAY = 86_400;
 
 export type Schedule =
-  { kind: 'interval'; everySeconds: number } | { kind: 'cron'; expression: string };
+  | { kind: 'interval'; everySeconds: number }
+  /** `timeZone` is an IANA name the cron fields are read in; absent means 'UTC'. */
+  | { kind: 'cron'; expression: string; timeZone?: string };
+
+/**
+ * When a rotation may happen, as wall-clock time in `timeZone` (IANA), so it follows DST there.
+ * `days` are the days a window opens (0 = Sunday .. 6 = Saturday); `start` and `end` are 'HH:MM',
+ * start inclusive, end exclusive. An `end` before `start` crosses midnight: a Saturday window
+ * 22:00-02:00 closes at 02:00 on Sunday.
+ */
+export interface MaintenanceWindow {
+  timeZone: string;
+  days: number[];
+  start: string;
+  end: string;
+}
 
 /** How one secret is rotated. Durations are seconds, so tests can use seconds too. */
 export interface Policy {
@@ -15,6 +30,8 @@ export interface Policy {
   versionsKept: number;
   /** Attempts per rotation step before the secret goes to NEEDS_ATTENTION. */
   maxAttempts: number;
+  /** If set, a due rotation waits for the next moment inside this window. */
+  maintenanceWindow?: MaintenanceWindow;
 }
 
 const base = { versionsKept: 10, maxAttempts: 5 } as const;

@@ -29,6 +29,7 @@ export const envSchema = z.object({
   API_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ROTOR_MIN_ROTATION_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  ROTOR_MAX_VALUE_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(65_536),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -39,7 +40,7 @@ export interface Config {
   vault: { addr: string; token: string; kvMount: string };
   api: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
-  policy: { minRotationIntervalSeconds: number };
+  policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
 }
 
 export function toConfig(env: Env): Config {
@@ -53,6 +54,9 @@ export function toConfig(env: Env): Config {
     vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },
     api: { host: env.API_HOST, port: env.API_PORT },
     logLevel: env.LOG_LEVEL,
-    policy: { minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS },
+    policy: {
+      minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS,
+      maxValueBytes: env.ROTOR_MAX_VALUE_BYTES,
+    },
   };
 }

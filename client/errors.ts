@@ -1,0 +1,34 @@
+export interface ValidationIssue {
+  /** Dotted path of the offending field, such as 'policy.cron'. */
+  field: string;
+  /** What is wrong, written without the submitted value: a value may be a secret. */
+  message: string;
+}
+
+/** A request Rotor refuses before starting any workflow; an API maps it to HTTP 400. */
+export class ValidationError extends Error {
+  readonly code = 'ROT_ERR_VALIDATION';
+  readonly statusCode = 400;
+  readonly issues: ValidationIssue[];
+
+  constructor(issues: ValidationIssue[]) {
+    // Fields and our own messages only, never the input, so logging this error leaks nothing.
+    super(`invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
+    this.name = 'ValidationError';
+    this.issues = issues;
+  }
+}
+
+/** A valid request for something Rotor cannot do yet; an API maps it to HTTP 422. */
+export class UnsupportedError extends Error {
+  readonly code = 'ROT_ERR_UNSUPPORTED';
+  readonly statusCode = 422;
+
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'UnsupportedError';
+  }
+}

@@ -1,0 +1,7 @@
+export { createSecret } from './create-secret';
+export { startSecretLifecycle } from './start-secret';
+export type { StartSecretRequest } from './start-secret';
+export { validateCreateSecret } from './validate-secret';
+export type { CreateSecretLimits, CreateSecretRequest } from './validate-secret';
+export { ValidationError, UnsupportedError } from './errors';
+export type { ValidationIssue } from './errors';

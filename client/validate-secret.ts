@@ -1,0 +1,195 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { isValidCron, isValidTimeZone } from '../activities/schedule/next-rotation';
+import { DEFAULT_POLICIES, isSecretType, isValidName, policyFor } from '../domain';
+import type { MaintenanceWindow, Policy, Schedule, SecretType } from '../domain';
+import { ValidationError } from './errors';
+import type { ValidationIssue } from './errors';
+
+export interface CreateSecretLimits {
+  minRotationIntervalSeconds: number;
+  maxValueBytes: number;
+}
+
+/** A create-secret request that passed validation, with the type's default policy filled in. */
+export interface CreateSecretRequest {
+  tenantId: string;
+  name: string;
+  type: SecretType;
+  policy: Policy;
+  initialValue?: string;
+  requestedBy: string;
+}
+
+/**
+ * Cron gaps vary (uneven hour lists, month ends, DST), so the shortest is looked for over a year
+ * of occurrences, capped in count to keep validation fast: a bound, not a proof.
+ */
+const CRON_GAP_SAMPLES = 1000;
+const CRON_GAP_HORIZON_MS = 366 * 86_400_000;
+
+const nameField = z
+  .string()
+  .refine(
+    isValidName,
+    'must be 1-63 of a-z, 0-9, ".", "_", "-", start alphanumeric, and avoid ".."',
+  );
+
+const clockField = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM, 00:00 to 23:59');
+
+const timeZoneField = z.string().refine(isValidTimeZone, 'must be an IANA time zone name');
+
+const windowSchema = z
+  .strictObject({
+    timeZone: timeZoneField,
+    days: z
+      .array(z.number().int().min(0, 'must be 0 (Sunday) to 6').max(6, 'must be 0 (Sunday) to 6'))
+      .min(1, 'must list at least one day'),
+    start: clockField,
+    end: clockField,
+  })
+  .refine((w) => w.start !== w.end, { path: ['end'], message: 'must differ from start' });
+
+function policySchema(limits: CreateSecretLimits) {
+  const min = limits.minRotationIntervalSeconds;
+  return z
+    .strictObject({
+      intervalSeconds: z.number().int().min(min, `must be at least ${min} seconds`).optional(),
+      cron: z.string().optional(),
+      cronTimeZone: z.string().optional(),
+      graceSeconds: z.number().int().min(0, 'must not be negative').optional(),
+      requiresApproval: z.boolean().optional(),
+      autoGenerate: z.boolean().optional(),
+      versionsKept: z
+        .number()
+        .int()
+        .min(1, 'must be 1 to 100')
+        .max(100, 'must be 1 to 100')
+        .optional(),
+      maxAttempts: z.number().int().min(1, 'must be 1 to 20').max(20, 'must be 1 to 20').optional(),
+      maintenanceWindow: windowSchema.optional(),
+    })
+    .superRefine((p, ctx) => {
+      const issue = (field: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: [field], message });
+      if (p.intervalSeconds !== undefined && p.cron !== undefined) {
+        issue('cron', 'cannot be combined with policy.intervalSeconds');
+      }
+      const zoneOk = p.cronTimeZone === undefined || isValidTimeZone(p.cronTimeZone);
+      if (p.cronTimeZone !== undefined && p.cron === undefined) {
+        issue('cronTimeZone', 'applies only with policy.cron');
+      } else if (!zoneOk) {
+        issue('cronTimeZone', 'must be an IANA time zone name');
+      }
+      if (p.cron === undefined) return;
+      const zone = zoneOk ? (p.cronTimeZone ?? 'UTC') : 'UTC';
+      if (!isValidCron(p.cron, zone)) {
+        issue('cron', 'must be a 5- or 6-field cron expression');
+      } else if (firesMoreOftenThan(min, p.cron, zone)) {
+        issue('cron', `must not fire more often than every ${min} seconds`);
+      }
+    });
+}
+
+/** Whether two upcoming occurrences are closer than `seconds`: a cron must not dodge the minimum. */
+function firesMoreOftenThan(seconds: number, expression: string, timeZone: string): boolean {
+  const cron = CronExpressionParser.parse(expression.trim(), { tz: timeZone });
+  const first = cron.next().getTime();
+  let previous = first;
+  for (let i = 1; i < CRON_GAP_SAMPLES && previous - first < CRON_GAP_HORIZON_MS; i++) {
+    const current = cron.next().getTime();
+    if (current - previous < seconds * 1000) return true;
+    previous = current;
+  }
+  return false;
+}
+
+function requestSchema(limits: CreateSecretLimits) {
+  const max = limits.maxValueBytes;
+  return z.strictObject({
+    tenantId: nameField,
+    name: nameField,
+    type: z.custom<SecretType>(
+      (v) => typeof v === 'string' && isSecretType(v),
+      'must be a known secret type',
+    ),
+    requestedBy: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters'),
+    initialValue: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((v) => Buffer.byteLength(v, 'utf8') <= max, `must be at most ${max} bytes`)
+      .optional(),
+    policy: policySchema(limits).optional(),
+  });
+}
+
+/** Zod issues as field + message; zod's own messages name types and bounds, never the input. */
+function toIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        field: [...path, key].join('.'),
+        message: 'is not a known field',
+      }));
+    }
+    return [{ field: path.length > 0 ? path.join('.') : 'request', message: issue.message }];
+  });
+}
+
+/**
+ * Checks a create-secret request before any workflow starts, and returns it normalised: the
+ * type's default policy merged with the overrides. Throws ValidationError listing every field.
+ */
+export function validateCreateSecret(
+  input: unknown,
+  limits: CreateSecretLimits,
+): CreateSecretRequest {
+  const parsed = requestSchema(limits).safeParse(input);
+  if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
+  const { tenantId, name, type, requestedBy, initialValue, policy: o = {} } = parsed.data;
+
+  // Types Rotor cannot generate (certificates, OAuth secrets) come from their owner, always.
+  if (o.autoGenerate === true && !DEFAULT_POLICIES[type].autoGenerate) {
+    throw new ValidationError([
+      { field: 'policy.autoGenerate', message: `cannot be true: Rotor does not generate ${type}` },
+    ]);
+  }
+
+  let schedule: Schedule | undefined;
+  if (o.intervalSeconds !== undefined)
+    schedule = { kind: 'interval', everySeconds: o.intervalSeconds };
+  else if (o.cron !== undefined) {
+    schedule = { kind: 'cron', expression: o.cron.trim(), timeZone: o.cronTimeZone ?? 'UTC' };
+  }
+  const window: MaintenanceWindow | undefined = o.maintenanceWindow && {
+    ...o.maintenanceWindow,
+    days: [...new Set(o.maintenanceWindow.days)].sort((a, b) => a - b),
+  };
+  const overrides: Partial<Policy> = {
+    schedule,
+    graceSeconds: o.graceSeconds,
+    requiresApproval: o.requiresApproval,
+    autoGenerate: o.autoGenerate,
+    versionsKept: o.versionsKept,
+    maxAttempts: o.maxAttempts,
+    maintenanceWindow: window,
+  };
+  // Drop absent overrides, so they do not replace a default with undefined.
+  const present = Object.fromEntries(
+    Object.entries(overrides).filter(([, v]) => v !== undefined),
+  ) as Partial<Policy>;
+
+  return {
+    tenantId,
+    name,
+    type,
+    policy: policyFor(type, present),
+    ...(initialValue === undefined ? {} : { initialValue }),
+    requestedBy,
+  };
+}

@@ -29,13 +29,15 @@ export const envSchema = z.object({
   API_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ROTOR_MIN_ROTATION_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** How this worker names itself in Temporal (history, UI); the SDK's pid@host if unset. */
+  ROTOR_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
   ROTOR_MAX_VALUE_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(65_536),
 });
 export type Env = z.infer<typeof envSchema>;
 
 /** The typed configuration the rest of the code receives; nothing else reads process.env. */
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; workerIdentity?: string };
   databaseUrl: string;
   vault: { addr: string; token: string; kvMount: string };
   api: { host: string; port: number };
@@ -49,6 +51,7 @@ export function toConfig(env: Env): Config {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      ...(env.ROTOR_WORKER_IDENTITY ? { workerIdentity: env.ROTOR_WORKER_IDENTITY } : {}),
     },
     databaseUrl: env.DATABASE_URL,
     vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },

@@ -20,7 +20,9 @@ export async function createRotorWorker(options: {
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
     activities: createActivities(options.deps),
-    ...(options.identity ? { identity: options.identity } : {}),
+    ...((options.identity ?? options.config.temporal.workerIdentity)
+      ? { identity: options.identity ?? options.config.temporal.workerIdentity }
+      : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createApprovalRecords } from './lifecycle/approvals';
 import { createDiscardPendingVersion } from './lifecycle/discard';
 import { createPromoteVersion } from './lifecycle/promote';
 import { createRegisterSecret } from './lifecycle/register';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     revokeVersion: createRevokeVersion(deps),
     retireSecret: createRetireSecret(deps),
     recordStateChange: createRecordStateChange(deps),
+    ...createApprovalRecords(deps),
     computeNextRotation,
   };
 }

@@ -5,3 +5,11 @@ export { validateCreateSecret } from './validate-secret';
 export type { CreateSecretLimits, CreateSecretRequest } from './validate-secret';
 export { ValidationError, UnsupportedError } from './errors';
 export type { ValidationIssue } from './errors';
+export {
+  ApprovalRefusedError,
+  approveRotation,
+  rejectRotation,
+  breakGlassRotate,
+  listPendingApprovals,
+} from './approvals';
+export type { ApprovalDeps, PendingApprovalView } from './approvals';

@@ -1,7 +1,13 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { isValidCron, isValidTimeZone } from '../activities/schedule/next-rotation';
-import { DEFAULT_POLICIES, isSecretType, isValidName, policyFor } from '../domain';
+import {
+  DEFAULT_APPROVAL,
+  DEFAULT_POLICIES,
+  isSecretType,
+  isValidName,
+  policyFor,
+} from '../domain';
 import type { MaintenanceWindow, Policy, Schedule, SecretType } from '../domain';
 import { ValidationError } from './errors';
 import type { ValidationIssue } from './errors';
@@ -50,6 +56,22 @@ const windowSchema = z
   })
   .refine((w) => w.start !== w.end, { path: ['end'], message: 'must differ from start' });
 
+const positiveSeconds = z.number().positive('must be more than 0 seconds');
+
+const approvalSchema = z
+  .strictObject({
+    quorum: z.number().int().min(1, 'must be 1 to 10').max(10, 'must be 1 to 10').optional(),
+    remindEverySeconds: positiveSeconds.optional(),
+    escalateAfterSeconds: positiveSeconds.optional(),
+    expireAfterSeconds: positiveSeconds.optional(),
+  })
+  .refine(
+    (a) =>
+      ({ ...DEFAULT_APPROVAL, ...a }).expireAfterSeconds >
+      { ...DEFAULT_APPROVAL, ...a }.escalateAfterSeconds,
+    { path: ['expireAfterSeconds'], message: 'must be later than escalateAfterSeconds' },
+  );
+
 function policySchema(limits: CreateSecretLimits) {
   const min = limits.minRotationIntervalSeconds;
   return z
@@ -68,6 +90,7 @@ function policySchema(limits: CreateSecretLimits) {
         .optional(),
       maxAttempts: z.number().int().min(1, 'must be 1 to 20').max(20, 'must be 1 to 20').optional(),
       maintenanceWindow: windowSchema.optional(),
+      approval: approvalSchema.optional(),
     })
     .superRefine((p, ctx) => {
       const issue = (field: string, message: string) =>
@@ -178,6 +201,7 @@ export function validateCreateSecret(
     versionsKept: o.versionsKept,
     maxAttempts: o.maxAttempts,
     maintenanceWindow: window,
+    approval: o.approval && { ...DEFAULT_APPROVAL, ...o.approval },
   };
   // Drop absent overrides, so they do not replace a default with undefined.
   const present = Object.fromEntries(

@@ -12,6 +12,8 @@ export const ErrorType = {
   VerificationFailed: 'VerificationFailed',
   DatabaseUnavailable: 'DatabaseUnavailable',
   SecretNotFound: 'SecretNotFound',
+  /** An approval, rejection or break-glass request the workflow's validator refused. */
+  ApprovalRefused: 'ApprovalRefused',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

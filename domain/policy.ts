@@ -32,6 +32,32 @@ export interface Policy {
   maxAttempts: number;
   /** If set, a due rotation waits for the next moment inside this window. */
   maintenanceWindow?: MaintenanceWindow;
+  /** How approval works when requiresApproval is set; defaults below when absent. */
+  approval?: ApprovalPolicy;
+}
+
+/** Who must sign off, and how long a rotation waits for them. */
+export interface ApprovalPolicy {
+  /** Distinct security approvers needed. */
+  quorum: number;
+  /** Reminders to approvers this often while the request is open, until escalation. */
+  remindEverySeconds: number;
+  /** Unanswered this long after the request, it escalates to a second channel. */
+  escalateAfterSeconds: number;
+  /** Unanswered this long, the rotation is skipped as APPROVAL_EXPIRED. */
+  expireAfterSeconds: number;
+}
+
+export const DEFAULT_APPROVAL: ApprovalPolicy = {
+  quorum: 1,
+  remindEverySeconds: 8 * 3600,
+  escalateAfterSeconds: DAY,
+  expireAfterSeconds: 3 * DAY,
+};
+
+/** The approval settings in force (policies recorded before approvals existed have none). */
+export function approvalPolicy(policy: Policy): ApprovalPolicy {
+  return { ...DEFAULT_APPROVAL, ...policy.approval };
 }
 
 const base = { versionsKept: 10, maxAttempts: 5 } as const;

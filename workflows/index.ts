@@ -11,3 +11,11 @@ export {
 } from './messages';
 export type { SecretStatus, Requester, VaultDeletion } from './messages';
 export type { LifecycleState } from './state';
+export { approveUpdate, rejectUpdate, breakGlassUpdate } from './messages';
+export type {
+  ApproveRequest,
+  RejectRequest,
+  BreakGlassRequest,
+  DecisionResult,
+  PendingApproval,
+} from './messages';

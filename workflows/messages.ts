@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Policy, SecretState, SecretType } from '../domain';
 
 /** What the status query returns: ids, versions and states, never a value. */
@@ -14,14 +14,16 @@ export interface SecretStatus {
   graceEndsAt: string | null;
   lastErrorType: string | null;
   rotationsCompleted: number;
-  /** Set while a rotation waits for security's decision (issue: approvals). */
-  pendingApproval: { rotationId: string; requestedBy: string; reason: string } | null;
+  /** Set while a rotation waits for security's decision. */
+  pendingApproval: PendingApproval | null;
   paused: boolean;
 }
 
 export interface Requester {
   requestedBy: string;
   reason: string;
+  /** Set by break-glass: skips approval, pause and the grace wait. */
+  breakGlass?: boolean;
 }
 
 /** What happens to the Vault data when a secret is retired. */
@@ -36,3 +38,54 @@ export const resumeSignal = defineSignal<[Requester]>('resume');
 export const updatePolicySignal =
   defineSignal<[{ policy: Policy; requestedBy: string }]>('updatePolicy');
 export const retireSignal = defineSignal<[Requester & { vaultDeletion?: VaultDeletion }]>('retire');
+
+/** A rotation waiting for security, with the context an approver needs. */
+export interface PendingApproval {
+  rotationId: string;
+  requestedBy: string;
+  reason: string;
+  requestedAt: string;
+  escalatesAt: string;
+  expiresAt: string;
+  quorum: number;
+  /** Distinct approvers so far. */
+  approvals: string[];
+  escalated: boolean;
+}
+
+/**
+ * Who decides. The API fills roles from the caller's token; from the Temporal UI, the operator
+ * states them, and Temporal's own authorization decides who may send updates at all.
+ */
+export interface Decider {
+  approver: string;
+  roles: string[];
+}
+export interface ApproveRequest extends Decider {
+  /** The rotation this decision is for: a decision for any other (stale) rotation is refused. */
+  rotationId: string;
+  comment?: string;
+}
+export interface RejectRequest extends Decider {
+  rotationId: string;
+  reason: string;
+}
+export interface DecisionResult {
+  rotationId: string;
+  outcome: 'approved' | 'rejected' | 'awaiting_more_approvals';
+  approvals: string[];
+  quorum: number;
+}
+export interface BreakGlassRequest {
+  requestedBy: string;
+  roles: string[];
+  reason: string;
+}
+
+/** Approve a pending rotation; the validator refuses bad decisions before anything is recorded. */
+export const approveUpdate = defineUpdate<DecisionResult, [ApproveRequest]>('approveRotation');
+export const rejectUpdate = defineUpdate<DecisionResult, [RejectRequest]>('rejectRotation');
+/** Emergency rotation by an admin: no approval wait, no grace wait; always audited. */
+export const breakGlassUpdate = defineUpdate<{ accepted: true }, [BreakGlassRequest]>(
+  'breakGlassRotate',
+);

@@ -3,12 +3,10 @@ import {
   ApplicationFailure,
   TimeoutFailure,
   proxyActivities,
-  uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
 import type { Policy, SecretType } from '../domain';
-import type { Requester } from './messages';
 
 export interface RotationTarget {
   secretId: string;
@@ -26,7 +24,7 @@ export type RotationOutcome =
   | { ok: false; rotationId: string; errorType: string; latestVersion: number };
 
 /** Activities for one rotation, retried with backoff up to the policy's limit. */
-function rotationActivities(policy: Policy) {
+export function rotationActivities(policy: Policy) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '30s',
     retry: {
@@ -40,26 +38,19 @@ function rotationActivities(policy: Policy) {
 }
 
 /**
- * One rotation: stage → apply → verify → promote. A failure after staging runs the compensations
+ * One rotation, once its row exists and any approval is given: stage → apply → verify → promote. A failure after staging runs the compensations
  * in reverse (discard the pending version), so the old credential keeps working. Each attempt
  * has a fresh rotation id, so a retried rotation generates a fresh value.
  */
 export async function runRotation(
   target: RotationTarget,
-  request: Requester,
+  rotationId: string,
 ): Promise<RotationOutcome> {
   const acts = rotationActivities(target.policy);
-  const rotationId = uuid4();
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
   let latestVersion = target.latestVersion;
   const compensations: (() => Promise<void>)[] = [];
 
-  await acts.beginRotation({
-    ...ids,
-    reason: request.reason,
-    requestedBy: request.requestedBy,
-    fromVersion: target.currentVersion,
-  });
   try {
     const { version } = await acts.stageVersion({
       ...ids,

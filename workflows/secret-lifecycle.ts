@@ -7,11 +7,16 @@ import {
   uuid4,
   workflowInfo,
   allHandlersFinished,
+  currentUpdateInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES, RotationStatus, SecretState } from '../domain';
+import { NON_RETRYABLE_ERROR_TYPES, RotationStatus, SecretState, approvalPolicy } from '../domain';
 import type { Policy, SecretType } from '../domain';
+import { checkBreakGlass, checkDecision } from './approval-rules';
 import {
+  approveUpdate,
+  breakGlassUpdate,
+  rejectUpdate,
   pauseSignal,
   resumeSignal,
   retireSignal,
@@ -19,8 +24,15 @@ import {
   statusQuery,
   updatePolicySignal,
 } from './messages';
-import type { Requester, SecretStatus } from './messages';
-import { runRotation } from './rotation';
+import type {
+  ApproveRequest,
+  DecisionResult,
+  PendingApproval,
+  RejectRequest,
+  Requester,
+  SecretStatus,
+} from './messages';
+import { rotationActivities, runRotation } from './rotation';
 import {
   NextRotationAtKey,
   RotationStateKey,
@@ -80,6 +92,14 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
   };
   let policyUpdate: { policy: Policy; requestedBy: string } | null = null;
   let messages = 0;
+  // The approval in progress, if any: it lives within one run (continueAsNew waits for none).
+  const approval: {
+    pending: PendingApproval | null;
+    decision: { outcome: 'approved' | 'rejected'; by: string } | null;
+    superseded: boolean;
+  } = { pending: null, decision: null, superseded: false };
+  const expiredApprovals = (): string[] => s?.expiredApprovals ?? [];
+  const currentDecision = () => approval.decision;
 
   const status = (): SecretStatus => ({
     tenantId,
@@ -93,7 +113,9 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     graceEndsAt: s?.graceEndsAt ?? null,
     lastErrorType: s?.lastErrorType ?? null,
     rotationsCompleted: s?.rotationsCompleted ?? 0,
-    pendingApproval: null,
+    pendingApproval: approval.pending
+      ? { ...approval.pending, approvals: [...approval.pending.approvals] }
+      : null,
     paused: s?.paused ?? early.paused,
   });
   setHandler(statusQuery, status);
@@ -129,6 +151,72 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     messages += 1;
   });
 
+  const decide = async (
+    approver: string,
+    outcome: 'approved' | 'rejected',
+    reason: string | null,
+  ): Promise<DecisionResult> => {
+    // The validator ran in this same activation, so a pending approval exists.
+    const pending = approval.pending as PendingApproval;
+    if (outcome === 'approved') pending.approvals.push(approver);
+    const complete = outcome === 'rejected' || pending.approvals.length >= pending.quorum;
+    if (complete) approval.decision = { outcome, by: approver };
+    messages += 1;
+    await bookkeeping.recordApprovalDecision({
+      rotationId: pending.rotationId,
+      secretId: s?.secretId ?? '',
+      tenantId,
+      approver,
+      decision: outcome,
+      reason,
+      updateId: currentUpdateInfo()?.id ?? uuid4(),
+      ...(complete && outcome === 'approved' ? { approvedBy: [...pending.approvals] } : {}),
+    });
+    return {
+      rotationId: pending.rotationId,
+      outcome: complete ? outcome : 'awaiting_more_approvals',
+      approvals: [...pending.approvals],
+      quorum: pending.quorum,
+    };
+  };
+  setHandler(approveUpdate, (d) => decide(d.approver, 'approved', d.comment ?? null), {
+    validator: (d: ApproveRequest) =>
+      checkDecision(approval.pending, expiredApprovals(), d, 'approve'),
+  });
+  setHandler(rejectUpdate, (d) => decide(d.approver, 'rejected', d.reason), {
+    validator: (d: RejectRequest) =>
+      checkDecision(approval.pending, expiredApprovals(), d, 'reject'),
+  });
+  setHandler(
+    breakGlassUpdate,
+    async (request) => {
+      const emergency: Requester = {
+        requestedBy: request.requestedBy,
+        reason: request.reason,
+        breakGlass: true,
+      };
+      // An emergency replaces any ordinary request, and stands in for a pending approval.
+      if (s) s.rotateRequest = emergency;
+      else early.rotate = emergency;
+      if (approval.pending) approval.superseded = true;
+      messages += 1;
+      if (s) {
+        await bookkeeping.recordStateChange({
+          secretId: s.secretId,
+          tenantId,
+          state,
+          action: 'rotation.break_glass',
+          actor: request.requestedBy,
+          outcome: 'info',
+          details: { reason: request.reason },
+          idempotencyKey: `break-glass:${currentUpdateInfo()?.id ?? uuid4()}`,
+        });
+      }
+      return { accepted: true } as const;
+    },
+    { validator: checkBreakGlass },
+  );
+
   const setState = (next: SecretState): void => {
     state = next;
     upsertSearchAttributes([{ key: RotationStateKey, value: next }]);
@@ -141,7 +229,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     next: SecretState,
     action: string,
     actor: string,
-    extra: { lastErrorType?: string | null; policy?: Policy } = {},
+    extra: { lastErrorType?: string | null; policy?: Policy; rotationId?: string } = {},
   ) => {
     setState(next);
     if (!s) return Promise.resolve();
@@ -185,7 +273,12 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     // Grace: the previous credential stays valid until graceEndsAt, then it is revoked.
     if (st.graceEndsAt && st.previousVersion !== null && !st.retireRequest) {
       const previous = st.previousVersion;
-      await condition(() => st.retireRequest !== null, msUntil(st.graceEndsAt));
+      // Break-glass ends grace early: the previous credential is revoked before rotating again,
+      // so never more than two are live.
+      await condition(
+        () => st.retireRequest !== null || st.rotateRequest?.breakGlass === true,
+        msUntil(st.graceEndsAt),
+      );
       await bookkeeping.revokeVersion({
         rotationId: uuid4(),
         secretId: st.secretId,
@@ -214,7 +307,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     }
 
     // Wait for the due time, a rotate request, or any message that changes what to do.
-    const canRotate = !st.paused && !st.needsAttention;
+    const canRotate = (!st.paused && !st.needsAttention) || st.rotateRequest?.breakGlass === true;
     const due =
       canRotate && (st.rotateRequest !== null || Date.now() >= Date.parse(st.nextRotationAt));
     if (!due) {
@@ -249,7 +342,47 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
   await condition(allHandlersFinished);
   return status();
 
-  async function rotate(target: LifecycleState, request: Requester): Promise<void> {
+  async function rotate(
+    target: LifecycleState,
+    request: Requester,
+    options: { initial?: boolean } = {},
+  ): Promise<void> {
+    // The caller has set ROTATING; recorded histories depend on that order of commands.
+    const rotationId = uuid4();
+    await rotationActivities(target.policy).beginRotation({
+      rotationId,
+      secretId: target.secretId,
+      tenantId,
+      reason: request.reason,
+      requestedBy: request.requestedBy,
+      fromVersion: target.currentVersion,
+    });
+    // Creating a secret is not a rotation of a live credential; every later rotation of a
+    // sensitive type waits for security, unless an admin broke the glass.
+    if (target.policy.requiresApproval && !options.initial && !request.breakGlass) {
+      const gate = await awaitApproval(target, rotationId, request);
+      if (gate !== 'approved' && gate !== 'superseded') {
+        setNextRotation(
+          await bookkeeping.computeNextRotation({
+            policy: target.policy,
+            from: new Date().toISOString(),
+          }),
+        );
+        const next = target.paused ? SecretState.Paused : SecretState.Active;
+        setState(next);
+        await bookkeeping.finishRotation({
+          rotationId,
+          secretId: target.secretId,
+          tenantId,
+          status: gate === 'expired' ? RotationStatus.ApprovalExpired : RotationStatus.Rejected,
+          secretState: next,
+          nextRotationAt: target.nextRotationAt,
+          actor: gate === 'expired' ? 'rotor' : (approval.decision?.by ?? 'rotor'),
+        });
+        return;
+      }
+      setState(SecretState.Rotating);
+    }
     const outcome = await runRotation(
       {
         secretId: target.secretId,
@@ -260,7 +393,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         latestVersion: target.latestVersion,
         currentVersion: target.currentVersion,
       },
-      request,
+      rotationId,
     );
     const now = new Date().toISOString();
     const ids = { rotationId: outcome.rotationId, secretId: target.secretId, tenantId };
@@ -270,6 +403,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       target.previousVersion = outcome.previousVersion;
       target.lastRotatedAt = now;
       target.lastErrorType = null;
+      target.needsAttention = false;
       target.rotationsCompleted += 1;
       target.graceEndsAt =
         outcome.previousVersion === null
@@ -303,6 +437,87 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     }
   }
 
+  /**
+   * AWAITING_APPROVAL: a durable wait for security's decision, with reminders to approvers until
+   * the escalation deadline, escalation to a second channel, then expiry. Nothing is staged yet.
+   */
+  async function awaitApproval(
+    target: LifecycleState,
+    rotationId: string,
+    request: Requester,
+  ): Promise<'approved' | 'rejected' | 'expired' | 'superseded' | 'retired'> {
+    const rules = approvalPolicy(target.policy);
+    const requestedAt = Date.now();
+    const at = (seconds: number): number => requestedAt + seconds * 1000;
+    const pending: PendingApproval = {
+      rotationId,
+      requestedBy: request.requestedBy,
+      reason: request.reason,
+      requestedAt: new Date(requestedAt).toISOString(),
+      escalatesAt: new Date(at(rules.escalateAfterSeconds)).toISOString(),
+      expiresAt: new Date(at(rules.expireAfterSeconds)).toISOString(),
+      quorum: rules.quorum,
+      approvals: [],
+      escalated: false,
+    };
+    approval.pending = pending;
+    approval.decision = null;
+    approval.superseded = false;
+    setState(SecretState.AwaitingApproval);
+    await bookkeeping.requestApproval({
+      rotationId,
+      secretId: target.secretId,
+      tenantId,
+      requestedBy: request.requestedBy,
+      reason: request.reason,
+      quorum: rules.quorum,
+      expiresAt: pending.expiresAt,
+    });
+    const escalatesAt = at(rules.escalateAfterSeconds);
+    const expiresAt = at(rules.expireAfterSeconds);
+    let nextReminder = at(rules.remindEverySeconds);
+    let outcome: 'approved' | 'rejected' | 'expired' | 'superseded' | 'retired' | null = null;
+    while (outcome === null) {
+      const wakeAt = Math.min(
+        expiresAt,
+        pending.escalated ? Infinity : Math.min(escalatesAt, nextReminder),
+      );
+      await condition(
+        () => approval.decision !== null || approval.superseded || target.retireRequest !== null,
+        Math.max(1, wakeAt - Date.now()),
+      );
+      const now = Date.now();
+      // Read through a function: handlers change it between awaits, which narrowing cannot see.
+      const decision = currentDecision();
+      if (decision) outcome = decision.outcome;
+      else if (approval.superseded) outcome = 'superseded';
+      else if (target.retireRequest) outcome = 'retired';
+      else if (now >= expiresAt) outcome = 'expired';
+      else if (!pending.escalated && now >= escalatesAt) {
+        pending.escalated = true;
+        await recordState(SecretState.AwaitingApproval, 'approval.escalated', 'rotor', {
+          rotationId,
+        });
+      } else if (now >= nextReminder) {
+        await recordState(SecretState.AwaitingApproval, 'approval.reminded', 'rotor', {
+          rotationId,
+        });
+        nextReminder += rules.remindEverySeconds * 1000;
+      }
+    }
+    approval.pending = null;
+    if (outcome === 'expired') {
+      // Remembered so a late decision is told why it is refused, even after continueAsNew.
+      target.expiredApprovals = [...(target.expiredApprovals ?? []), rotationId].slice(-20);
+    }
+    if (outcome === 'superseded') {
+      await recordState(SecretState.Rotating, 'approval.superseded', 'rotor', { rotationId });
+    }
+    // Decision rows are written by the update handlers; let them finish before moving on.
+    await condition(allHandlersFinished);
+    return outcome;
+  }
+
   async function provision(
     first: SecretLifecycleInput,
     pending: typeof early,
@@ -334,7 +549,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     };
     s = fresh;
     // The first version is provisioned like any rotation, so it is audited the same way.
-    await rotate(fresh, { requestedBy: first.requestedBy, reason: 'initial' });
+    await rotate(fresh, { requestedBy: first.requestedBy, reason: 'initial' }, { initial: true });
     return fresh;
   }
 }

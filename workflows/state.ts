@@ -20,5 +20,7 @@ export interface LifecycleState {
   paused: boolean;
   rotationsCompleted: number;
   rotateRequest: Requester | null;
+  /** Rotations whose approval window expired (the last 20), to refuse late decisions clearly. */
+  expiredApprovals?: string[];
   retireRequest: (Requester & { vaultDeletion?: VaultDeletion }) | null;
 }

@@ -4,6 +4,7 @@ import type { ActivityDeps } from '../deps';
 
 export interface StateChangeInput {
   secretId: string;
+  rotationId?: string;
   tenantId: string;
   state: string;
   /** Audit action, e.g. secret.paused, secret.needs_attention, policy.updated. */
@@ -35,6 +36,7 @@ export function createRecordStateChange({ db }: Pick<ActivityDeps, 'db'>) {
       await appendAudit(trx, {
         tenantId: input.tenantId,
         secretId: input.secretId,
+        rotationId: input.rotationId ?? null,
         actor: input.actor,
         action: input.action,
         outcome: input.outcome ?? 'info',

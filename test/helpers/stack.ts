@@ -48,6 +48,8 @@ export interface TestRotor {
     deps?: Partial<ActivityDeps>;
     taskQueue?: string;
   }): Promise<Worker>;
+  /** Shuts every worker down (as a crash or deploy would leave the secret without one). */
+  stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,12 @@ export async function createTestRotor(config: Config = testConfig()): Promise<Te
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const running: { worker: Worker; run: Promise<void>; close: () => Promise<void> }[] = [];
+  const stopWorkers = async (): Promise<void> => {
+    const stopping = running.splice(0);
+    for (const r of stopping) r.worker.shutdown();
+    await Promise.all(stopping.map((r) => r.run));
+    await Promise.all(stopping.map((r) => r.close()));
+  };
   return {
     config,
     clients,
@@ -75,10 +83,9 @@ export async function createTestRotor(config: Config = testConfig()): Promise<Te
       running.push({ worker, run: worker.run(), close: () => native.close() });
       return worker;
     },
+    stopWorkers,
     async close() {
-      for (const r of running) r.worker.shutdown();
-      await Promise.all(running.map((r) => r.run));
-      await Promise.all(running.map((r) => r.close()));
+      await stopWorkers();
       await connection.close();
       await clients.db.destroy();
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../client/errors';
 import { validateCreateSecret } from '../../client/validate-secret';
-import { DEFAULT_POLICIES } from '../../domain';
+import { DEFAULT_APPROVAL, DEFAULT_POLICIES } from '../../domain';
 
 const limits = { minRotationIntervalSeconds: 3600, maxValueBytes: 64 };
 const minimal = {
@@ -147,5 +147,17 @@ describe('validating a create-secret request', () => {
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain(cron);
     expect(String(error.stack)).not.toContain(secret);
+  });
+
+  it('accepts approval settings, filling the rest from the defaults', () => {
+    const request = validateCreateSecret(withPolicy({ approval: { quorum: 2 } }), limits);
+    expect(request.policy.approval).toEqual({ ...DEFAULT_APPROVAL, quorum: 2 });
+  });
+
+  it('refuses a quorum outside 1..10 and an expiry before escalation', () => {
+    expect(fields(withPolicy({ approval: { quorum: 0 } }))).toEqual(['policy.approval.quorum']);
+    expect(
+      fields(withPolicy({ approval: { escalateAfterSeconds: 100, expireAfterSeconds: 50 } })),
+    ).toEqual(['policy.approval.expireAfterSeconds']);
   });
 });

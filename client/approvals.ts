@@ -1,0 +1,136 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import { appendAudit } from '../activities';
+import type { Database } from '../db';
+import { ErrorType, SecretState } from '../domain';
+import { approveUpdate, breakGlassUpdate, rejectUpdate, statusQuery } from '../workflows';
+import type {
+  ApproveRequest,
+  BreakGlassRequest,
+  DecisionResult,
+  PendingApproval,
+  RejectRequest,
+} from '../workflows';
+
+/** A decision the workflow refused (wrong role, self-approval, stale or expired rotation…). */
+export class ApprovalRefusedError extends Error {
+  readonly code = 'ROT_ERR_APPROVAL_REFUSED';
+  readonly statusCode = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApprovalRefusedError';
+  }
+}
+
+export interface ApprovalDeps {
+  client: Client;
+  db: Kysely<Database>;
+}
+
+/**
+ * Sends a decision as a Temporal Update and waits for the workflow's answer. A refusal leaves no
+ * trace in workflow history, so it is audited here, where the API and CLI both pass.
+ */
+async function send<T>(
+  deps: ApprovalDeps,
+  workflowId: string,
+  actor: string,
+  action: string,
+  rotationId: string | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+    if (!(cause instanceof ApplicationFailure) || cause.type !== ErrorType.ApprovalRefused)
+      throw err;
+    const secret = await deps.db
+      .selectFrom('secrets')
+      .select(['id', 'tenant_id'])
+      .where('workflow_id', '=', workflowId)
+      .executeTakeFirst();
+    await appendAudit(deps.db, {
+      tenantId: secret?.tenant_id ?? null,
+      secretId: secret?.id ?? null,
+      rotationId,
+      actor,
+      action,
+      outcome: 'refused',
+      details: { why: cause.message },
+      idempotencyKey: `${action}:${globalThis.crypto.randomUUID()}`,
+    });
+    throw new ApprovalRefusedError(cause.message);
+  }
+}
+
+export function approveRotation(
+  deps: ApprovalDeps,
+  workflowId: string,
+  request: ApproveRequest,
+  options: { updateId?: string } = {},
+): Promise<DecisionResult> {
+  return send(deps, workflowId, request.approver, 'approval.refused', request.rotationId, () =>
+    deps.client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, {
+      args: [request],
+      ...(options.updateId ? { updateId: options.updateId } : {}),
+    }),
+  );
+}
+
+export function rejectRotation(
+  deps: ApprovalDeps,
+  workflowId: string,
+  request: RejectRequest,
+): Promise<DecisionResult> {
+  return send(deps, workflowId, request.approver, 'approval.refused', request.rotationId, () =>
+    deps.client.workflow.getHandle(workflowId).executeUpdate(rejectUpdate, { args: [request] }),
+  );
+}
+
+export function breakGlassRotate(
+  deps: ApprovalDeps,
+  workflowId: string,
+  request: BreakGlassRequest,
+): Promise<{ accepted: true }> {
+  return send(deps, workflowId, request.requestedBy, 'break_glass.refused', null, () =>
+    deps.client.workflow.getHandle(workflowId).executeUpdate(breakGlassUpdate, { args: [request] }),
+  );
+}
+
+export interface PendingApprovalView extends PendingApproval {
+  workflowId: string;
+  tenantId: string;
+  name: string;
+  type: string;
+}
+
+/**
+ * Every rotation waiting for security, found the way ops find them in the Web UI
+ * (RotationState="AWAITING_APPROVAL"), with the context each workflow reports.
+ */
+export async function listPendingApprovals(
+  client: Client,
+  filter: { tenantId?: string } = {},
+): Promise<PendingApprovalView[]> {
+  const clauses = [
+    `RotationState = '${SecretState.AwaitingApproval}'`,
+    `ExecutionStatus = 'Running'`,
+  ];
+  if (filter.tenantId) clauses.push(`TenantId = '${filter.tenantId.replace(/'/g, '')}'`);
+  const views: PendingApprovalView[] = [];
+  for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    const status = await client.workflow.getHandle(execution.workflowId).query(statusQuery);
+    if (!status.pendingApproval) continue; // decided since the visibility store was updated
+    views.push({
+      ...status.pendingApproval,
+      workflowId: execution.workflowId,
+      tenantId: status.tenantId,
+      name: status.name,
+      type: status.type,
+    });
+  }
+  return views;
+}

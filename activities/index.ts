@@ -9,12 +9,16 @@ import { createRotationRecords } from './lifecycle/rotation-record';
 import { createStageVersion } from './lifecycle/stage';
 import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
+import { createDeliveryActivities } from './notify/deliver';
+import { createEnqueueNotification } from './notify/enqueue';
 import { computeNextRotation } from './schedule/compute';
 
 export type { ActivityDeps } from './deps';
 export { VaultKv } from './vault/kv';
 export { appendAudit } from './audit/append';
 export { generateValue, canGenerate } from './generate/generators';
+export { renderDigest } from './notify/templates';
+export type { NotifyDeps } from './notify/deps';
 
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {
@@ -30,6 +34,8 @@ export function createActivities(deps: ActivityDeps) {
     recordStateChange: createRecordStateChange(deps),
     ...createApprovalRecords(deps),
     computeNextRotation,
+    enqueueNotification: createEnqueueNotification(deps.notify),
+    ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
   };
 }
 

@@ -17,6 +17,7 @@ import type { Database } from '../db';
 import { migrateOrThrow } from '../db';
 import { SecretType, policyFor, secretVaultPath, secretWorkflowId } from '../domain';
 import { startStack, stderrProgress } from '../devstack';
+import { buildNotifyClients } from '../workers/clients';
 import { createRotorWorker } from '../workers/worker';
 import { rotateNowSignal, secretLifecycle } from '../workflows';
 
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
       }),
     });
     const vault = new CountingVault(config.vault.addr, config.vault.token, config.vault.kvMount);
-    const deps = { db, vault };
+    const deps = { db, vault, notify: buildNotifyClients(config) };
     const { worker, connection } = await createRotorWorker({ config, deps });
     const client = new Client({
       connection: await Connection.connect({ address: config.temporal.address }),

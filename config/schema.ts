@@ -25,6 +25,22 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9_-]+$/, 'must be a mount name such as "secret"')
     .default('secret'),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SMTP_FROM: z.string().min(3).default('Rotor <rotor@localhost>'),
+  /** Refuse to send mail over a connection that could not be upgraded to TLS (STARTTLS). */
+  SMTP_REQUIRE_TLS: z.enum(['true', 'false']).default('false'),
+  SMTP_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
+  SLACK_TOKEN: z.string().min(1).optional(),
+  SLACK_API_URL: z.url().optional(),
+  ROTOR_SECURITY_EMAILS: z.string().optional(),
+  ROTOR_SECURITY_SLACK_CHANNEL: z.string().optional(),
+  ROTOR_SECURITY_ESCALATION_SLACK_CHANNEL: z.string().optional(),
+  ROTOR_OPS_EMAILS: z.string().optional(),
+  ROTOR_OPS_SLACK_CHANNEL: z.string().optional(),
+  ROTOR_NOTIFY_DIGEST_SECONDS: z.coerce.number().min(0).max(3600).default(60),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -43,7 +59,23 @@ export interface Config {
   api: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
   policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
+  notifications: NotificationConfig;
 }
+
+export interface NotificationConfig {
+  smtp?: { url: string; from: string; requireTLS: boolean; rejectUnauthorized: boolean };
+  slack?: { token: string; apiUrl?: string };
+  security: { emails: string[]; slackChannel?: string; escalationSlackChannel?: string };
+  ops: { emails: string[]; slackChannel?: string };
+  /** Events for one tenant within this many seconds go out as one message per audience. */
+  digestSeconds: number;
+}
+
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function toConfig(env: Env): Config {
   return {
@@ -60,6 +92,40 @@ export function toConfig(env: Env): Config {
     policy: {
       minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS,
       maxValueBytes: env.ROTOR_MAX_VALUE_BYTES,
+    },
+    notifications: {
+      ...(env.SMTP_URL
+        ? {
+            smtp: {
+              url: env.SMTP_URL,
+              from: env.SMTP_FROM,
+              requireTLS: env.SMTP_REQUIRE_TLS === 'true',
+              rejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED === 'true',
+            },
+          }
+        : {}),
+      ...(env.SLACK_TOKEN
+        ? {
+            slack: {
+              token: env.SLACK_TOKEN,
+              ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+            },
+          }
+        : {}),
+      security: {
+        emails: list(env.ROTOR_SECURITY_EMAILS),
+        ...(env.ROTOR_SECURITY_SLACK_CHANNEL
+          ? { slackChannel: env.ROTOR_SECURITY_SLACK_CHANNEL }
+          : {}),
+        ...(env.ROTOR_SECURITY_ESCALATION_SLACK_CHANNEL
+          ? { escalationSlackChannel: env.ROTOR_SECURITY_ESCALATION_SLACK_CHANNEL }
+          : {}),
+      },
+      ops: {
+        emails: list(env.ROTOR_OPS_EMAILS),
+        ...(env.ROTOR_OPS_SLACK_CHANNEL ? { slackChannel: env.ROTOR_OPS_SLACK_CHANNEL } : {}),
+      },
+      digestSeconds: env.ROTOR_NOTIFY_DIGEST_SECONDS,
     },
   };
 }

@@ -82,6 +82,19 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null;
 }
 
+export interface NotificationDeliveriesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  audience: 'tenant' | 'security' | 'ops';
+  channel: 'email' | 'slack';
+  status: 'sent' | 'failed';
+  event_count: number;
+  events: Json<unknown[]>;
+  error: string | null;
+  idempotency_key: string;
+  created_at: CreatedAt;
+}
+
 /** The engine database, as kysely sees it. Matches migrations/ (a test checks they agree). */
 export interface Database {
   tenants: TenantsTable;
@@ -90,6 +103,7 @@ export interface Database {
   approvals: ApprovalsTable;
   audit_events: AuditEventsTable;
   api_tokens: ApiTokensTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -14,6 +14,7 @@ export const ErrorType = {
   SecretNotFound: 'SecretNotFound',
   /** An approval, rejection or break-glass request the workflow's validator refused. */
   ApprovalRefused: 'ApprovalRefused',
+  NotificationDeliveryFailed: 'NotificationDeliveryFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

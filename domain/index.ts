@@ -3,7 +3,15 @@ export { SecretState, RotationStatus } from './states';
 export { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './error-types';
 export { SEARCH_ATTRIBUTES } from './search-attributes';
 export type { SearchAttributeName } from './search-attributes';
-export { DEFAULT_APPROVAL, DEFAULT_POLICIES, approvalPolicy, policyFor } from './policy';
+export {
+  DEFAULT_APPROVAL,
+  DEFAULT_POLICIES,
+  DEFAULT_UPCOMING_NOTICE_SECONDS,
+  approvalPolicy,
+  policyFor,
+} from './policy';
 export type { ApprovalPolicy, MaintenanceWindow, Policy, Schedule } from './policy';
 export { NAME_PATTERN, isValidName, secretWorkflowId, secretVaultPath } from './naming';
 export { Role } from './roles';
+export { NotificationKind } from './notifications';
+export type { Audience, NotificationEvent } from './notifications';

@@ -32,6 +32,8 @@ export interface Policy {
   maxAttempts: number;
   /** If set, a due rotation waits for the next moment inside this window. */
   maintenanceWindow?: MaintenanceWindow;
+  /** Tell the tenant this long before a scheduled rotation (default 7 days; 0: never). */
+  upcomingNoticeSeconds?: number;
   /** How approval works when requiresApproval is set; defaults below when absent. */
   approval?: ApprovalPolicy;
 }
@@ -47,6 +49,8 @@ export interface ApprovalPolicy {
   /** Unanswered this long, the rotation is skipped as APPROVAL_EXPIRED. */
   expireAfterSeconds: number;
 }
+
+export const DEFAULT_UPCOMING_NOTICE_SECONDS = 7 * DAY;
 
 export const DEFAULT_APPROVAL: ApprovalPolicy = {
   quorum: 1,

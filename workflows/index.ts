@@ -1,5 +1,7 @@
 // The worker bundles this file: everything exported here runs in Temporal's deterministic sandbox.
 export { secretLifecycle } from './secret-lifecycle';
+export { tenantNotifications } from './tenant-notifications';
+export { notifySignal, notifierWorkflowId } from './notifier-messages';
 export type { SecretLifecycleInput } from './secret-lifecycle';
 export {
   statusQuery,

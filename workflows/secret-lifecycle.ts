@@ -8,9 +8,18 @@ import {
   workflowInfo,
   allHandlersFinished,
   currentUpdateInfo,
+  patched,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES, RotationStatus, SecretState, approvalPolicy } from '../domain';
+import {
+  DEFAULT_UPCOMING_NOTICE_SECONDS,
+  NON_RETRYABLE_ERROR_TYPES,
+  NotificationKind,
+  RotationStatus,
+  SecretState,
+  approvalPolicy,
+} from '../domain';
+import type { Audience, NotificationEvent } from '../domain';
 import type { Policy, SecretType } from '../domain';
 import { checkBreakGlass, checkDecision } from './approval-rules';
 import {
@@ -64,6 +73,15 @@ const bookkeeping = proxyActivities<Activities>({
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 });
+
+// Handing an event to the notifier is quick; if even that fails, the rotation goes on.
+const notifier = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+});
+
+/** Notifications were added after histories were recorded: old runs replay without them. */
+const NOTIFICATIONS_PATCH = 'notifications-v1';
 
 const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled' } as const;
 
@@ -212,6 +230,10 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
           idempotencyKey: `break-glass:${currentUpdateInfo()?.id ?? uuid4()}`,
         });
       }
+      await notify(NotificationKind.BreakGlass, ['security'], {
+        requestedBy: request.requestedBy,
+        reason: request.reason,
+      });
       return { accepted: true } as const;
     },
     { validator: checkBreakGlass },
@@ -243,6 +265,41 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       idempotencyKey: uuid4(),
       ...extra,
     });
+  };
+
+  const notify = async (
+    kind: NotificationEvent['kind'],
+    audiences: Audience[],
+    extra: Partial<NotificationEvent> = {},
+  ): Promise<void> => {
+    if (!patched(NOTIFICATIONS_PATCH)) return;
+    for (const audience of audiences) {
+      try {
+        await notifier.enqueueNotification({
+          kind,
+          audience,
+          tenantId,
+          secretName: name,
+          secretType: type,
+          workflowId: workflowInfo().workflowId,
+          at: new Date().toISOString(),
+          ...extra,
+        });
+      } catch {
+        // A notification that cannot even be queued is visible in this workflow's history as a
+        // failed activity; it never fails or holds up the rotation.
+      }
+    }
+  };
+  /** When to tell the tenant a scheduled rotation is coming, or null if not (again). */
+  const upcomingNoticeAt = (st: LifecycleState): number | null => {
+    const lead = st.policy.upcomingNoticeSeconds ?? DEFAULT_UPCOMING_NOTICE_SECONDS;
+    if (lead <= 0 || st.upcomingNoticeFor === st.nextRotationAt || st.paused || st.needsAttention)
+      return null;
+    const at = Date.parse(st.nextRotationAt) - lead * 1000;
+    // Intervals shorter than the lead time get no notice: it would follow every rotation.
+    if (st.lastRotatedAt && at <= Date.parse(st.lastRotatedAt)) return null;
+    return patched(NOTIFICATIONS_PATCH) ? at : null;
   };
 
   if (!s) {
@@ -288,6 +345,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       });
       st.previousVersion = null;
       st.graceEndsAt = null;
+      await notify(NotificationKind.CredentialRevoked, ['tenant'], { version: previous });
       if (!st.retireRequest) {
         await recordState(
           st.paused ? SecretState.Paused : SecretState.Active,
@@ -311,13 +369,24 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     const due =
       canRotate && (st.rotateRequest !== null || Date.now() >= Date.parse(st.nextRotationAt));
     if (!due) {
+      const noticeAt = upcomingNoticeAt(st);
+      if (noticeAt !== null && Date.now() >= noticeAt) {
+        st.upcomingNoticeFor = st.nextRotationAt;
+        await notify(NotificationKind.RotationUpcoming, ['tenant'], {
+          nextRotationAt: st.nextRotationAt,
+        });
+        continue;
+      }
       const seen = messages;
       if (st.paused && state !== SecretState.Paused)
         await recordState(SecretState.Paused, 'secret.paused', 'api');
       if (!st.paused && state === SecretState.Paused)
         await recordState(SecretState.Active, 'secret.resumed', 'api');
       if (st.needsAttention || st.paused) await condition(() => messages !== seen);
-      else await condition(() => messages !== seen, msUntil(st.nextRotationAt));
+      else {
+        const wakeAt = Math.min(Date.parse(st.nextRotationAt), noticeAt ?? Infinity);
+        await condition(() => messages !== seen, Math.max(1, wakeAt - Date.now()));
+      }
       continue;
     }
 
@@ -379,6 +448,15 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
           nextRotationAt: target.nextRotationAt,
           actor: gate === 'expired' ? 'rotor' : (approval.decision?.by ?? 'rotor'),
         });
+        if (gate === 'expired') {
+          // Said after the next attempt is scheduled, so the message can tell when it is.
+          await notify(NotificationKind.ApprovalExpired, ['security', 'tenant'], {
+            rotationId,
+            requestedBy: request.requestedBy,
+            reason: request.reason,
+            nextRotationAt: target.nextRotationAt,
+          });
+        }
         return;
       }
       setState(SecretState.Rotating);
@@ -420,6 +498,13 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         nextRotationAt: target.nextRotationAt,
         actor: request.requestedBy,
       });
+      await notify(NotificationKind.RotationCompleted, ['tenant'], {
+        rotationId: outcome.rotationId,
+        version: outcome.version,
+        previousVersion: outcome.previousVersion,
+        graceEndsAt: target.graceEndsAt,
+        nextRotationAt: target.nextRotationAt,
+      });
     } else {
       // Retries ran out: the old credential keeps working, a human decides what next (resume).
       target.latestVersion = outcome.latestVersion;
@@ -433,6 +518,11 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         errorType: outcome.errorType,
         nextRotationAt: target.nextRotationAt,
         actor: request.requestedBy,
+      });
+      // The alert: ops and the owning tenant hear at once that a human is needed.
+      await notify(NotificationKind.RotationFailed, ['ops', 'tenant'], {
+        rotationId: outcome.rotationId,
+        errorType: outcome.errorType,
       });
     }
   }
@@ -473,6 +563,13 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       quorum: rules.quorum,
       expiresAt: pending.expiresAt,
     });
+    const approvalContext = {
+      rotationId,
+      requestedBy: request.requestedBy,
+      reason: request.reason,
+      expiresAt: pending.expiresAt,
+    };
+    await notify(NotificationKind.ApprovalRequested, ['security'], approvalContext);
     const escalatesAt = at(rules.escalateAfterSeconds);
     const expiresAt = at(rules.expireAfterSeconds);
     let nextReminder = at(rules.remindEverySeconds);
@@ -498,10 +595,12 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         await recordState(SecretState.AwaitingApproval, 'approval.escalated', 'rotor', {
           rotationId,
         });
+        await notify(NotificationKind.ApprovalEscalated, ['security'], approvalContext);
       } else if (now >= nextReminder) {
         await recordState(SecretState.AwaitingApproval, 'approval.reminded', 'rotor', {
           rotationId,
         });
+        await notify(NotificationKind.ApprovalReminded, ['security'], approvalContext);
         nextReminder += rules.remindEverySeconds * 1000;
       }
     }

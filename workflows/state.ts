@@ -22,5 +22,7 @@ export interface LifecycleState {
   rotateRequest: Requester | null;
   /** Rotations whose approval window expired (the last 20), to refuse late decisions clearly. */
   expiredApprovals?: string[];
+  /** The due time the tenant was last told about (rotation.upcoming), so it is said once. */
+  upcomingNoticeFor?: string;
   retireRequest: (Requester & { vaultDeletion?: VaultDeletion }) | null;
 }

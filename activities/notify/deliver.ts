@@ -1,0 +1,187 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../domain';
+import type { Audience, NotificationEvent } from '../../domain';
+import type { NotifyDeps } from './deps';
+import { renderDigest } from './templates';
+
+export interface DigestInput {
+  /** Unique per digest: a retried delivery is recorded once. */
+  digestId: string;
+  tenantId: string;
+  audience: Audience;
+  events: NotificationEvent[];
+}
+
+export type DeliveryResult = { sent: true; recipients: number } | { sent: false; skipped: string };
+
+interface TenantSettings {
+  emails?: string[];
+  slackChannel?: string;
+}
+
+async function tenantSettings(deps: NotifyDeps, tenantId: string): Promise<TenantSettings> {
+  const row = await deps.db
+    .selectFrom('tenants')
+    .select('notification_settings')
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  // Stored as jsonb by the API; read defensively so a malformed row sends nothing, not garbage.
+  const raw: Record<string, unknown> = row?.notification_settings ?? {};
+  const emails = Array.isArray(raw.emails)
+    ? raw.emails.filter((e): e is string => typeof e === 'string')
+    : [];
+  return {
+    emails,
+    ...(typeof raw.slackChannel === 'string' ? { slackChannel: raw.slackChannel } : {}),
+  };
+}
+
+async function emailRecipients(deps: NotifyDeps, input: DigestInput): Promise<string[]> {
+  if (input.audience === 'tenant') return (await tenantSettings(deps, input.tenantId)).emails ?? [];
+  return deps.config[input.audience].emails;
+}
+
+async function slackChannels(deps: NotifyDeps, input: DigestInput): Promise<string[]> {
+  if (input.audience === 'tenant') {
+    const channel = (await tenantSettings(deps, input.tenantId)).slackChannel;
+    return channel ? [channel] : [];
+  }
+  if (input.audience === 'ops')
+    return deps.config.ops.slackChannel ? [deps.config.ops.slackChannel] : [];
+  const { slackChannel, escalationSlackChannel } = deps.config.security;
+  // Escalations also go to the second channel: that is what escalating means.
+  const escalated = input.events.some((e) => e.kind === 'approval.escalated');
+  return [slackChannel, escalated ? escalationSlackChannel : undefined].filter(
+    (c): c is string => !!c,
+  );
+}
+
+async function recordSent(
+  deps: NotifyDeps,
+  input: DigestInput,
+  channel: 'email' | 'slack',
+): Promise<void> {
+  await deps.db
+    .insertInto('notification_deliveries')
+    .values({
+      tenant_id: input.tenantId,
+      audience: input.audience,
+      channel,
+      status: 'sent',
+      event_count: input.events.length,
+      events: JSON.stringify(
+        input.events.map((e) => ({
+          kind: e.kind,
+          workflowId: e.workflowId,
+          rotationId: e.rotationId ?? null,
+        })),
+      ),
+      idempotency_key: `${input.digestId}:${input.audience}:${channel}`,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}
+
+/** Failure types and messages carry codes only: never the message, never a recipient's data. */
+function deliveryFailure(channel: string, code: string, retryable: boolean): ApplicationFailure {
+  const message = `${channel} delivery failed (${code})`;
+  return retryable
+    ? ApplicationFailure.retryable(message, ErrorType.NotificationDeliveryFailed)
+    : ApplicationFailure.nonRetryable(message, ErrorType.NotificationDeliveryFailed);
+}
+
+// Slack answers these for a bad token or channel: retrying cannot fix them.
+const PERMANENT_SLACK_ERRORS = [
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_blocks',
+];
+
+export function createDeliveryActivities(deps: NotifyDeps) {
+  return {
+    async deliverEmail(input: DigestInput): Promise<DeliveryResult> {
+      if (!deps.mailer || !deps.config.smtp)
+        return { sent: false, skipped: 'email is not configured' };
+      const to = await emailRecipients(deps, input);
+      if (to.length === 0) return { sent: false, skipped: `no ${input.audience} email recipients` };
+      const digest = renderDigest(input.tenantId, input.audience, input.events);
+      try {
+        await deps.mailer.sendMail({
+          from: deps.config.smtp.from,
+          to,
+          subject: digest.subject,
+          text: digest.text,
+          html: digest.html,
+          headers: { 'X-Rotor-Digest': input.digestId },
+        });
+      } catch (err) {
+        const code = (err as { code?: string; responseCode?: number }).code ?? 'EUNKNOWN';
+        const responseCode = (err as { responseCode?: number }).responseCode;
+        // 5xx from the server is a permanent refusal (bad recipient, policy); anything else may pass later.
+        throw deliveryFailure(
+          'email',
+          responseCode ? `${code} ${responseCode}` : code,
+          !(responseCode && responseCode >= 500),
+        );
+      }
+      await recordSent(deps, input, 'email');
+      return { sent: true, recipients: to.length };
+    },
+
+    async deliverSlack(input: DigestInput): Promise<DeliveryResult> {
+      if (!deps.slack) return { sent: false, skipped: 'Slack is not configured' };
+      const channels = await slackChannels(deps, input);
+      if (channels.length === 0)
+        return { sent: false, skipped: `no ${input.audience} Slack channel` };
+      const digest = renderDigest(input.tenantId, input.audience, input.events);
+      for (const channel of channels) {
+        try {
+          // The Slack client itself waits out HTTP 429 for Retry-After seconds and tries again.
+          await deps.slack.chat.postMessage({
+            channel,
+            text: digest.subject,
+            blocks: digest.blocks,
+          });
+        } catch (err) {
+          const code =
+            (err as { data?: { error?: string }; code?: string }).data?.error ??
+            (err as { code?: string }).code ??
+            'unknown';
+          throw deliveryFailure('Slack', code, !PERMANENT_SLACK_ERRORS.includes(code));
+        }
+      }
+      await recordSent(deps, input, 'slack');
+      return { sent: true, recipients: channels.length };
+    },
+
+    /** A digest that could not be delivered after every retry: kept, counted, visible. */
+    async recordDeliveryFailure(
+      input: DigestInput & { channel: 'email' | 'slack'; error: string },
+    ): Promise<void> {
+      await deps.db
+        .insertInto('notification_deliveries')
+        .values({
+          tenant_id: input.tenantId,
+          audience: input.audience,
+          channel: input.channel,
+          status: 'failed',
+          event_count: input.events.length,
+          events: JSON.stringify(
+            input.events.map((e) => ({
+              kind: e.kind,
+              workflowId: e.workflowId,
+              rotationId: e.rotationId ?? null,
+            })),
+          ),
+          error: input.error.slice(0, 500),
+          idempotency_key: `${input.digestId}:${input.audience}:${input.channel}`,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { WebClient } from '@slack/web-api';
+import type { Kysely } from 'kysely';
+import type { Transporter } from 'nodemailer';
+import type { NotificationConfig } from '../../config';
+import type { Database } from '../../db/schema';
+
+/** What delivery needs: a mail transport and a Slack client when configured, and where to send. */
+export interface NotifyDeps {
+  db: Kysely<Database>;
+  config: NotificationConfig;
+  mailer?: Pick<Transporter, 'sendMail'>;
+  slack?: Pick<WebClient, 'chat'>;
+}

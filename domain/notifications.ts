@@ -1,0 +1,38 @@
+/** What Rotor tells people about. Each kind has a template; none carries a secret value. */
+export const NotificationKind = {
+  RotationUpcoming: 'rotation.upcoming',
+  RotationCompleted: 'rotation.completed',
+  CredentialRevoked: 'credential.revoked',
+  RotationFailed: 'rotation.failed',
+  ApprovalRequested: 'approval.requested',
+  ApprovalReminded: 'approval.reminded',
+  ApprovalEscalated: 'approval.escalated',
+  ApprovalExpired: 'approval.expired',
+  BreakGlass: 'rotation.break_glass',
+  ValueNeeded: 'value.needed',
+} as const;
+export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind];
+
+/** Who hears about it: the tenant's own people, security (approvers), or ops (alerts). */
+export type Audience = 'tenant' | 'security' | 'ops';
+
+/** One thing that happened to one secret, as ids, versions and times: never a value. */
+export interface NotificationEvent {
+  kind: NotificationKind;
+  audience: Audience;
+  tenantId: string;
+  secretName: string;
+  secretType: string;
+  workflowId: string;
+  /** When it happened (ISO). */
+  at: string;
+  rotationId?: string;
+  version?: number | null;
+  previousVersion?: number | null;
+  graceEndsAt?: string | null;
+  nextRotationAt?: string | null;
+  expiresAt?: string | null;
+  errorType?: string | null;
+  requestedBy?: string;
+  reason?: string;
+}

@@ -10,6 +10,7 @@ import { migrateOrThrow } from '../db';
 import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../devstack';
 import type { Stack, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
+import { startDevMailbox } from '../devstack/smtp';
 import { buildEngineClients, connectTemporalClient } from './clients';
 import { buildHealthChecks } from './health-checks';
 import { createRotorWorker } from './worker';
@@ -22,16 +23,20 @@ const DEFAULT_PORTS: StackPorts = {
   postgres: 54329,
 };
 
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError([`${name} must be a port number (1-65535)`]);
+  }
+  return value;
+}
+
 function portsFromEnv(): StackPorts {
   const ports = { ...DEFAULT_PORTS };
   for (const key of Object.keys(ports) as (keyof StackPorts)[]) {
-    const raw = process.env[PORT_ENV_VARS[key]];
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new ConfigError([`${PORT_ENV_VARS[key]} must be a port number (1-65535)`]);
-    }
-    ports[key] = value;
+    ports[key] = portFromEnv(PORT_ENV_VARS[key], ports[key]);
   }
   return ports;
 }
@@ -63,7 +68,16 @@ async function main(): Promise<void> {
   });
   shutdownSteps.push(() => stack.stop());
 
+  const smtpPort = portFromEnv('ROTOR_DEV_SMTP_PORT', 2525);
+  const mailbox = await startDevMailbox({ port: smtpPort, dir: path.join(stack.stateDir, 'mail') });
+  shutdownSteps.push(() => mailbox.stop());
+
+  // Defaults for the local stack only; anything set in the environment wins.
   const config = loadConfig({
+    SMTP_URL: mailbox.url,
+    ROTOR_SECURITY_EMAILS: 'security@localhost',
+    ROTOR_OPS_EMAILS: 'ops@localhost',
+    ROTOR_NOTIFY_DIGEST_SECONDS: '10',
     ...process.env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     DATABASE_URL: stack.databaseUrl,
@@ -105,6 +119,7 @@ async function main(): Promise<void> {
       `  Temporal UI  ${stack.temporalUiUrl}`,
       `  Temporal     ${stack.temporalAddress}`,
       `  OpenBao      ${stack.vaultAddr}`,
+      `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
       'Press Ctrl-C to stop.',
       '',

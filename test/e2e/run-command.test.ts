@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,17 @@ async function processesMentioning(needle: string): Promise<string[]> {
     if (cmdline.includes(needle)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
   }
   return found;
+}
+
+function smtpGreeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('data', (d: Buffer) => {
+      socket.end('QUIT\r\n');
+      resolve(d.toString());
+    });
+    socket.once('error', reject);
+  });
 }
 
 describe('the README run command (workers/dev.ts)', () => {
@@ -32,6 +44,7 @@ describe('the README run command (workers/dev.ts)', () => {
       ROTOR_DEV_OPENBAO_PORT: String(await freePort()),
       ROTOR_DEV_OPENBAO_CLUSTER_PORT: String(await freePort()),
       ROTOR_DEV_POSTGRES_PORT: String(await freePort()),
+      ROTOR_DEV_SMTP_PORT: String(await freePort()),
       API_PORT: String(apiPort),
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'workers/dev.ts'], {
@@ -62,6 +75,9 @@ describe('the README run command (workers/dev.ts)', () => {
         },
       });
       expect((await fetch(uiUrl ?? '')).status).toBe(200);
+      // The dev mailbox is a real SMTP server: it greets with 220.
+      expect(await smtpGreeting(Number(env.ROTOR_DEV_SMTP_PORT))).toMatch(/^220 /);
+      expect(output).toContain(`Mail (SMTP)  smtp://127.0.0.1:${env.ROTOR_DEV_SMTP_PORT}`);
       expect((await processesMentioning(stateDir)).length).toBeGreaterThanOrEqual(3);
     } finally {
       child.kill('SIGINT');

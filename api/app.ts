@@ -1,8 +1,20 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
 import type { HealthCheck } from './health';
+import { registerAdminRoutes } from './routes/admin';
+import { registerApprovalRoutes } from './routes/approvals';
 import { registerHealthRoutes } from './routes/health';
+import { registerSecretRoutes } from './routes/secrets';
+import type { ApiServices } from './services';
 
 /** Fields pino replaces with [Redacted] wherever they appear in a log line. */
 export const REDACT_PATHS = [
@@ -12,11 +24,39 @@ export const REDACT_PATHS = [
   '*.token',
   '*.secret',
   '*.value',
+  '*.initialValue',
 ];
 
 export interface AppOptions {
   checks: Record<string, HealthCheck>;
   logLevel?: string;
+  /** The engine's clients; without them only the health routes exist (probes, tests). */
+  services?: ApiServices;
+}
+
+interface Issue {
+  field: string;
+  message: string;
+}
+
+/** A coded error of Rotor's own (validation, refusal…): safe to show as it is. */
+function ownError(
+  err: unknown,
+): { statusCode: number; code: string; message: string; issues?: Issue[] } | null {
+  const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; issues?: unknown };
+  if (
+    typeof e.code !== 'string' ||
+    !e.code.startsWith('ROT_ERR_') ||
+    typeof e.statusCode !== 'number'
+  )
+    return null;
+  if (e.statusCode < 400 || e.statusCode >= 500) return null;
+  return {
+    statusCode: e.statusCode,
+    code: e.code,
+    message: String(e.message),
+    ...(Array.isArray(e.issues) ? { issues: e.issues as Issue[] } : {}),
+  };
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -24,31 +64,73 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logger: { level: options.logLevel ?? 'info', redact: REDACT_PATHS },
     bodyLimit: 64 * 1024,
   });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
-  app.setErrorHandler((err: unknown, req, reply) => {
-    if (err instanceof ApiError) {
-      return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const own =
+      err instanceof ApiError
+        ? { statusCode: err.statusCode, code: err.code, message: err.message }
+        : ownError(err);
+    if (own) return reply.code(own.statusCode).send({ error: own });
+    if (err.validation) {
+      // Request schema failures: each field and what is wrong, never the submitted value.
+      const issues = err.validation.map((v) => ({
+        field: [
+          err.validationContext,
+          ...String(v.instancePath ?? '')
+            .split('/')
+            .filter(Boolean),
+        ]
+          .filter(Boolean)
+          .join('.'),
+        message: v.message ?? 'is invalid',
+      }));
+      return reply
+        .code(400)
+        .send({ error: { code: 'ROT_ERR_VALIDATION', message: 'invalid request', issues } });
     }
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      const code = (err as { code?: string }).code ?? 'BAD_REQUEST';
-      return reply.code(status).send({
-        error: {
-          code: `ROT_ERR_${code.replace(/^FST_ERR_/, '')}`,
-          message: (err as Error).message,
-        },
-      });
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      const code = `ROT_ERR_${(err.code ?? 'BAD_REQUEST').replace(/^FST_ERR_/, '')}`;
+      return reply.code(err.statusCode).send({ error: { code, message: err.message } });
     }
     // 5xx: log the detail server-side, tell the client nothing about internals.
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'ROT_ERR_INTERNAL', message: 'Internal error' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({ error: { code: 'ROT_ERR_NOT_FOUND', message: `No route ${req.method} ${req.url}` } }),
+    reply.code(404).send({
+      error: {
+        code: 'ROT_ERR_NOT_FOUND',
+        message: `No route ${req.method} ${req.url.split('?')[0]}`,
+      },
+    }),
   );
 
   registerHealthRoutes(app, options.checks);
+  const services = options.services;
+  if (!services) return app;
+
+  void app.register(swagger, {
+    openapi: {
+      info: { title: 'Rotor API', version: '0.1.0', description: 'Secret rotation engine' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/api/')) return;
+    req.principal = (await authenticate(services.db, req.headers.authorization)) ?? undefined;
+  });
+  void app.register((scope, _opts, done) => {
+    registerSecretRoutes(scope, services);
+    registerApprovalRoutes(scope, services);
+    registerAdminRoutes(scope, services);
+    done();
+  });
   return app;
 }

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '../config';
 import { buildEngineClients, connectTemporalClient } from '../workers/clients';
 import { buildHealthChecks } from '../workers/health-checks';
 import { buildApp } from './app';
+import { ensureBootstrapAdmin } from './auth/tokens';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -11,7 +12,14 @@ async function main(): Promise<void> {
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: config.logLevel,
+    services: { db: clients.db, temporal, config },
   });
+  const bootstrap = await ensureBootstrapAdmin(clients.db);
+  if (bootstrap) {
+    process.stdout.write(
+      `First start: bootstrap admin token (shown once, store it now):\n  ${bootstrap}\n`,
+    );
+  }
   const close = async (): Promise<void> => {
     await app.close();
     await temporal.connection.close();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
+import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
 import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../devstack';
@@ -106,7 +107,9 @@ async function main(): Promise<void> {
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: 'warn',
+    services: { db: clients.db, temporal, config },
   });
+  const bootstrap = await ensureBootstrapAdmin(clients.db);
   shutdownSteps.push(() => app.close());
   await app.listen({ host: config.api.host, port: config.api.port });
 
@@ -121,6 +124,10 @@ async function main(): Promise<void> {
       `  OpenBao      ${stack.vaultAddr}`,
       `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
+      `  API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
+      ...(bootstrap
+        ? ['', 'First start: bootstrap admin token (shown once, store it now):', `  ${bootstrap}`]
+        : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -1,0 +1,75 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db';
+import { Role } from '../../domain';
+
+/** Every Rotor API token starts with this, so secret scanners and people can recognise one. */
+export const TOKEN_PREFIX = 'rtr_';
+
+export interface Principal {
+  tokenId: string;
+  /** Who: the token's name, recorded as requester, approver and audit actor. */
+  name: string;
+  role: Role;
+  /** Set for tenant tokens: they only ever see this tenant. */
+  tenantId: string | null;
+}
+
+/** Tokens are 256 random bits, so a plain SHA-256 is enough at rest (no slow hash needed). */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function createToken(
+  db: Kysely<Database>,
+  input: { name: string; role: Role; tenantId?: string | null },
+): Promise<{ id: string; token: string }> {
+  const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const { id } = await db
+    .insertInto('api_tokens')
+    .values({
+      name: input.name,
+      prefix: token.slice(0, 12),
+      token_hash: hashToken(token),
+      role: input.role,
+      tenant_id: input.tenantId ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id, token };
+}
+
+/** The principal behind an Authorization header, or null for a missing, unknown or revoked token. */
+export async function authenticate(
+  db: Kysely<Database>,
+  header: string | undefined,
+): Promise<Principal | null> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  const token = match?.[1];
+  if (!token?.startsWith(TOKEN_PREFIX)) return null;
+  const row = await db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'role', 'tenant_id'])
+    .where('token_hash', '=', hashToken(token))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row ? { tokenId: row.id, name: row.name, role: row.role, tenantId: row.tenant_id } : null;
+}
+
+/**
+ * On first start, creates an admin token and returns it (to print once); afterwards returns null.
+ * An advisory lock keeps two API processes starting together from both creating one.
+ */
+export async function ensureBootstrapAdmin(db: Kysely<Database>): Promise<string | null> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('rotor-bootstrap-admin'))`.execute(trx);
+    const existing = await trx
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('role', '=', Role.Admin)
+      .executeTakeFirst();
+    if (existing) return null;
+    return (await createToken(trx, { name: 'bootstrap-admin', role: Role.Admin })).token;
+  });
+}

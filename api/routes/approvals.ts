@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { approveRotation, listPendingApprovals, rejectRotation } from '../../client';
+import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
+import { assertTenant, requireRole } from '../auth/access';
+import type { ApiServices } from '../services';
+
+const name = z.string().regex(NAME_PATTERN).max(63);
+const secretParams = z.object({ tenantId: name, name });
+const rotationId = z.string().min(1).max(100);
+
+export function registerApprovalRoutes(root: FastifyInstance, services: ApiServices): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const deps = { client: services.temporal, db: services.db };
+
+  app.get(
+    '/api/v1/approvals',
+    {
+      schema: {
+        summary: 'Rotations waiting for security, with their context',
+        querystring: z.strictObject({ tenantId: name.optional() }),
+      },
+    },
+    async (req) => {
+      const principal = requireRole(req, [Role.Admin, Role.Security, Role.Operator, Role.Tenant]);
+      const tenantId =
+        principal.role === Role.Tenant ? (principal.tenantId ?? '') : req.query.tenantId;
+      return { items: await listPendingApprovals(services.temporal, tenantId ? { tenantId } : {}) };
+    },
+  );
+
+  // Roles come from the caller's token, never from the request body.
+  app.post(
+    '/api/v1/secrets/:tenantId/:name/approve',
+    {
+      schema: {
+        summary: 'Approve the pending rotation (security); 409 with the reason when refused',
+        params: secretParams,
+        body: z.strictObject({ rotationId, comment: z.string().max(500).optional() }),
+      },
+    },
+    async (req) => {
+      const principal = requireRole(req, [Role.Security]);
+      assertTenant(principal, req.params.tenantId);
+      return approveRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
+        approver: principal.name,
+        roles: [principal.role],
+        rotationId: req.body.rotationId,
+        ...(req.body.comment ? { comment: req.body.comment } : {}),
+      });
+    },
+  );
+
+  app.post(
+    '/api/v1/secrets/:tenantId/:name/reject',
+    {
+      schema: {
+        summary: 'Reject the pending rotation (security), with a reason',
+        params: secretParams,
+        body: z.strictObject({ rotationId, reason: z.string().trim().min(1).max(500) }),
+      },
+    },
+    async (req) => {
+      const principal = requireRole(req, [Role.Security]);
+      return rejectRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
+        approver: principal.name,
+        roles: [principal.role],
+        rotationId: req.body.rotationId,
+        reason: req.body.reason,
+      });
+    },
+  );
+}

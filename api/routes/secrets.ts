@@ -1,0 +1,239 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { breakGlassRotate, createSecret } from '../../client';
+import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
+import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
+import { assertTenant, requireRole } from '../auth/access';
+import { ApiError } from '../errors';
+import type { ApiServices } from '../services';
+
+const name = z.string().regex(NAME_PATTERN).max(63);
+const secretParams = z.object({ tenantId: name, name });
+const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
+
+const secretSummary = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  type: z.string(),
+  state: z.string(),
+  workflowId: z.string(),
+  currentVersion: z.number().nullable(),
+  previousVersion: z.number().nullable(),
+  nextRotationAt: z.string().nullable(),
+  lastRotatedAt: z.string().nullable(),
+  lastErrorType: z.string().nullable(),
+});
+
+const iso = (d: Date | string | null): string | null =>
+  d === null ? null : new Date(d).toISOString();
+
+export function registerSecretRoutes(root: FastifyInstance, services: ApiServices): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { db, temporal, config } = services;
+
+  /** The secret's row, or 404; tenant tokens only reach their own. */
+  const findSecret = async (
+    principal: ReturnType<typeof requireRole>,
+    tenantId: string,
+    secretName: string,
+  ) => {
+    assertTenant(principal, tenantId);
+    const row = await db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', secretName)
+      .executeTakeFirst();
+    if (!row) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
+    return row;
+  };
+
+  app.post(
+    '/api/v1/secrets',
+    {
+      schema: {
+        summary: 'Bring a secret under management (idempotent by tenant and name)',
+        body: z.looseObject({ tenantId: z.string() }),
+        response: {
+          201: z.object({ workflowId: z.string(), tenantId: z.string(), name: z.string() }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
+      assertTenant(principal, req.body.tenantId);
+      // The full request is validated by createSecret, which names each bad field.
+      const handle = await createSecret(temporal, config, {
+        ...req.body,
+        requestedBy: principal.name,
+      });
+      const body = req.body as { tenantId: string; name?: unknown };
+      return reply
+        .code(201)
+        .send({ workflowId: handle.workflowId, tenantId: body.tenantId, name: String(body.name) });
+    },
+  );
+
+  app.get(
+    '/api/v1/secrets',
+    {
+      schema: {
+        summary: 'List secrets, filtered and paginated',
+        querystring: z.strictObject({
+          tenantId: name.optional(),
+          type: z.string().max(40).optional(),
+          state: z.string().max(40).optional(),
+          dueBefore: z.iso.datetime().optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+        }),
+        response: {
+          200: z.object({ items: z.array(secretSummary), limit: z.number(), offset: z.number() }),
+        },
+      },
+    },
+    async (req) => {
+      const principal = requireRole(req, ALL);
+      const q = req.query;
+      const tenantId = principal.role === Role.Tenant ? principal.tenantId : q.tenantId;
+      let query = db
+        .selectFrom('secrets')
+        .selectAll()
+        .orderBy('tenant_id')
+        .orderBy('name')
+        .limit(q.limit)
+        .offset(q.offset);
+      if (tenantId) query = query.where('tenant_id', '=', tenantId);
+      if (q.type) query = query.where('type', '=', q.type);
+      if (q.state) query = query.where('state', '=', q.state);
+      if (q.dueBefore) query = query.where('next_rotation_at', '<', new Date(q.dueBefore));
+      const rows = await query.execute();
+      return {
+        items: rows.map((r) => ({
+          tenantId: r.tenant_id,
+          name: r.name,
+          type: r.type,
+          state: r.state,
+          workflowId: r.workflow_id,
+          currentVersion: r.current_version,
+          previousVersion: r.previous_version,
+          nextRotationAt: iso(r.next_rotation_at),
+          lastRotatedAt: iso(r.last_rotated_at),
+          lastErrorType: r.last_error_type,
+        })),
+        limit: q.limit,
+        offset: q.offset,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/secrets/:tenantId/:name',
+    {
+      schema: {
+        summary: 'A secret: metadata, live status and rotation history',
+        params: secretParams,
+      },
+    },
+    async (req) => {
+      const principal = requireRole(req, ALL);
+      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      const [status, rotations] = await Promise.all([
+        temporal.workflow
+          .getHandle(row.workflow_id)
+          .query(statusQuery)
+          .catch(() => null),
+        db
+          .selectFrom('rotations')
+          .select([
+            'id',
+            'status',
+            'reason',
+            'requested_by',
+            'approved_by',
+            'from_version',
+            'to_version',
+            'error_type',
+            'requested_at',
+            'completed_at',
+          ])
+          .where('secret_id', '=', row.id)
+          .orderBy('requested_at', 'desc')
+          .limit(50)
+          .execute(),
+      ]);
+      return {
+        tenantId: row.tenant_id,
+        name: row.name,
+        type: row.type,
+        state: status?.state ?? row.state,
+        policy: row.policy,
+        vaultPath: row.vault_path,
+        currentVersion: status?.currentVersion ?? row.current_version,
+        previousVersion: status?.previousVersion ?? row.previous_version,
+        nextRotationAt: status?.nextRotationAt ?? iso(row.next_rotation_at),
+        pendingApproval: status?.pendingApproval ?? null,
+        rotations,
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/secrets/:tenantId/:name/rotate',
+    { schema: { summary: 'Rotate now', params: secretParams, body: reasonBody } },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
+      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      await temporal.workflow
+        .getHandle(row.workflow_id)
+        .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason });
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+
+  app.post(
+    '/api/v1/secrets/:tenantId/:name/retire',
+    {
+      schema: {
+        summary: 'Retire: revoke what is live and delete it from Vault',
+        params: secretParams,
+        body: reasonBody,
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin, Role.Tenant]);
+      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      await temporal.workflow
+        .getHandle(row.workflow_id)
+        .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason });
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+
+  app.post(
+    '/api/v1/secrets/:tenantId/:name/break-glass',
+    {
+      schema: {
+        summary: 'Emergency rotation (admin): no approval, no grace wait',
+        params: secretParams,
+        body: reasonBody,
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin]);
+      await findSecret(principal, req.params.tenantId, req.params.name);
+      await breakGlassRotate(
+        { client: temporal, db },
+        secretWorkflowId(req.params.tenantId, req.params.name),
+        {
+          requestedBy: principal.name,
+          roles: [principal.role],
+          reason: req.body.reason,
+        },
+      );
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+}

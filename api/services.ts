@@ -1,0 +1,11 @@
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { Database } from '../db';
+
+/** What the API's routes use; workers/ builds the real ones. */
+export interface ApiServices {
+  db: Kysely<Database>;
+  temporal: Client;
+  config: Pick<Config, 'policy' | 'temporal'>;
+}

@@ -1,0 +1,60 @@
+/** An error the CLI reports as one line (plus field issues), with a stable code and exit status. */
+export class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly issues: { field: string; message: string }[] = [],
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface ApiClient {
+  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+}
+
+/** Talks to Rotor's HTTP API with the caller's bearer token. */
+export function apiClient(baseUrl: string, token: string): ApiClient {
+  return {
+    async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, baseUrl), {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? 'network error';
+        throw new CliError(
+          'ROT_ERR_UNREACHABLE',
+          `Cannot reach the Rotor API at ${baseUrl} (${cause}). Is it running (npm start)? Set ROTOR_API_URL if it is elsewhere.`,
+        );
+      }
+      const text = await res.text();
+      const json = text ? (JSON.parse(text) as unknown) : undefined;
+      if (!res.ok) {
+        const error = (
+          json as {
+            error?: {
+              code?: string;
+              message?: string;
+              issues?: { field: string; message: string }[];
+            };
+          }
+        )?.error;
+        throw new CliError(
+          error?.code ?? `HTTP_${res.status}`,
+          error?.message ?? `HTTP ${res.status}`,
+          error?.issues ?? [],
+        );
+      }
+      return json as T;
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// `rotor`: the command line for Rotor's HTTP API. ROTOR_API_URL (default http://127.0.0.1:8080)
+// and ROTOR_TOKEN (an API token; required) say where and as whom.
+import { Command, Option } from 'commander';
+import { apiClient, CliError } from './api-client';
+import type { ApiClient } from './api-client';
+import { printObject, printRows } from './output';
+
+const program = new Command()
+  .name('rotor')
+  .description('Rotor secret-rotation engine: manage secrets, approvals and tokens through the API')
+  .option('--json', 'print JSON instead of tables', false)
+  .showHelpAfterError();
+
+function api(): ApiClient {
+  const token = process.env.ROTOR_TOKEN;
+  if (!token)
+    throw new CliError(
+      'ROT_ERR_CONFIG',
+      'ROTOR_TOKEN is required: an API token (npm start prints the bootstrap admin token on first start).',
+      [],
+      78,
+    );
+  return apiClient(process.env.ROTOR_API_URL || 'http://127.0.0.1:8080', token);
+}
+const json = (): boolean => program.opts<{ json: boolean }>().json;
+const qs = (params: Record<string, string | undefined>): string => {
+  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
+  return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
+};
+
+const secrets = program.command('secrets').description('managed secrets');
+secrets
+  .command('list')
+  .description('list secrets')
+  .option('--tenant <id>')
+  .option('--type <type>')
+  .option('--state <state>')
+  .action(async (o: { tenant?: string; type?: string; state?: string }) => {
+    const res = await api().request<{ items: Record<string, unknown>[] }>(
+      'GET',
+      `/api/v1/secrets${qs({ tenantId: o.tenant, type: o.type, state: o.state })}`,
+    );
+    printRows(
+      res.items,
+      ['tenantId', 'name', 'type', 'state', 'currentVersion', 'nextRotationAt'],
+      json(),
+    );
+  });
+secrets
+  .command('create <tenant> <name>')
+  .description('bring a secret under management')
+  .requiredOption(
+    '--type <type>',
+    'api_key, database_password, service_token, encryption_key, jwt_secret, webhook_secret…',
+  )
+  .option('--interval <seconds>', 'rotate every N seconds', (v) => Number(v))
+  .option('--cron <expression>', 'rotate on a cron schedule')
+  .option('--grace <seconds>', 'keep the previous version valid this long', (v) => Number(v))
+  .action(
+    async (
+      tenant: string,
+      name: string,
+      o: { type: string; interval?: number; cron?: string; grace?: number },
+    ) => {
+      const policy = {
+        ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
+        ...(o.cron !== undefined ? { cron: o.cron } : {}),
+        ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
+      };
+      const res = await api().request('POST', '/api/v1/secrets', {
+        tenantId: tenant,
+        name,
+        type: o.type,
+        ...(Object.keys(policy).length ? { policy } : {}),
+      });
+      printObject(res, json());
+    },
+  );
+secrets
+  .command('status <tenant> <name>')
+  .description('state, versions, schedule, pending approval and recent rotations')
+  .action(async (tenant: string, name: string) => {
+    printObject(await api().request('GET', `/api/v1/secrets/${tenant}/${name}`), json());
+  });
+secrets
+  .command('rotate <tenant> <name>')
+  .description('rotate now')
+  .requiredOption('--reason <text>')
+  .action(async (tenant: string, name: string, o: { reason: string }) => {
+    printObject(
+      await api().request('POST', `/api/v1/secrets/${tenant}/${name}/rotate`, { reason: o.reason }),
+      json(),
+    );
+  });
+
+const approvals = program.command('approvals').description('rotations waiting for security');
+approvals
+  .command('list')
+  .option('--tenant <id>')
+  .action(async (o: { tenant?: string }) => {
+    const res = await api().request<{ items: Record<string, unknown>[] }>(
+      'GET',
+      `/api/v1/approvals${qs({ tenantId: o.tenant })}`,
+    );
+    printRows(
+      res.items,
+      [
+        'tenantId',
+        'name',
+        'rotationId',
+        'requestedBy',
+        'reason',
+        'approvals',
+        'quorum',
+        'expiresAt',
+      ],
+      json(),
+    );
+  });
+approvals
+  .command('approve <tenant> <name>')
+  .requiredOption('--rotation <id>', 'the rotation id shown by `approvals list`')
+  .option('--comment <text>')
+  .action(async (tenant: string, name: string, o: { rotation: string; comment?: string }) => {
+    const res = await api().request('POST', `/api/v1/secrets/${tenant}/${name}/approve`, {
+      rotationId: o.rotation,
+      ...(o.comment ? { comment: o.comment } : {}),
+    });
+    printObject(res, json());
+  });
+approvals
+  .command('reject <tenant> <name>')
+  .requiredOption('--rotation <id>')
+  .requiredOption('--reason <text>')
+  .action(async (tenant: string, name: string, o: { rotation: string; reason: string }) => {
+    printObject(
+      await api().request('POST', `/api/v1/secrets/${tenant}/${name}/reject`, {
+        rotationId: o.rotation,
+        reason: o.reason,
+      }),
+      json(),
+    );
+  });
+
+program
+  .command('tokens')
+  .description('API tokens')
+  .command('create <name>')
+  .addOption(
+    new Option('--role <role>')
+      .choices(['admin', 'security', 'operator', 'tenant'])
+      .makeOptionMandatory(),
+  )
+  .option('--tenant <id>', 'required for tenant tokens')
+  .action(async (name: string, o: { role: string; tenant?: string }) => {
+    const res = await api().request('POST', '/api/v1/tokens', {
+      name,
+      role: o.role,
+      ...(o.tenant ? { tenantId: o.tenant } : {}),
+    });
+    printObject(res, json());
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CliError) {
+    process.stderr.write(`✗ ${err.code}: ${err.message}\n`);
+    for (const issue of err.issues) process.stderr.write(`  - ${issue.field}: ${issue.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`✗ ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

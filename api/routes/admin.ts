@@ -91,6 +91,8 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
     },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Security, Role.Tenant]);
+      // Naming another tenant is refused, never quietly narrowed to one's own.
+      if (req.query.tenantId) assertTenant(principal, req.query.tenantId);
       const tenantId = principal.role === Role.Tenant ? principal.tenantId : req.query.tenantId;
       if (principal.role === Role.Tenant && !tenantId)
         throw new ApiError(403, 'ROT_ERR_FORBIDDEN', 'Token has no tenant');

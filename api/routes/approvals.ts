@@ -24,6 +24,8 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Security, Role.Operator, Role.Tenant]);
+      // Naming another tenant is refused, never quietly narrowed to one's own.
+      if (req.query.tenantId) assertTenant(principal, req.query.tenantId);
       const tenantId =
         principal.role === Role.Tenant ? (principal.tenantId ?? '') : req.query.tenantId;
       return { items: await listPendingApprovals(services.temporal, tenantId ? { tenantId } : {}) };

@@ -97,6 +97,8 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req) => {
       const principal = requireRole(req, ALL);
       const q = req.query;
+      // Naming another tenant is refused, never quietly narrowed to one's own.
+      if (q.tenantId) assertTenant(principal, q.tenantId);
       const tenantId = principal.role === Role.Tenant ? principal.tenantId : q.tenantId;
       let query = db
         .selectFrom('secrets')

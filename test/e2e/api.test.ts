@@ -150,9 +150,16 @@ describe('the HTTP API', () => {
       const res = await call(tokens.b, method, url, body);
       expect([403, 404], `${what}: ${res.statusCode} ${res.body}`).toContain(res.statusCode);
     }
-    const listed = await call(tokens.b, 'GET', `/api/v1/secrets?tenantId=${tenantA}`);
+    for (const url of [
+      `/api/v1/secrets?tenantId=${tenantA}`,
+      `/api/v1/approvals?tenantId=${tenantA}`,
+      `/api/v1/notifications/failures?tenantId=${tenantA}`,
+    ]) {
+      expect((await call(tokens.b, 'GET', url)).statusCode, url).toBe(404);
+    }
+    const own = await call(tokens.b, 'GET', '/api/v1/secrets');
     expect(
-      listed.json<{ items: { tenantId: string }[] }>().items.every((i) => i.tenantId === tenantB),
+      own.json<{ items: { tenantId: string }[] }>().items.every((i) => i.tenantId === tenantB),
     ).toBe(true);
     const state = await waitForStatus(
       rotor.client,

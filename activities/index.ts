@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createApprovalRecords } from './lifecycle/approvals';
+import { createCountBulkOutcomes } from './lifecycle/bulk';
 import { createDiscardPendingVersion } from './lifecycle/discard';
 import { createPromoteVersion } from './lifecycle/promote';
 import { createRegisterSecret } from './lifecycle/register';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     retireSecret: createRetireSecret(deps),
     recordStateChange: createRecordStateChange(deps),
     ...createApprovalRecords(deps),
+    countBulkOutcomes: createCountBulkOutcomes(deps),
     computeNextRotation,
     enqueueNotification: createEnqueueNotification(deps.notify),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),

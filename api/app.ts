@@ -12,6 +12,7 @@ import { ApiError } from './errors';
 import type { HealthCheck } from './health';
 import { registerAdminRoutes } from './routes/admin';
 import { registerApprovalRoutes } from './routes/approvals';
+import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
 import { registerSecretRoutes } from './routes/secrets';
 import type { ApiServices } from './services';
@@ -130,6 +131,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerSecretRoutes(scope, services);
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
+    registerBulkRoutes(scope, services);
     done();
   });
   return app;

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { apiClient, CliError } from './api-client';
 import type { ApiClient } from './api-client';
-import { printObject, printRows } from './output';
+import { printObject, printRows, progressBar } from './output';
 
 const program = new Command()
   .name('rotor')
@@ -140,6 +140,58 @@ approvals
       }),
       json(),
     );
+  });
+
+interface BulkProgress {
+  total: number;
+  requested: number;
+  unreachable: number;
+  completed: number;
+  failed: number;
+  awaitingApproval: number;
+  done: boolean;
+}
+
+program
+  .command('bulk-rotate')
+  .description('rotate every matching secret now, showing progress until all are settled')
+  .option('--tenant <id>')
+  .option('--type <type>')
+  .requiredOption('--reason <text>')
+  .option('--no-wait', 'print the batch id and return at once')
+  .action(async (o: { tenant?: string; type?: string; reason: string; wait: boolean }) => {
+    const client = api();
+    const { batchId, total } = await client.request<{ batchId: string; total: number }>(
+      'POST',
+      '/api/v1/rotations/bulk',
+      {
+        reason: o.reason,
+        ...(o.tenant ? { tenantId: o.tenant } : {}),
+        ...(o.type ? { type: o.type } : {}),
+      },
+    );
+    process.stderr.write(`batch ${batchId}: ${total} secrets\n`);
+    if (!o.wait) return printObject({ batchId, total }, json());
+    const tty = process.stderr.isTTY;
+    let last = '';
+    for (;;) {
+      const p = await client.request<BulkProgress>('GET', `/api/v1/rotations/bulk/${batchId}`);
+      const settled = p.completed + p.failed + p.awaitingApproval;
+      const line = progressBar(
+        settled,
+        p.requested,
+        `rotated ${p.completed}, failed ${p.failed}, awaiting approval ${p.awaitingApproval}`,
+      );
+      if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      last = line;
+      if (p.done) {
+        if (tty) process.stderr.write('\n');
+        printObject({ batchId, ...p }, json());
+        if (p.failed > 0 || p.unreachable > 0) process.exitCode = 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   });
 
 program

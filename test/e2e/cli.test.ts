@@ -166,4 +166,82 @@ describe('the rotor CLI, run as a subprocess against a live API', () => {
     expect(noToken.code).toBe(78);
     expect(noToken.stderr).toContain('ROTOR_TOKEN is required');
   });
+
+  it('bulk-rotates every secret of a tenant with a progress bar, and waits for approvals as settled', async () => {
+    const bulkTenant = uniqueName('bulk');
+    await rotor.clients.db
+      .insertInto('tenants')
+      .values({ id: bulkTenant, name: bulkTenant })
+      .execute();
+    const owner = (
+      await createToken(rotor.clients.db, {
+        name: 'owner@bulk',
+        role: Role.Tenant,
+        tenantId: bulkTenant,
+      })
+    ).token;
+    const names = ['k1', 'k2', 'k3'];
+    for (const name of names) {
+      expect(
+        (await rotor_(owner, 'secrets', 'create', bulkTenant, name, '--type', 'service_token'))
+          .code,
+      ).toBe(0);
+    }
+    expect(
+      (await rotor_(owner, 'secrets', 'create', bulkTenant, 'db', '--type', 'database_password'))
+        .code,
+    ).toBe(0);
+    for (const name of [...names, 'db']) {
+      await waitForStatus(
+        rotor.client,
+        `secret/${bulkTenant}/${name}`,
+        (s) => s.state === 'ACTIVE',
+      );
+    }
+    const run = await rotor_(owner, '--json', 'bulk-rotate', '--reason', 'suspected breach');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/batch [0-9a-f-]{36}: 4 secrets/);
+    expect(run.stderr).toContain('] 4/4 rotated 3, failed 0, awaiting approval 1');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      total: 4,
+      requested: 4,
+      completed: 3,
+      awaitingApproval: 1,
+      done: true,
+    });
+    for (const name of names) {
+      const status = await waitForStatus(
+        rotor.client,
+        `secret/${bulkTenant}/${name}`,
+        (s) => s.rotationsCompleted === 2,
+      );
+      expect(status.currentVersion).toBe(2);
+    }
+  });
+
+  it('will not let a tenant bulk-rotate or watch another tenant’s batch', async () => {
+    const other = uniqueName('other');
+    const res = await fetch(`${apiUrl}/api/v1/rotations/bulk`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.owner}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: other, reason: 'x' }),
+    });
+    expect(res.status).toBe(404);
+    // An operator's batch for another tenant is invisible to this tenant's token.
+    const operator = (await createToken(rotor.clients.db, { name: 'op@ops', role: Role.Operator }))
+      .token;
+    const started = await fetch(`${apiUrl}/api/v1/rotations/bulk`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: other, reason: 'x' }),
+    });
+    expect(started.status).toBe(202);
+    const { batchId } = (await started.json()) as { batchId: string };
+    const watch = (token: string) =>
+      fetch(`${apiUrl}/api/v1/rotations/bulk/${batchId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await watch(operator)).status).toBe(200);
+    expect((await watch(tokens.owner ?? '')).status).toBe(404);
+  });
 });

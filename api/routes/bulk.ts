@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { NAME_PATTERN, Role, SecretState } from '../../domain';
+import { bulkProgressQuery, bulkRotation } from '../../workflows';
+import { assertTenant, requireRole } from '../auth/access';
+import { ApiError } from '../errors';
+import type { ApiServices } from '../services';
+
+const name = z.string().regex(NAME_PATTERN).max(63);
+const bulkWorkflowId = (batchId: string): string => `bulk/${batchId}`;
+
+export function registerBulkRoutes(root: FastifyInstance, services: ApiServices): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { db, temporal, config } = services;
+
+  app.post(
+    '/api/v1/rotations/bulk',
+    {
+      schema: {
+        summary:
+          'Rotate every matching secret now (e.g. all of a tenant after a breach); returns a batch id',
+        body: z.strictObject({
+          tenantId: name.optional(),
+          type: z.string().max(40).optional(),
+          reason: z.string().trim().min(1).max(300),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
+      // Naming another tenant is refused, never quietly narrowed to one's own.
+      if (req.body.tenantId) assertTenant(principal, req.body.tenantId);
+      const tenantId =
+        principal.role === Role.Tenant ? principal.tenantId : (req.body.tenantId ?? null);
+      let query = db
+        .selectFrom('secrets')
+        .select('workflow_id')
+        .where('state', '!=', SecretState.Retired);
+      if (tenantId) query = query.where('tenant_id', '=', tenantId);
+      if (req.body.type) query = query.where('type', '=', req.body.type);
+      const workflowIds = (await query.orderBy('workflow_id').execute()).map((r) => r.workflow_id);
+      const batchId = randomUUID();
+      await temporal.workflow.start(bulkRotation, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: bulkWorkflowId(batchId),
+        args: [
+          { batchId, tenantId, workflowIds, requestedBy: principal.name, reason: req.body.reason },
+        ],
+      });
+      return reply.code(202).send({ batchId, total: workflowIds.length });
+    },
+  );
+
+  app.get(
+    '/api/v1/rotations/bulk/:batchId',
+    { schema: { summary: 'Progress of a bulk rotation', params: z.object({ batchId: z.uuid() }) } },
+    async (req) => {
+      const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Security, Role.Tenant]);
+      const progress = await temporal.workflow
+        .getHandle(bulkWorkflowId(req.params.batchId))
+        .query(bulkProgressQuery)
+        .catch(() => {
+          throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such batch');
+        });
+      if (principal.role === Role.Tenant && progress.tenantId !== principal.tenantId) {
+        throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such batch');
+      }
+      return progress;
+    },
+  );
+}

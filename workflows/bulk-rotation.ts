@@ -1,0 +1,98 @@
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  allHandlersFinished,
+  sleep,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { rotateNowSignal } from './messages';
+
+export interface BulkRotationInput {
+  batchId: string;
+  /** The tenant the batch was limited to, for access checks on its progress (null: all). */
+  tenantId: string | null;
+  workflowIds: string[];
+  requestedBy: string;
+  reason: string;
+  /** Set by continueAsNew: the signals are sent once. */
+  signalled?: { requested: number; unreachable: number };
+}
+
+export interface BulkProgress {
+  batchId: string;
+  tenantId: string | null;
+  total: number;
+  requested: number;
+  /** Secrets whose workflow could not be signalled (retired or gone). */
+  unreachable: number;
+  completed: number;
+  failed: number;
+  awaitingApproval: number;
+  /** Every secret has completed, failed, or is waiting for a human (approval). */
+  done: boolean;
+}
+
+export const bulkProgressQuery = defineQuery<BulkProgress>('progress');
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 10 },
+});
+
+/** The tag every rotation of a batch carries in its reason, so progress can be counted. */
+export const bulkReason = (reason: string, batchId: string): string =>
+  `${reason} (bulk ${batchId})`;
+
+const POLL_MS = 2000;
+const POLLS_PER_RUN = 300;
+
+/** "Rotate everything for tenant X now": asks each secret to rotate, then tracks the outcomes. */
+export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgress> {
+  const progress: BulkProgress = {
+    batchId: input.batchId,
+    tenantId: input.tenantId,
+    total: input.workflowIds.length,
+    requested: input.signalled?.requested ?? 0,
+    unreachable: input.signalled?.unreachable ?? 0,
+    completed: 0,
+    failed: 0,
+    awaitingApproval: 0,
+    done: false,
+  };
+  setHandler(bulkProgressQuery, () => progress);
+
+  if (!input.signalled) {
+    const request = {
+      requestedBy: input.requestedBy,
+      reason: bulkReason(input.reason, input.batchId),
+    };
+    for (let i = 0; i < input.workflowIds.length; i += 50) {
+      const chunk = input.workflowIds.slice(i, i + 50);
+      const results = await Promise.allSettled(
+        chunk.map((id) => getExternalWorkflowHandle(id).signal(rotateNowSignal, request)),
+      );
+      progress.requested += results.filter((r) => r.status === 'fulfilled').length;
+      progress.unreachable += results.filter((r) => r.status === 'rejected').length;
+    }
+  }
+
+  for (let polls = 0; ; polls += 1) {
+    const counts = await acts.countBulkOutcomes({ batchId: input.batchId });
+    Object.assign(progress, counts);
+    progress.done =
+      progress.completed + progress.failed + progress.awaitingApproval >= progress.requested;
+    if (progress.done) return progress;
+    if (polls >= POLLS_PER_RUN) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof bulkRotation>({
+        ...input,
+        signalled: { requested: progress.requested, unreachable: progress.unreachable },
+      });
+    }
+    await sleep(POLL_MS);
+  }
+}

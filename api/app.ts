@@ -9,6 +9,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
+import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
 import { registerAdminRoutes } from './routes/admin';
 import { registerApprovalRoutes } from './routes/approvals';
@@ -122,6 +123,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // Prometheus scrapes this unauthenticated, as is usual; it carries counts, never names or values.
+  const metrics = createMetricsRegistry(services.db);
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
 
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;

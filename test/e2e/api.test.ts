@@ -236,6 +236,19 @@ describe('the HTTP API', () => {
     expect(docs.headers['content-type']).toContain('text/html');
   });
 
+  it('exposes Prometheus metrics counted from the engine database', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const completed = /^rotations_total\{type="api_key",outcome="completed"\} (\d+)$/m.exec(
+      res.body,
+    )?.[1];
+    expect(Number(completed)).toBeGreaterThanOrEqual(1);
+    expect(res.body).toMatch(/^secrets_by_state\{state="ACTIVE"\} [1-9]\d*$/m);
+    expect(res.body).toMatch(/^approvals_pending \d+$/m);
+    expect(res.body).toMatch(/^secrets_overdue \d+$/m);
+  });
+
   it('never leaks internals in a 5xx', async () => {
     const broken = buildEngineClients(
       loadConfig({

@@ -12,6 +12,9 @@ import { SmtpSink } from '../helpers/smtp-sink';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 import { freePort } from '../../devstack';
+import { buildApp } from '../../api/app';
+import { createToken } from '../../api/auth/tokens';
+import { Role } from '../../domain';
 
 describe('notifications', () => {
   let rotor: TestRotor;
@@ -255,6 +258,38 @@ describe('notifications', () => {
       ]);
     // Email to the same tenant still went out.
     await mailsTo(`owner@${tenantId}.example`).toBeGreaterThanOrEqual(1);
+
+    // Visible through the API and as a Prometheus metric.
+    const app = buildApp({
+      checks: {},
+      logLevel: 'silent',
+      services: { db: rotor.clients.db, temporal: rotor.client, config: rotor.config },
+    });
+    try {
+      const { token } = await createToken(rotor.clients.db, { name: 'ops', role: Role.Operator });
+      const failures = await app.inject({
+        method: 'GET',
+        url: `/api/v1/notifications/failures?tenantId=${tenantId}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(failures.json()).toMatchObject({
+        items: [
+          {
+            tenant_id: tenantId,
+            channel: 'slack',
+            audience: 'tenant',
+            error: 'Slack delivery failed (channel_not_found)',
+          },
+        ],
+      });
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const count = /^notifications_failed_total\{channel="slack",audience="tenant"\} (\d+)$/m.exec(
+        metrics,
+      )?.[1];
+      expect(Number(count)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await app.close();
+    }
   });
 
   it('never contain a secret value, in any email or Slack message of this file', () => {

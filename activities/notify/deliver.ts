@@ -56,10 +56,12 @@ async function slackChannels(deps: NotifyDeps, input: DigestInput): Promise<stri
   );
 }
 
-async function recordSent(
+/** One row per digest, audience and channel, whatever the outcome; a retried write is a no-op. */
+async function recordDelivery(
   deps: NotifyDeps,
   input: DigestInput,
   channel: 'email' | 'slack',
+  outcome: { status: 'sent' } | { status: 'failed'; error: string },
 ): Promise<void> {
   await deps.db
     .insertInto('notification_deliveries')
@@ -67,8 +69,9 @@ async function recordSent(
       tenant_id: input.tenantId,
       audience: input.audience,
       channel,
-      status: 'sent',
+      status: outcome.status,
       event_count: input.events.length,
+      // Which events, by kind and id only: enough to find them, nothing a message said.
       events: JSON.stringify(
         input.events.map((e) => ({
           kind: e.kind,
@@ -76,6 +79,7 @@ async function recordSent(
           rotationId: e.rotationId ?? null,
         })),
       ),
+      error: outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
       idempotency_key: `${input.digestId}:${input.audience}:${channel}`,
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
@@ -128,7 +132,7 @@ export function createDeliveryActivities(deps: NotifyDeps) {
           !(responseCode && responseCode >= 500),
         );
       }
-      await recordSent(deps, input, 'email');
+      await recordDelivery(deps, input, 'email', { status: 'sent' });
       return { sent: true, recipients: to.length };
     },
 
@@ -154,7 +158,7 @@ export function createDeliveryActivities(deps: NotifyDeps) {
           throw deliveryFailure('Slack', code, !PERMANENT_SLACK_ERRORS.includes(code));
         }
       }
-      await recordSent(deps, input, 'slack');
+      await recordDelivery(deps, input, 'slack', { status: 'sent' });
       return { sent: true, recipients: channels.length };
     },
 
@@ -162,26 +166,7 @@ export function createDeliveryActivities(deps: NotifyDeps) {
     async recordDeliveryFailure(
       input: DigestInput & { channel: 'email' | 'slack'; error: string },
     ): Promise<void> {
-      await deps.db
-        .insertInto('notification_deliveries')
-        .values({
-          tenant_id: input.tenantId,
-          audience: input.audience,
-          channel: input.channel,
-          status: 'failed',
-          event_count: input.events.length,
-          events: JSON.stringify(
-            input.events.map((e) => ({
-              kind: e.kind,
-              workflowId: e.workflowId,
-              rotationId: e.rotationId ?? null,
-            })),
-          ),
-          error: input.error.slice(0, 500),
-          idempotency_key: `${input.digestId}:${input.audience}:${input.channel}`,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .execute();
+      await recordDelivery(deps, input, input.channel, { status: 'failed', error: input.error });
     },
   };
 }

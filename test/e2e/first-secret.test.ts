@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretType, policyFor, secretVaultPath, secretWorkflowId } from '../../domain';
 import { secretLifecycle, retireSignal, statusQuery } from '../../workflows';
+import { pollUntil } from '../helpers/poll';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -48,11 +49,19 @@ describe('a secret started through the real Temporal server', () => {
     };
     expect(meta.data.custom_metadata.rotor_current_version).toBe('1');
 
-    const row = await rotor.clients.db
-      .selectFrom('secrets')
-      .selectAll()
-      .where('workflow_id', '=', handle.workflowId)
-      .executeTakeFirstOrThrow();
+    // The status query flips to ACTIVE just before the activity that writes the row runs, so the
+    // database is read once it has caught up rather than at the instant the query answers.
+    const row = await pollUntil(
+      'the secret row to reach ACTIVE',
+      () =>
+        rotor.clients.db
+          .selectFrom('secrets')
+          .selectAll()
+          .where('workflow_id', '=', handle.workflowId)
+          .executeTakeFirstOrThrow(),
+      (r) => r.state === 'ACTIVE',
+      { timeout: 30_000 },
+    );
     expect(row).toMatchObject({
       tenant_id: tenantId,
       name,

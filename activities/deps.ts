@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { NotifyDeps } from './notify/deps';
+import type { TargetRegistry } from './targets/driver';
 import type { VaultKv } from './vault/kv';
 
 /** The clients activities are built over. Only workers/ (and tests) construct real ones. */
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   vault: VaultKv;
   /** Mail and Slack clients (when configured) and where notifications go. */
   notify: Omit<NotifyDeps, 'db'>;
+  /** One driver per rotation target kind (PostgreSQL roles, tenant API keys). */
+  targets: TargetRegistry;
 }

@@ -13,6 +13,7 @@ import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
 import { computeNextRotation } from './schedule/compute';
+import { createTargetActivities } from './targets/activities';
 
 export type { ActivityDeps } from './deps';
 export { VaultKv } from './vault/kv';
@@ -20,6 +21,10 @@ export { appendAudit } from './audit/append';
 export { generateValue, canGenerate } from './generate/generators';
 export { renderDigest } from './notify/templates';
 export type { NotifyDeps } from './notify/deps';
+export { createTargetRegistry } from './targets/registry';
+export type { TargetDeps } from './targets/registry';
+export { lookupApiKey } from './targets/tenant-api-key/lookup';
+export type { VerifiedApiKey } from './targets/tenant-api-key/lookup';
 
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {
@@ -33,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     revokeVersion: createRevokeVersion(deps),
     retireSecret: createRetireSecret(deps),
     recordStateChange: createRecordStateChange(deps),
+    ...createTargetActivities(deps),
     ...createApprovalRecords(deps),
     countBulkOutcomes: createCountBulkOutcomes(deps),
     computeNextRotation,

@@ -11,7 +11,9 @@ import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
 import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
+import { ApiKeyUsage } from './api-key-usage';
 import { registerAdminRoutes } from './routes/admin';
+import { registerApiKeyRoutes } from './routes/api-keys';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
@@ -133,12 +135,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (!req.url.startsWith('/api/')) return;
     req.principal = (await authenticate(services.db, req.headers.authorization)) ?? undefined;
   });
+  const usage = new ApiKeyUsage(services.db);
+  usage.start(services.config.targets.apiKeyUsageFlushSeconds);
+  app.addHook('onClose', () => usage.stop());
+  app.decorate('apiKeyUsage', usage);
   void app.register((scope, _opts, done) => {
     registerSecretRoutes(scope, services);
+    registerApiKeyRoutes(scope, services, usage);
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
     registerBulkRoutes(scope, services);
     done();
   });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Batched API-key usage counts; tests flush it to read them back. */
+    apiKeyUsage?: ApiKeyUsage;
+  }
 }

@@ -7,5 +7,5 @@ import type { Database } from '../db';
 export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;
-  config: Pick<Config, 'policy' | 'temporal'>;
+  config: Pick<Config, 'policy' | 'temporal' | 'targets'>;
 }

@@ -11,7 +11,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Kysely, PostgresDialect } from 'kysely';
 import nodeVault from 'node-vault';
 import pg from 'pg';
-import { createActivities, VaultKv } from '../activities';
+import { createActivities, createTargetRegistry, VaultKv } from '../activities';
 import { loadConfig } from '../config';
 import type { Database } from '../db';
 import { migrateOrThrow } from '../db';
@@ -107,7 +107,12 @@ async function main(): Promise<void> {
       }),
     });
     const vault = new CountingVault(config.vault.addr, config.vault.token, config.vault.kvMount);
-    const deps = { db, vault, notify: buildNotifyClients(config) };
+    const deps = {
+      db,
+      vault,
+      notify: buildNotifyClients(config),
+      targets: createTargetRegistry({ db }),
+    };
     const { worker, connection } = await createRotorWorker({ config, deps });
     const client = new Client({
       connection: await Connection.connect({ address: config.temporal.address }),

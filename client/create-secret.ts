@@ -32,5 +32,6 @@ export async function createSecret(
     type: request.type,
     policy: request.policy,
     requestedBy: request.requestedBy,
+    ...(request.target ? { target: request.target } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { secretVaultPath, secretWorkflowId } from '../domain';
-import type { Policy, SecretType } from '../domain';
+import type { Policy, SecretType, TargetSpec } from '../domain';
 import { secretLifecycle } from '../workflows';
 
 export interface StartSecretRequest {
@@ -10,6 +10,7 @@ export interface StartSecretRequest {
   type: SecretType;
   policy: Policy;
   requestedBy: string;
+  target?: TargetSpec;
 }
 
 /**

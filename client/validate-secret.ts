@@ -4,11 +4,14 @@ import { isValidCron, isValidTimeZone } from '../activities/schedule/next-rotati
 import {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
+  TARGET_SECRET_TYPES,
+  TargetKind,
+  isManageableRoleName,
   isSecretType,
   isValidName,
   policyFor,
 } from '../domain';
-import type { MaintenanceWindow, Policy, Schedule, SecretType } from '../domain';
+import type { MaintenanceWindow, Policy, Schedule, SecretType, TargetSpec } from '../domain';
 import { ValidationError } from './errors';
 import type { ValidationIssue } from './errors';
 
@@ -25,6 +28,7 @@ export interface CreateSecretRequest {
   policy: Policy;
   initialValue?: string;
   requestedBy: string;
+  target?: TargetSpec;
 }
 
 /**
@@ -127,6 +131,46 @@ function firesMoreOftenThan(seconds: number, expression: string, timeZone: strin
   return false;
 }
 
+const roleField = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .refine(isManageableRoleName, 'must be a plain role name: a-z, 0-9 and _, not starting pg_');
+
+/** Where the value must also be accepted; checked field by field, so errors name the field. */
+const targetSchema = z
+  .strictObject({
+    kind: z.enum([TargetKind.PostgresRole, TargetKind.TenantApiKey]),
+    strategy: z.enum(['single', 'alternating']).optional(),
+    role: roleField.optional(),
+    roles: z.array(roleField).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const issue = (field: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [field], message });
+    if (t.kind === TargetKind.TenantApiKey) {
+      for (const f of ['strategy', 'role', 'roles'] as const)
+        if (t[f] !== undefined) issue(f, 'applies only to a postgres_role target');
+      return;
+    }
+    if (t.strategy === undefined) issue('strategy', "must be 'single' or 'alternating'");
+    if (t.strategy === 'single') {
+      if (t.role === undefined) issue('role', 'is required for the single strategy');
+      if (t.roles !== undefined) issue('roles', 'applies only to the alternating strategy');
+    }
+    if (t.strategy === 'alternating') {
+      if (t.role !== undefined) issue('role', 'applies only to the single strategy');
+      if (t.roles?.length !== 2 || t.roles[0] === t.roles[1])
+        issue('roles', 'must be two different role names');
+    }
+  });
+
+function toTargetSpec(t: z.infer<typeof targetSchema>): TargetSpec {
+  if (t.kind === TargetKind.TenantApiKey) return { kind: t.kind };
+  if (t.strategy === 'single') return { kind: t.kind, strategy: 'single', role: t.role ?? '' };
+  const [a = '', b = ''] = t.roles ?? [];
+  return { kind: t.kind, strategy: 'alternating', roles: [a, b] };
+}
+
 function requestSchema(limits: CreateSecretLimits) {
   const max = limits.maxValueBytes;
   return z.strictObject({
@@ -147,6 +191,7 @@ function requestSchema(limits: CreateSecretLimits) {
       .refine((v) => Buffer.byteLength(v, 'utf8') <= max, `must be at most ${max} bytes`)
       .optional(),
     policy: policySchema(limits).optional(),
+    target: targetSchema.optional(),
   });
 }
 
@@ -174,7 +219,16 @@ export function validateCreateSecret(
 ): CreateSecretRequest {
   const parsed = requestSchema(limits).safeParse(input);
   if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
-  const { tenantId, name, type, requestedBy, initialValue, policy: o = {} } = parsed.data;
+  const { tenantId, name, type, requestedBy, initialValue, policy: o = {}, target } = parsed.data;
+
+  if (target && !TARGET_SECRET_TYPES[target.kind].includes(type)) {
+    throw new ValidationError([
+      {
+        field: 'target.kind',
+        message: `${target.kind} rotates ${TARGET_SECRET_TYPES[target.kind].join(', ')}, not ${type}`,
+      },
+    ]);
+  }
 
   // Types Rotor cannot generate (certificates, OAuth secrets) come from their owner, always.
   if (o.autoGenerate === true && !DEFAULT_POLICIES[type].autoGenerate) {
@@ -214,6 +268,7 @@ export function validateCreateSecret(
     type,
     policy: policyFor(type, present),
     ...(initialValue === undefined ? {} : { initialValue }),
+    ...(target ? { target: toTargetSpec(target) } : {}),
     requestedBy,
   };
 }

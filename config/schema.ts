@@ -48,6 +48,12 @@ export const envSchema = z.object({
   /** How this worker names itself in Temporal (history, UI); the SDK's pid@host if unset. */
   ROTOR_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
   ROTOR_MAX_VALUE_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(65_536),
+  /** The rotator's own least-privileged login to the PostgreSQL server whose roles it rotates. */
+  ROTOR_TARGET_DATABASE_URL: postgresUrl.optional(),
+  /** Server-side HMAC key for tenant API key hashes; long and random, never a default. */
+  ROTOR_API_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How often the API writes batched API-key usage (last used, count) to the database. */
+  ROTOR_API_KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(1).max(3600).default(10),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -60,6 +66,11 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
   notifications: NotificationConfig;
+  targets: {
+    postgresUrl?: string;
+    apiKeyPepper?: string;
+    apiKeyUsageFlushSeconds: number;
+  };
 }
 
 export interface NotificationConfig {
@@ -126,6 +137,11 @@ export function toConfig(env: Env): Config {
         ...(env.ROTOR_OPS_SLACK_CHANNEL ? { slackChannel: env.ROTOR_OPS_SLACK_CHANNEL } : {}),
       },
       digestSeconds: env.ROTOR_NOTIFY_DIGEST_SECONDS,
+    },
+    targets: {
+      ...(env.ROTOR_TARGET_DATABASE_URL ? { postgresUrl: env.ROTOR_TARGET_DATABASE_URL } : {}),
+      ...(env.ROTOR_API_KEY_PEPPER ? { apiKeyPepper: env.ROTOR_API_KEY_PEPPER } : {}),
+      apiKeyUsageFlushSeconds: env.ROTOR_API_KEY_USAGE_FLUSH_SECONDS,
     },
   };
 }

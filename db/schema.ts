@@ -96,6 +96,21 @@ export interface NotificationDeliveriesTable {
 }
 
 /** The engine database, as kysely sees it. Matches migrations/ (a test checks they agree). */
+/** One issued tenant API key: only its keyed hash, one row per Vault version of the secret. */
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  secret_id: string;
+  vault_version: number;
+  key_hash: string;
+  status: 'active' | 'revoked';
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  /** bigint: pg returns it as a string. */
+  use_count: ColumnType<string, never, string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   secrets: SecretsTable;
@@ -104,6 +119,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   api_tokens: ApiTokensTable;
   notification_deliveries: NotificationDeliveriesTable;
+  api_keys: ApiKeysTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -58,6 +58,9 @@ export async function startPostgres(options: {
         'unix_socket_directories=',
         '-c',
         'max_connections=200',
+        // Loaded so operators (and a test) can check that ALTER ROLE never carries a plaintext.
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
         ...(options.fast
           ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
           : []),

@@ -15,3 +15,13 @@ export { NAME_PATTERN, isValidName, secretWorkflowId, secretVaultPath } from './
 export { Role } from './roles';
 export { NotificationKind } from './notifications';
 export type { Audience, NotificationEvent } from './notifications';
+export {
+  ROLE_NAME_PATTERN,
+  TARGET_KINDS,
+  TARGET_SECRET_TYPES,
+  TENANT_API_KEY_PREFIX,
+  TargetKind,
+  isManageableRoleName,
+  targetRoles,
+} from './targets';
+export type { PostgresRoleTarget, TargetSpec, TenantApiKeyTarget } from './targets';

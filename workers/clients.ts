@@ -6,8 +6,9 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config';
 import { createDb } from '../db';
 import type { Database } from '../db';
-import { VaultKv } from '../activities';
-import type { ActivityDeps } from '../activities';
+import pg from 'pg';
+import { VaultKv, createTargetRegistry } from '../activities';
+import type { ActivityDeps, TargetDeps } from '../activities';
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
 export interface EngineClients {
@@ -15,6 +16,9 @@ export interface EngineClients {
   vault: VaultKv;
   vaultClient: ReturnType<typeof nodeVault>;
   notify: ActivityDeps['notify'];
+  targets: ActivityDeps['targets'];
+  /** Pools to end on shutdown besides the engine database. */
+  close(): Promise<void>;
 }
 
 /** SMTP and Slack clients for what is configured; absent channels are skipped at delivery. */
@@ -49,15 +53,47 @@ export function buildEngineClients(config: Config): EngineClients {
     endpoint: config.vault.addr,
     token: config.vault.token,
   });
+  const db = createDb(config.databaseUrl);
+  const postgres = buildPostgresTarget(config.targets.postgresUrl);
   return {
-    db: createDb(config.databaseUrl),
+    db,
     vault: new VaultKv(vaultClient, config.vault.kvMount),
     vaultClient,
     notify: buildNotifyClients(config),
+    targets: createTargetRegistry({
+      db,
+      ...(postgres ? { postgres: postgres.deps } : {}),
+      ...(config.targets.apiKeyPepper ? { apiKeyPepper: config.targets.apiKeyPepper } : {}),
+    }),
+    close: async () => {
+      await postgres?.pool.end();
+    },
   };
 }
 
 export async function connectTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
   return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** The rotator's pool on the target server; verification logs in to the same host and database. */
+function buildPostgresTarget(
+  url: string | undefined,
+): { pool: pg.Pool; deps: NonNullable<TargetDeps['postgres']> } | undefined {
+  if (!url) return undefined;
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle connection dropped by the server must not crash the worker; the next query reconnects.
+  pool.on('error', () => undefined);
+  const parsed = new URL(url);
+  return {
+    pool,
+    deps: {
+      admin: pool,
+      login: {
+        host: parsed.hostname,
+        port: Number(parsed.port || 5432),
+        database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+      },
+    },
+  };
 }

@@ -1,6 +1,8 @@
 // `npm start`: the whole of Rotor on one machine, on embedded defaults. Starts the real local
 // stack (Temporal dev server, OpenBao, PostgreSQL), migrates, then runs a worker and the API in
 // this process. Ctrl-C stops everything; state persists in .rotor-dev/ for the next start.
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
     ROTOR_SECURITY_EMAILS: 'security@localhost',
     ROTOR_OPS_EMAILS: 'ops@localhost',
     ROTOR_NOTIFY_DIGEST_SECONDS: '10',
+    // The local stack's own PostgreSQL serves as the role-rotation target, reached as its
+    // superuser for convenience; production uses a least-privileged login (README).
+    ROTOR_TARGET_DATABASE_URL: stack.targetDatabaseUrl,
+    ROTOR_API_KEY_PEPPER: await localPepper(stack.stateDir),
     ...process.env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     DATABASE_URL: stack.databaseUrl,
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
   });
   const clients = buildEngineClients(config);
   shutdownSteps.push(() => clients.db.destroy());
+  shutdownSteps.push(() => clients.close());
 
   await migrateOrThrow(clients.db);
   progress.done('Engine database migrated');
@@ -153,3 +160,15 @@ main().catch((err: unknown) => {
   // The exit hook in devstack/service.ts kills any server already started.
   process.exit(1);
 });
+
+/** A random API-key pepper made on first start and kept with the local stack's state (0600). */
+async function localPepper(stateDir: string): Promise<string> {
+  const file = path.join(stateDir, 'api-key-pepper');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const pepper = randomBytes(32).toString('base64url');
+    await writeFile(file, pepper, { mode: 0o600 });
+    return pepper;
+  }
+}

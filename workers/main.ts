@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     await clients.db.destroy();
+    await clients.close();
   }
 }
 

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
-import type { Policy, SecretType } from '../domain';
+import type { Policy, SecretType, TargetSpec } from '../domain';
 
 export interface RotationTarget {
   secretId: string;
@@ -17,6 +17,8 @@ export interface RotationTarget {
   /** The check-and-set base: the newest KV version written so far. */
   latestVersion: number;
   currentVersion: number | null;
+  /** Where the value must also be accepted (a PostgreSQL role, the API-key registry). */
+  spec?: TargetSpec;
 }
 
 export type RotationOutcome =
@@ -58,13 +60,21 @@ export async function runRotation(
       type: target.type,
       expectedLatestVersion: target.latestVersion,
       versionsKept: target.policy.versionsKept,
+      ...(target.spec ? { target: target.spec } : {}),
     });
     latestVersion = version;
     compensations.unshift(() =>
       acts.discardPendingVersion({ ...ids, vaultPath: target.vaultPath, version }),
     );
-    // apply: generated secrets without an external target have nothing to apply; targets such as
-    // PostgreSQL roles plug in here with their own apply and compensation.
+    // apply: secrets without an external target live in Vault alone. Secrets without a target
+    // schedule no commands here, so their recorded histories replay unchanged.
+    if (target.spec) {
+      const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version };
+      // Registered before apply runs: an apply that half-happened is undone as well.
+      compensations.unshift(() => acts.compensateTarget(step));
+      await acts.applyTarget(step);
+      await acts.verifyTarget(step);
+    }
     await acts.verifyVersion({ rotationId, vaultPath: target.vaultPath, version });
     compensations.length = 0; // Past verification the new value is good; promote is idempotent.
     const { previousVersion } = await acts.promoteVersion({

@@ -20,7 +20,7 @@ import {
   approvalPolicy,
 } from '../domain';
 import type { Audience, NotificationEvent } from '../domain';
-import type { Policy, SecretType } from '../domain';
+import type { Policy, SecretType, TargetSpec } from '../domain';
 import { checkBreakGlass, checkDecision } from './approval-rules';
 import {
   approveUpdate,
@@ -58,6 +58,8 @@ export interface SecretLifecycleInput {
   policy: Policy;
   vaultPath: string;
   requestedBy: string;
+  /** Where the value must also be accepted; absent for secrets that live in Vault alone. */
+  target?: TargetSpec;
   /** Set by continueAsNew: the state of the run before this one. */
   carried?: LifecycleState;
 }
@@ -342,6 +344,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         tenantId,
         vaultPath,
         version: previous,
+        ...(input.target ? { target: input.target } : {}),
       });
       st.previousVersion = null;
       st.graceEndsAt = null;
@@ -406,6 +409,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     reason: retire.reason,
     vaultDeletion: retire.vaultDeletion ?? 'destroy-all',
     idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
+    ...(input.target ? { target: input.target } : {}),
   });
   setState(SecretState.Retired);
   await condition(allHandlersFinished);
@@ -470,6 +474,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         policy: target.policy,
         latestVersion: target.latestVersion,
         currentVersion: target.currentVersion,
+        ...(input.target ? { spec: input.target } : {}),
       },
       rotationId,
     );

@@ -1,4 +1,6 @@
 import { SecretState } from '../../domain';
+import type { TargetSpec } from '../../domain';
+import { driverFor } from '../targets/registry';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 
@@ -11,11 +13,14 @@ export interface RetireInput {
   /** destroy-all: every version and the metadata go; keep: data stays, Rotor's labels go. */
   vaultDeletion: 'destroy-all' | 'keep';
   idempotencyKey: string;
+  /** The secret's target, if any: everything it issued is locked or revoked there. */
+  target?: TargetSpec;
 }
 
 /** Retires a secret: nothing of it stays live in Vault under Rotor's labels. Idempotent. */
-export function createRetireSecret({ db, vault }: ActivityDeps) {
+export function createRetireSecret({ db, vault, targets }: ActivityDeps) {
   return async function retireSecret(input: RetireInput): Promise<void> {
+    if (input.target) await driverFor(targets, input.target).retire(input.target, input);
     if (input.vaultDeletion === 'destroy-all') {
       await vault.deleteAll(input.vaultPath);
     } else if ((await vault.metadata(input.vaultPath)).latestVersion > 0) {

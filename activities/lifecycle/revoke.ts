@@ -1,4 +1,6 @@
+import type { TargetSpec } from '../../domain';
 import { appendAudit } from '../audit/append';
+import { revokeAtTarget } from '../targets/activities';
 import type { ActivityDeps } from '../deps';
 
 export interface RevokeInput {
@@ -7,14 +9,18 @@ export interface RevokeInput {
   tenantId: string;
   vaultPath: string;
   version: number;
+  /** The secret's target, if any: the previous credential stops working there too. */
+  target?: TargetSpec;
 }
 
 /**
  * Ends the grace period: the previous version's data is destroyed in Vault (consumers still on
  * it fail from now on) and the previous label cleared. Idempotent: revoking twice is harmless.
  */
-export function createRevokeVersion({ db, vault }: ActivityDeps) {
+export function createRevokeVersion({ db, vault, targets }: ActivityDeps) {
   return async function revokeVersion(input: RevokeInput): Promise<void> {
+    // The target first: if it fails, Vault still holds the version and the step is retried.
+    if (input.target) await revokeAtTarget({ vault, targets }, input.target, input, input.version);
     await vault.destroyVersions(input.vaultPath, [input.version]);
     const meta = await vault.metadata(input.vaultPath);
     if (meta.labels.previous === input.version) {

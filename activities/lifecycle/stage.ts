@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { SecretType } from '../../domain';
+import type { SecretType, TargetSpec } from '../../domain';
 import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 import { generateValue } from '../generate/generators';
+import { stageFieldsFor } from '../targets/activities';
 
 export interface StageInput {
   rotationId: string;
@@ -14,6 +15,8 @@ export interface StageInput {
   /** The newest KV version the workflow knows of; anything newer is someone else's write. */
   expectedLatestVersion: number;
   versionsKept: number;
+  /** The secret's target, if any: it may add non-secret fields (the role) and a prefix. */
+  target?: TargetSpec;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface StageInput {
  * with check-and-set, labelled pending. Only the version number goes back to the workflow.
  * Idempotent by rotation id: a retry after a crash finds and reuses its own version.
  */
-export function createStageVersion({ db, vault }: ActivityDeps) {
+export function createStageVersion({ db, vault, targets }: ActivityDeps) {
   return async function stageVersion(input: StageInput): Promise<{ version: number }> {
     const meta = await vault.metadata(input.vaultPath);
     if (meta.labels.pendingRotationId === input.rotationId && meta.labels.pending) {
@@ -39,10 +42,18 @@ export function createStageVersion({ db, vault }: ActivityDeps) {
       }
       version = latest.version;
     } else {
-      const value = generateValue(input.type);
+      const extra = input.target
+        ? await stageFieldsFor(
+            { vault, targets },
+            input.target,
+            input.vaultPath,
+            meta.labels.current,
+          )
+        : { fields: {} };
+      const value = `${extra.prefix ?? ''}${generateValue(input.type)}`;
       version = await vault.write(
         input.vaultPath,
-        { value, rotor_rotation_id: input.rotationId },
+        { ...extra.fields, value, rotor_rotation_id: input.rotationId },
         meta.latestVersion,
       );
     }

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { SecretType, policyFor, secretVaultPath, secretWorkflowId } from '../../domain';
-import type { Policy } from '../../domain';
+import type { Policy, TargetSpec } from '../../domain';
 import { secretLifecycle, statusQuery } from '../../workflows';
 import type { SecretStatus } from '../../workflows';
 
@@ -8,7 +8,13 @@ import type { SecretStatus } from '../../workflows';
 export async function startSecret(
   client: Client,
   taskQueue: string,
-  options: { tenantId: string; name: string; type?: SecretType; policy?: Partial<Policy> },
+  options: {
+    tenantId: string;
+    name: string;
+    type?: SecretType;
+    policy?: Partial<Policy>;
+    target?: TargetSpec;
+  },
 ): Promise<WorkflowHandle<typeof secretLifecycle>> {
   const type = options.type ?? SecretType.ApiKey;
   return client.workflow.start(secretLifecycle, {
@@ -27,6 +33,7 @@ export async function startSecret(
         }),
         vaultPath: secretVaultPath(options.tenantId, options.name),
         requestedBy: 'test',
+        ...(options.target ? { target: options.target } : {}),
       },
     ],
   });

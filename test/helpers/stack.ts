@@ -32,6 +32,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     VAULT_KV_MOUNT: stack.kvMount,
     LOG_LEVEL: 'warn',
     ROTOR_MIN_ROTATION_INTERVAL_SECONDS: '1',
+    ROTOR_API_KEY_PEPPER: `test-pepper-${randomUUID()}`,
     ...env,
   });
 }
@@ -88,6 +89,7 @@ export async function createTestRotor(config: Config = testConfig()): Promise<Te
       await stopWorkers();
       await connection.close();
       await clients.db.destroy();
+      await clients.close();
     },
   };
 }

@@ -1,0 +1,135 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { TargetSpec } from '../../domain';
+import { ErrorType } from '../../domain';
+import { appendAudit } from '../audit/append';
+import type { ActivityDeps } from '../deps';
+import type { VaultKv } from '../vault/kv';
+import type { StagedCredential, TargetStep } from './driver';
+import { driverFor } from './registry';
+
+export interface TargetStepInput extends TargetStep {
+  target: TargetSpec;
+  /** The staged (pending) Vault version this step is about. */
+  version: number;
+}
+
+/** A Vault version as a credential, or null if it is gone. Values stay inside activities. */
+export async function credentialAt(
+  vault: VaultKv,
+  path: string,
+  version: number | undefined,
+): Promise<StagedCredential | null> {
+  if (!version) return null;
+  const read = await vault.read(path, version);
+  const value = read?.data.value;
+  if (!read || typeof value !== 'string') return null;
+  const username = read.data.username;
+  return { version: read.version, value, ...(typeof username === 'string' ? { username } : {}) };
+}
+
+async function staged(vault: VaultKv, input: TargetStepInput): Promise<StagedCredential> {
+  const cred = await credentialAt(vault, input.vaultPath, input.version);
+  if (!cred) {
+    throw ApplicationFailure.nonRetryable(
+      `Vault ${input.vaultPath} version ${input.version} is gone; nothing to apply`,
+      ErrorType.VerificationFailed,
+    );
+  }
+  return cred;
+}
+
+/** apply → verify → (on failure) compensate, each against the secret's target. */
+export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
+  const stepOf = (i: TargetStepInput): TargetStep => ({
+    rotationId: i.rotationId,
+    secretId: i.secretId,
+    tenantId: i.tenantId,
+    vaultPath: i.vaultPath,
+  });
+  const current = async (path: string) =>
+    credentialAt(vault, path, (await vault.metadata(path)).labels.current);
+
+  return {
+    async applyTarget(input: TargetStepInput): Promise<void> {
+      await driverFor(targets, input.target).apply(
+        input.target,
+        await staged(vault, input),
+        stepOf(input),
+      );
+      await db
+        .updateTable('rotations')
+        .set({ status: 'APPLIED' })
+        .where('id', '=', input.rotationId)
+        .execute();
+      await appendAudit(db, {
+        tenantId: input.tenantId,
+        secretId: input.secretId,
+        rotationId: input.rotationId,
+        actor: 'rotor',
+        action: 'rotation.applied',
+        outcome: 'success',
+        details: { version: input.version, target: input.target.kind },
+        idempotencyKey: `${input.rotationId}:applied`,
+      });
+    },
+
+    async verifyTarget(input: TargetStepInput): Promise<void> {
+      await driverFor(targets, input.target).verify(
+        input.target,
+        await staged(vault, input),
+        stepOf(input),
+      );
+      await db
+        .updateTable('rotations')
+        .set({ status: 'VERIFIED' })
+        .where('id', '=', input.rotationId)
+        .execute();
+    },
+
+    async compensateTarget(input: TargetStepInput): Promise<void> {
+      const cred = await credentialAt(vault, input.vaultPath, input.version);
+      // Apply cannot have used a value that was never written; nothing to undo then.
+      if (cred) {
+        await driverFor(targets, input.target).compensate(
+          input.target,
+          cred,
+          await current(input.vaultPath),
+          stepOf(input),
+        );
+      }
+      await appendAudit(db, {
+        tenantId: input.tenantId,
+        secretId: input.secretId,
+        rotationId: input.rotationId,
+        actor: 'rotor',
+        action: 'rotation.compensated',
+        outcome: 'info',
+        details: { version: input.version, target: input.target.kind },
+        idempotencyKey: `${input.rotationId}:compensated-target`,
+      });
+    },
+  };
+}
+
+/** End of grace at the target; called by revokeVersion before Vault destroys the version. */
+export async function revokeAtTarget(
+  { vault, targets }: Pick<ActivityDeps, 'vault' | 'targets'>,
+  target: TargetSpec,
+  step: TargetStep,
+  version: number,
+): Promise<void> {
+  const meta = await vault.metadata(step.vaultPath);
+  const cur = await credentialAt(vault, step.vaultPath, meta.labels.current);
+  await driverFor(targets, target).revoke(target, { version }, cur, step);
+}
+
+/** Stage-time fields and prefix the target wants next to the new value. */
+export async function stageFieldsFor(
+  { vault, targets }: Pick<ActivityDeps, 'vault' | 'targets'>,
+  target: TargetSpec,
+  vaultPath: string,
+  currentVersion: number | undefined,
+): Promise<{ fields: Record<string, string>; prefix?: string }> {
+  const cur = await credentialAt(vault, vaultPath, currentVersion);
+  return driverFor(targets, target).stageFields(target, cur);
+}

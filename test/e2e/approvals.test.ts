@@ -205,9 +205,11 @@ describe('rotations that need security’s approval', () => {
 
   it('remind, escalate, then expire without a decision, and refuse a late one', async () => {
     const { workflowId, rotationId } = await pendingRotation({
+      // Escalation comes well after the second reminder is due: a workflow task delayed by a
+      // loaded machine must not let escalation overtake the reminders this test counts.
       remindEverySeconds: 1,
-      escalateAfterSeconds: 2.5,
-      expireAfterSeconds: 4,
+      escalateAfterSeconds: 5,
+      expireAfterSeconds: 7,
     });
     const after = await waitForStatus(
       rotor.client,

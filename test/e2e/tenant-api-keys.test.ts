@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
-import { createToken, ensureBootstrapAdmin } from '../../api/auth/tokens';
+import { createToken } from '../../api/auth/tokens';
 import { Role } from '../../domain';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';
@@ -25,9 +25,6 @@ describe('tenant API keys issued, verified and revoked by Rotor', () => {
       services: { db: rotor.clients.db, temporal: rotor.client, config: rotor.config },
     });
     const db = rotor.clients.db;
-    tokens.admin =
-      (await ensureBootstrapAdmin(db)) ??
-      (await createToken(db, { name: 'root', role: Role.Admin })).token;
     for (const tenant of [tenantA, tenantB]) {
       await db.insertInto('tenants').values({ id: tenant, name: tenant }).execute();
     }

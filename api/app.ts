@@ -18,6 +18,7 @@ import { registerApprovalRoutes } from './routes/approvals';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
 import { registerSecretRoutes } from './routes/secrets';
+import { registerSupplyRoutes } from './routes/supply';
 import type { ApiServices } from './services';
 
 /** Fields pino replaces with [Redacted] wherever they appear in a log line. */
@@ -142,6 +143,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register((scope, _opts, done) => {
     registerSecretRoutes(scope, services);
     registerApiKeyRoutes(scope, services, usage);
+    registerSupplyRoutes(scope, services);
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
     registerBulkRoutes(scope, services);

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
+import type { VaultKv } from '../activities';
 import type { Database } from '../db';
 
 /** What the API's routes use; workers/ builds the real ones. */
@@ -8,4 +9,6 @@ export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;
   config: Pick<Config, 'policy' | 'temporal' | 'targets'>;
+  /** Vault, for values that come in through the API (supplied secrets). */
+  vault?: VaultKv;
 }

@@ -15,15 +15,15 @@ export async function createSecret(
   input: unknown,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof secretLifecycle>> {
   const request = validateCreateSecret(input, config.policy);
-  // Supplied values must reach Vault without passing through workflow input; until that path
-  // exists (owner-supplied secrets), refuse rather than accept and mishandle them.
+  // A value must reach Vault without passing through workflow input. Supplied types take their
+  // first value through POST /secrets/{tenant}/{name}/value once created; generated types make
+  // their own. An initial value in the create request is refused rather than mishandled.
   if (request.initialValue !== undefined) {
-    throw new UnsupportedError('initialValue', 'supplying an initial value is not supported yet');
-  }
-  if (!request.policy.autoGenerate) {
     throw new UnsupportedError(
-      'type',
-      `${request.type} values are supplied by the owner, which is not supported yet`,
+      'initialValue',
+      request.policy.autoGenerate
+        ? 'Rotor generates this type; an initial value is not accepted'
+        : 'supply the value with POST /api/v1/secrets/{tenantId}/{name}/value once the secret is created',
     );
   }
   return startSecretLifecycle(client, config.temporal.taskQueue, {

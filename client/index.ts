@@ -13,3 +13,7 @@ export {
   listPendingApprovals,
 } from './approvals';
 export type { ApprovalDeps, PendingApprovalView } from './approvals';
+export { SupplyRefusedError, supplyValue } from './supply-value';
+export type { SupplyDeps } from './supply-value';
+export { checkSuppliedValue } from './validate-supplied';
+export type { SuppliedValue } from './validate-supplied';

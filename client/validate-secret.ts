@@ -4,6 +4,7 @@ import { isValidCron, isValidTimeZone } from '../activities/schedule/next-rotati
 import {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
+  DEFAULT_SUPPLY,
   TARGET_SECRET_TYPES,
   TargetKind,
   isManageableRoleName,
@@ -76,6 +77,12 @@ const approvalSchema = z
     { path: ['expireAfterSeconds'], message: 'must be later than escalateAfterSeconds' },
   );
 
+const supplySchema = z.strictObject({
+  remindEverySeconds: positiveSeconds.optional(),
+  deadlineSeconds: positiveSeconds.optional(),
+  expiryLeadSeconds: z.number().min(0, 'must be 0 or more seconds').optional(),
+});
+
 function policySchema(limits: CreateSecretLimits) {
   const min = limits.minRotationIntervalSeconds;
   return z
@@ -95,6 +102,7 @@ function policySchema(limits: CreateSecretLimits) {
       maxAttempts: z.number().int().min(1, 'must be 1 to 20').max(20, 'must be 1 to 20').optional(),
       maintenanceWindow: windowSchema.optional(),
       approval: approvalSchema.optional(),
+      supply: supplySchema.optional(),
     })
     .superRefine((p, ctx) => {
       const issue = (field: string, message: string) =>
@@ -256,6 +264,7 @@ export function validateCreateSecret(
     maxAttempts: o.maxAttempts,
     maintenanceWindow: window,
     approval: o.approval && { ...DEFAULT_APPROVAL, ...o.approval },
+    supply: o.supply && { ...DEFAULT_SUPPLY, ...o.supply },
   };
   // Drop absent overrides, so they do not replace a default with undefined.
   const present = Object.fromEntries(

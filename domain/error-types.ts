@@ -14,6 +14,8 @@ export const ErrorType = {
   SecretNotFound: 'SecretNotFound',
   /** An approval, rejection or break-glass request the workflow's validator refused. */
   ApprovalRefused: 'ApprovalRefused',
+  /** A supplied value the workflow's validator refused (no request pending, stale version). */
+  SupplyRefused: 'SupplyRefused',
   NotificationDeliveryFailed: 'NotificationDeliveryFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -7,9 +7,12 @@ export {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
+  DEFAULT_SUPPLY,
   approvalPolicy,
   policyFor,
+  supplyPolicy,
 } from './policy';
+export type { SupplyPolicy } from './policy';
 export type { ApprovalPolicy, MaintenanceWindow, Policy, Schedule } from './policy';
 export { NAME_PATTERN, isValidName, secretWorkflowId, secretVaultPath } from './naming';
 export { Role } from './roles';

@@ -10,6 +10,8 @@ export const NotificationKind = {
   ApprovalExpired: 'approval.expired',
   BreakGlass: 'rotation.break_glass',
   ValueNeeded: 'value.needed',
+  ValueReminder: 'value.reminder',
+  ValueOverdue: 'value.overdue',
 } as const;
 export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind];
 

@@ -36,6 +36,29 @@ export interface Policy {
   upcomingNoticeSeconds?: number;
   /** How approval works when requiresApproval is set; defaults below when absent. */
   approval?: ApprovalPolicy;
+  /** For supplied types (autoGenerate false): how Rotor chases the owner for the new value. */
+  supply?: SupplyPolicy;
+}
+
+/** Asking an owner for a value Rotor cannot generate (OAuth client secrets, certificates). */
+export interface SupplyPolicy {
+  /** Remind the owner this often while the value is missing. */
+  remindEverySeconds: number;
+  /** Missing this long after the request, the secret is OVERDUE (and still waits). */
+  deadlineSeconds: number;
+  /** Certificates: rotate this long before the supplied certificate expires. */
+  expiryLeadSeconds: number;
+}
+
+export const DEFAULT_SUPPLY: SupplyPolicy = {
+  remindEverySeconds: DAY,
+  deadlineSeconds: 7 * DAY,
+  expiryLeadSeconds: 30 * DAY,
+};
+
+/** The supply settings in force, defaults filled in. */
+export function supplyPolicy(policy: Policy): SupplyPolicy {
+  return { ...DEFAULT_SUPPLY, ...policy.supply };
 }
 
 /** Who must sign off, and how long a rotation waits for them. */

@@ -2,6 +2,8 @@
 export const SecretState = {
   Active: 'ACTIVE',
   AwaitingApproval: 'AWAITING_APPROVAL',
+  /** A supplied type's rotation waits for its owner to send the new value. */
+  AwaitingValue: 'AWAITING_VALUE',
   Rotating: 'ROTATING',
   InGrace: 'IN_GRACE',
   NeedsAttention: 'NEEDS_ATTENTION',

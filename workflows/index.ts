@@ -12,8 +12,15 @@ export {
   resumeSignal,
   updatePolicySignal,
   retireSignal,
+  supplyValueUpdate,
 } from './messages';
-export type { SecretStatus, Requester, VaultDeletion } from './messages';
+export type {
+  SecretStatus,
+  Requester,
+  VaultDeletion,
+  PendingSupply,
+  SupplyRequest,
+} from './messages';
 export type { LifecycleState } from './state';
 export { approveUpdate, rejectUpdate, breakGlassUpdate } from './messages';
 export type {

@@ -16,7 +16,29 @@ export interface SecretStatus {
   rotationsCompleted: number;
   /** Set while a rotation waits for security's decision. */
   pendingApproval: PendingApproval | null;
+  /** Set while a supplied type's rotation waits for its owner's value. */
+  pendingSupply?: PendingSupply | null;
   paused: boolean;
+}
+
+/** A rotation waiting for its owner to supply the new value (OAuth secrets, certificates). */
+export interface PendingSupply {
+  rotationId: string;
+  requestedAt: string;
+  /** After this the secret is OVERDUE; it keeps waiting and reminding. */
+  dueAt: string;
+  overdue: boolean;
+}
+
+/**
+ * The owner's value was written to Vault (by the API, never through the workflow) as `version`,
+ * labelled pending for `rotationId`. `expiresAt` is a certificate's notAfter, if any.
+ */
+export interface SupplyRequest {
+  rotationId: string;
+  version: number;
+  suppliedBy: string;
+  expiresAt?: string | null;
 }
 
 export interface Requester {
@@ -89,3 +111,6 @@ export const rejectUpdate = defineUpdate<DecisionResult, [RejectRequest]>('rejec
 export const breakGlassUpdate = defineUpdate<{ accepted: true }, [BreakGlassRequest]>(
   'breakGlassRotate',
 );
+
+/** Hand the workflow a supplied value's Vault version; refused unless that rotation waits. */
+export const supplyValueUpdate = defineUpdate<{ accepted: true }, [SupplyRequest]>('supplyValue');

@@ -19,6 +19,8 @@ export interface RotationTarget {
   currentVersion: number | null;
   /** Where the value must also be accepted (a PostgreSQL role, the API-key registry). */
   spec?: TargetSpec;
+  /** A value its owner supplied, already written to Vault as this pending version. */
+  supplied?: { version: number };
 }
 
 export type RotationOutcome =
@@ -54,14 +56,17 @@ export async function runRotation(
   const compensations: (() => Promise<void>)[] = [];
 
   try {
-    const { version } = await acts.stageVersion({
-      ...ids,
-      vaultPath: target.vaultPath,
-      type: target.type,
-      expectedLatestVersion: target.latestVersion,
-      versionsKept: target.policy.versionsKept,
-      ...(target.spec ? { target: target.spec } : {}),
-    });
+    // Supplied values were staged by the API; generated ones are made and staged here.
+    const { version } =
+      target.supplied ??
+      (await acts.stageVersion({
+        ...ids,
+        vaultPath: target.vaultPath,
+        type: target.type,
+        expectedLatestVersion: target.latestVersion,
+        versionsKept: target.policy.versionsKept,
+        ...(target.spec ? { target: target.spec } : {}),
+      }));
     latestVersion = version;
     compensations.unshift(() =>
       acts.discardPendingVersion({ ...ids, vaultPath: target.vaultPath, version }),

@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   currentUpdateInfo,
   patched,
+  ApplicationFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
@@ -18,6 +19,8 @@ import {
   RotationStatus,
   SecretState,
   approvalPolicy,
+  supplyPolicy,
+  ErrorType,
 } from '../domain';
 import type { Audience, NotificationEvent } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
@@ -31,13 +34,16 @@ import {
   retireSignal,
   rotateNowSignal,
   statusQuery,
+  supplyValueUpdate,
   updatePolicySignal,
 } from './messages';
 import type {
   ApproveRequest,
   DecisionResult,
   PendingApproval,
+  PendingSupply,
   RejectRequest,
+  SupplyRequest,
   Requester,
   SecretStatus,
 } from './messages';
@@ -118,6 +124,12 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     decision: { outcome: 'approved' | 'rejected'; by: string } | null;
     superseded: boolean;
   } = { pending: null, decision: null, superseded: false };
+  // The owner's value for a supplied type, while one is asked for.
+  const supply: { pending: PendingSupply | null; received: SupplyRequest | null } = {
+    pending: null,
+    received: null,
+  };
+  const receivedSupply = () => supply.received;
   const expiredApprovals = (): string[] => s?.expiredApprovals ?? [];
   const currentDecision = () => approval.decision;
 
@@ -137,8 +149,29 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       ? { ...approval.pending, approvals: [...approval.pending.approvals] }
       : null,
     paused: s?.paused ?? early.paused,
+    pendingSupply: supply.pending ? { ...supply.pending } : null,
   });
   setHandler(statusQuery, status);
+  setHandler(
+    supplyValueUpdate,
+    (request) => {
+      supply.received = request;
+      return { accepted: true } as const;
+    },
+    {
+      validator: (request: SupplyRequest) => {
+        const refuse = (message: string): never => {
+          throw ApplicationFailure.nonRetryable(message, ErrorType.SupplyRefused);
+        };
+        if (!supply.pending) refuse('no rotation of this secret is waiting for a value');
+        if (supply.pending?.rotationId !== request.rotationId)
+          refuse(`rotation ${request.rotationId} is not the one waiting for a value`);
+        if (supply.received) refuse('a value was already supplied for this rotation');
+        if (request.version <= (s?.latestVersion ?? 0))
+          refuse(`version ${request.version} is not newer than the secret's latest`);
+      },
+    },
+  );
   setHandler(rotateNowSignal, (request) => {
     if (s) s.rotateRequest ??= request;
     else early.rotate ??= request;
@@ -465,6 +498,25 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       }
       setState(SecretState.Rotating);
     }
+    // Types Rotor cannot generate wait for their owner's value (staged in Vault by the API).
+    let supplied: SupplyRequest | null = null;
+    if (!target.policy.autoGenerate) {
+      supplied = await awaitValue(target, rotationId);
+      if (!supplied) {
+        // Retired while waiting: nothing was staged, the rotation simply ends.
+        await bookkeeping.finishRotation({
+          rotationId,
+          secretId: target.secretId,
+          tenantId,
+          status: RotationStatus.Failed,
+          secretState: state,
+          errorType: 'SecretRetired',
+          nextRotationAt: target.nextRotationAt,
+          actor: 'rotor',
+        });
+        return;
+      }
+    }
     const outcome = await runRotation(
       {
         secretId: target.secretId,
@@ -475,6 +527,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         latestVersion: target.latestVersion,
         currentVersion: target.currentVersion,
         ...(input.target ? { spec: input.target } : {}),
+        ...(supplied ? { supplied: { version: supplied.version } } : {}),
       },
       rotationId,
     );
@@ -493,6 +546,13 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
           ? null
           : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
       setNextRotation(await bookkeeping.computeNextRotation({ policy: target.policy, from: now }));
+      if (supplied?.expiresAt) {
+        // A certificate is renewed a lead time before it expires, whatever the interval says.
+        const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
+        setNextRotation(
+          new Date(Math.max(Date.now(), Date.parse(supplied.expiresAt) - lead)).toISOString(),
+        );
+      }
       const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
       setState(next);
       await bookkeeping.finishRotation({
@@ -620,6 +680,55 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     // Decision rows are written by the update handlers; let them finish before moving on.
     await condition(allHandlersFinished);
     return outcome;
+  }
+
+  /**
+   * AWAITING_VALUE: a durable wait for the owner's value, reminding them until it arrives. Past
+   * the deadline the secret is OVERDUE and keeps waiting. Returns null if retired meanwhile.
+   */
+  async function awaitValue(
+    target: LifecycleState,
+    rotationId: string,
+  ): Promise<SupplyRequest | null> {
+    const rules = supplyPolicy(target.policy);
+    const requestedAt = Date.now();
+    const dueAt = requestedAt + rules.deadlineSeconds * 1000;
+    const dueIso = new Date(dueAt).toISOString();
+    const pending: PendingSupply = {
+      rotationId,
+      requestedAt: new Date(requestedAt).toISOString(),
+      dueAt: dueIso,
+      overdue: false,
+    };
+    supply.pending = pending;
+    supply.received = null;
+    await recordState(SecretState.AwaitingValue, 'value.requested', 'rotor', { rotationId });
+    await notify(NotificationKind.ValueNeeded, ['tenant'], { rotationId, expiresAt: dueIso });
+    let nextReminder = requestedAt + rules.remindEverySeconds * 1000;
+    while (!receivedSupply() && !target.retireRequest) {
+      const wakeAt = pending.overdue ? nextReminder : Math.min(nextReminder, dueAt);
+      await condition(
+        () => supply.received !== null || target.retireRequest !== null,
+        Math.max(1, wakeAt - Date.now()),
+      );
+      if (receivedSupply() || target.retireRequest) break;
+      const now = Date.now();
+      if (!pending.overdue && now >= dueAt) {
+        pending.overdue = true;
+        await recordState(SecretState.Overdue, 'value.overdue', 'rotor', { rotationId });
+        await notify(NotificationKind.ValueOverdue, ['tenant', 'ops'], { rotationId });
+      } else if (now >= nextReminder) {
+        await recordState(state, 'value.reminded', 'rotor', { rotationId });
+        await notify(NotificationKind.ValueReminder, ['tenant'], { rotationId, expiresAt: dueIso });
+        nextReminder += rules.remindEverySeconds * 1000;
+      }
+    }
+    const received = receivedSupply();
+    supply.pending = null;
+    await condition(allHandlersFinished);
+    if (!received) return null;
+    await recordState(SecretState.Rotating, 'value.supplied', received.suppliedBy, { rotationId });
+    return received;
   }
 
   async function provision(

@@ -65,13 +65,30 @@ describe('creating a secret through createSecret', () => {
     expect(err.message).not.toContain('S3CRET');
   });
 
-  it('says plainly that owner-supplied types are not supported yet', async () => {
-    const err = await createSecret(rotor.client, rotor.config, {
+  it('starts an owner-supplied type waiting for its value, never generating one', async () => {
+    const handle = await createSecret(rotor.client, rotor.config, {
       ...base(),
       type: 'tls_certificate',
+    });
+    const status = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.state === 'AWAITING_VALUE',
+    );
+    expect(status.currentVersion).toBeNull();
+    expect(status.pendingSupply?.rotationId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses an initial value in the create request, pointing to the supply endpoint', async () => {
+    const err = await createSecret(rotor.client, rotor.config, {
+      ...base(),
+      type: 'oauth_client_secret',
+      initialValue: 'S3CRET-value',
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedError);
-    expect(err).toMatchObject({ code: 'ROT_ERR_UNSUPPORTED', field: 'type' });
+    expect(err).toMatchObject({ code: 'ROT_ERR_UNSUPPORTED', field: 'initialValue' });
+    expect((err as Error).message).toContain('/value');
+    expect((err as Error).message).not.toContain('S3CRET');
   });
 
   it('starts a valid request with its type’s defaults and a cron schedule', async () => {

@@ -1,0 +1,70 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VaultKv } from '../activities';
+import { ErrorType, secretVaultPath, secretWorkflowId } from '../domain';
+import type { SecretType } from '../domain';
+import { statusQuery, supplyValueUpdate } from '../workflows';
+import { checkSuppliedValue } from './validate-supplied';
+import type { SuppliedValue } from './validate-supplied';
+
+/** A value supplied when no rotation waits for one, or for the wrong one; HTTP 409. */
+export class SupplyRefusedError extends Error {
+  readonly code = 'ROT_ERR_NOT_AWAITING_VALUE';
+  readonly statusCode = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SupplyRefusedError';
+  }
+}
+
+export interface SupplyDeps {
+  temporal: Client;
+  vault: Pick<VaultKv, 'metadata' | 'write' | 'setLabels' | 'destroyVersions'>;
+  maxValueBytes: number;
+}
+
+/**
+ * The owner's new value for a supplied type. Checked, written to Vault as a pending version
+ * here (it never passes through the workflow), then handed to the workflow by version number.
+ * If the workflow refuses it, the version is destroyed again.
+ */
+export async function supplyValue(
+  deps: SupplyDeps,
+  secret: { tenantId: string; name: string; type: SecretType },
+  input: SuppliedValue,
+  suppliedBy: string,
+): Promise<{ rotationId: string; version: number; expiresAt: string | null }> {
+  const checked = checkSuppliedValue(secret.type, input, deps.maxValueBytes);
+  const handle = deps.temporal.workflow.getHandle(secretWorkflowId(secret.tenantId, secret.name));
+  const status = await handle.query(statusQuery);
+  const pending = status.pendingSupply;
+  if (!pending) throw new SupplyRefusedError('no rotation of this secret is waiting for a value');
+  const rotationId = pending.rotationId;
+
+  const path = secretVaultPath(secret.tenantId, secret.name);
+  const meta = await deps.vault.metadata(path);
+  const version = await deps.vault.write(
+    path,
+    { ...checked.data, rotor_rotation_id: rotationId },
+    meta.latestVersion,
+  );
+  await deps.vault.setLabels(path, {
+    ...meta.labels,
+    pending: version,
+    pendingRotationId: rotationId,
+  });
+  try {
+    await handle.executeUpdate(supplyValueUpdate, {
+      args: [{ rotationId, version, suppliedBy, expiresAt: checked.expiresAt }],
+    });
+  } catch (err) {
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+    await deps.vault.destroyVersions(path, [version]).catch(() => undefined);
+    await deps.vault.setLabels(path, meta.labels).catch(() => undefined);
+    if (cause instanceof ApplicationFailure && cause.type === ErrorType.SupplyRefused)
+      throw new SupplyRefusedError(cause.message);
+    throw err;
+  }
+  return { rotationId, version, expiresAt: checked.expiresAt };
+}

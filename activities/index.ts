@@ -15,7 +15,8 @@ import { createEnqueueNotification } from './notify/enqueue';
 import { computeNextRotation } from './schedule/compute';
 
 export type { ActivityDeps } from './deps';
-export { VaultKv } from './vault/kv';
+export { VaultKv, VaultOperation, VaultOutcome } from './vault/kv';
+export type { VaultRequestObserver } from './vault/kv';
 export { appendAudit } from './audit/append';
 export { generateValue, canGenerate } from './generate/generators';
 export { renderDigest } from './notify/templates';

@@ -48,6 +48,9 @@ export const envSchema = z.object({
   /** How this worker names itself in Temporal (history, UI); the SDK's pid@host if unset. */
   ROTOR_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
   ROTOR_MAX_VALUE_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(65_536),
+  /** Where a worker serves Prometheus `/metrics` (its own and the Temporal SDK's); 0 picks a free port. */
+  ROTOR_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ROTOR_WORKER_METRICS_PORT: port.default(9464),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -58,6 +61,7 @@ export interface Config {
   vault: { addr: string; token: string; kvMount: string };
   api: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
+  workerMetrics: { host: string; port: number };
   policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
   notifications: NotificationConfig;
 }
@@ -89,6 +93,7 @@ export function toConfig(env: Env): Config {
     vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },
     api: { host: env.API_HOST, port: env.API_PORT },
     logLevel: env.LOG_LEVEL,
+    workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },
     policy: {
       minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS,
       maxValueBytes: env.ROTOR_MAX_VALUE_BYTES,

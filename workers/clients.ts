@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { createDb } from '../db';
 import type { Database } from '../db';
 import { VaultKv } from '../activities';
-import type { ActivityDeps } from '../activities';
+import type { ActivityDeps, VaultRequestObserver } from '../activities';
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
 export interface EngineClients {
@@ -43,7 +43,11 @@ export function buildNotifyClients(config: Config): ActivityDeps['notify'] {
   };
 }
 
-export function buildEngineClients(config: Config): EngineClients {
+/** `observeVault` times every Vault request the activities make (workers pass their metrics'). */
+export function buildEngineClients(
+  config: Config,
+  options: { observeVault?: VaultRequestObserver } = {},
+): EngineClients {
   const vaultClient = nodeVault({
     apiVersion: 'v1',
     endpoint: config.vault.addr,
@@ -51,7 +55,7 @@ export function buildEngineClients(config: Config): EngineClients {
   });
   return {
     db: createDb(config.databaseUrl),
-    vault: new VaultKv(vaultClient, config.vault.kvMount),
+    vault: new VaultKv(vaultClient, config.vault.kvMount, options.observeVault),
     vaultClient,
     notify: buildNotifyClients(config),
   };

@@ -1,5 +1,6 @@
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface RevokeInput {
   rotationId: string;
@@ -36,5 +37,6 @@ export function createRevokeVersion({ db, vault }: ActivityDeps) {
       details: { version: input.version },
       idempotencyKey: `${input.rotationId}:revoked`,
     });
+    activityLog().info('Revoked the previous version', { version: input.version });
   };
 }

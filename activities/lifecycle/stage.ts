@@ -3,6 +3,7 @@ import type { SecretType } from '../../domain';
 import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 import { generateValue } from '../generate/generators';
 
 export interface StageInput {
@@ -71,6 +72,7 @@ export function createStageVersion({ db, vault }: ActivityDeps) {
       details: { version },
       idempotencyKey: `${input.rotationId}:staged`,
     });
+    activityLog().info('Staged a new version in Vault', { version });
     return { version };
   };
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db';
-import { SecretState } from '../domain';
+import { SecretState, SecretType } from '../domain';
 import { registerComputedHistogram } from './computed-histogram';
 
 /** Rotations that have ended, and the outcome label each gets (lower-cased status). */
@@ -38,7 +38,7 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
   };
 
   const rotationsSeen = new Map<string, number>();
-  new Counter({
+  const rotations = new Counter({
     name: 'rotations_total',
     help: 'Finished rotations by secret type and outcome (completed, failed, rejected, approval_expired)',
     labelNames: ['type', 'outcome'],
@@ -55,6 +55,10 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
         raise(this, { type: r.type, outcome: r.status.toLowerCase() }, Number(r.n), rotationsSeen);
     },
   });
+  // Every series exists from the first scrape at 0, so the first failure of a type is an
+  // increase Prometheus can see (RotationFailed), not a series appearing out of nowhere.
+  for (const type of Object.values(SecretType))
+    for (const status of FINISHED) rotations.inc({ type, outcome: status.toLowerCase() }, 0);
 
   // From the rotations table, not observed in a worker: a rotation's steps run on whichever
   // workers are alive, finishRotation may be retried on another one, and workers restart.

@@ -16,8 +16,11 @@ const alerts = parse(readFileSync(deploy('prometheus', 'alerts.yml'), 'utf8')) a
 };
 const scrape = parse(readFileSync(deploy('prometheus', 'prometheus.yml'), 'utf8')) as {
   rule_files: string[];
-  scrape_configs: { job_name: string }[];
+  scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
 };
+const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as { services: Record<string, { environment?: Record<string, string> }> };
 
 // The registries the processes really serve: built, never scraped (no database is touched).
 const db = createDb('postgresql://unused@127.0.0.1:1/unused', { max: 1 });
@@ -125,6 +128,17 @@ describe('deploy/ dashboards and alerts', () => {
     expect(alerts.groups.length).toBeGreaterThan(0);
     expect(scrape.rule_files).toContain('alerts.yml');
     expect(scrape.scrape_configs.map((c) => c.job_name)).toEqual(['rotor-api', 'rotor-worker']);
+  });
+
+  it('scrape the API and the worker where docker-compose.yml serves them', () => {
+    const targets = Object.fromEntries(
+      scrape.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+    );
+    const api = compose.services['rotor-api']?.environment ?? {};
+    const worker = compose.services['rotor-worker']?.environment ?? {};
+    expect(targets['rotor-api']).toEqual([`rotor-api:${api.API_PORT}`]);
+    expect(targets['rotor-worker']).toEqual([`rotor-worker:${worker.ROTOR_WORKER_METRICS_PORT}`]);
+    expect(worker.ROTOR_WORKER_METRICS_HOST).toBe('0.0.0.0');
   });
 
   it('alert on failed rotations, overdue secrets and stuck approvals', () => {

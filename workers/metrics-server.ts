@@ -32,7 +32,15 @@ export async function startMetricsServer(options: {
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `worker metrics port ${options.host}:${options.port} is in use: set ROTOR_WORKER_METRICS_PORT (0 picks a free one)`,
+            )
+          : err,
+      ),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -19,6 +19,7 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    // Synchronous: a worker that crashes or exits still leaves its last lines behind.
+    options.destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }

@@ -16,7 +16,8 @@ import { computeNextRotation } from './schedule/compute';
 import { createTargetActivities } from './targets/activities';
 
 export type { ActivityDeps } from './deps';
-export { VaultKv } from './vault/kv';
+export { VaultKv, VaultOperation, VaultOutcome } from './vault/kv';
+export type { VaultRequestObserver } from './vault/kv';
 export { appendAudit } from './audit/append';
 export { generateValue, canGenerate } from './generate/generators';
 export { renderDigest } from './notify/templates';

@@ -7,6 +7,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { REDACT_PATHS } from '../logging';
 import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
 import { createMetricsRegistry } from './metrics';
@@ -21,16 +22,8 @@ import { registerSecretRoutes } from './routes/secrets';
 import { registerSupplyRoutes } from './routes/supply';
 import type { ApiServices } from './services';
 
-/** Fields pino replaces with [Redacted] wherever they appear in a log line. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-vault-token"]',
-  '*.password',
-  '*.token',
-  '*.secret',
-  '*.value',
-  '*.initialValue',
-];
+// One redaction list for the API and the worker (logging/redact.ts).
+export { REDACT_PATHS };
 
 export interface AppOptions {
   checks: Record<string, HealthCheck>;

@@ -2,7 +2,19 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db';
-import { SecretState } from '../domain';
+import { SecretState, SecretType } from '../domain';
+import { registerComputedHistogram } from './computed-histogram';
+
+/** Rotations that have ended, and the outcome label each gets (lower-cased status). */
+const FINISHED = ['COMPLETED', 'FAILED', 'REJECTED', 'APPROVAL_EXPIRED'] as const;
+
+/**
+ * Bounds for rotation_duration_seconds. A rotation runs from its request to its finish, which
+ * for sensitive types includes waiting for approval, so the range reaches days.
+ */
+export const ROTATION_DURATION_BUCKETS = [
+  0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400, 259_200, 604_800,
+];
 
 /**
  * Engine metrics, read from the engine database at scrape time. Any number of workers write the
@@ -26,7 +38,7 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
   };
 
   const rotationsSeen = new Map<string, number>();
-  new Counter({
+  const rotations = new Counter({
     name: 'rotations_total',
     help: 'Finished rotations by secret type and outcome (completed, failed, rejected, approval_expired)',
     labelNames: ['type', 'outcome'],
@@ -36,11 +48,50 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
         .selectFrom('rotations')
         .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
         .select(['secrets.type', 'rotations.status', sql<string>`count(*)`.as('n')])
-        .where('rotations.status', 'in', ['COMPLETED', 'FAILED', 'REJECTED', 'APPROVAL_EXPIRED'])
+        .where('rotations.status', 'in', FINISHED)
         .groupBy(['secrets.type', 'rotations.status'])
         .execute();
       for (const r of rows)
         raise(this, { type: r.type, outcome: r.status.toLowerCase() }, Number(r.n), rotationsSeen);
+    },
+  });
+  // Every series exists from the first scrape at 0, so the first failure of a type is an
+  // increase Prometheus can see (RotationFailed), not a series appearing out of nowhere.
+  for (const type of Object.values(SecretType))
+    for (const status of FINISHED) rotations.inc({ type, outcome: status.toLowerCase() }, 0);
+
+  // From the rotations table, not observed in a worker: a rotation's steps run on whichever
+  // workers are alive, finishRotation may be retried on another one, and workers restart.
+  // Counted from the rows, the histogram has exactly one observation per finished rotation, its
+  // _count always equals rotations_total, and nothing is lost when a worker goes away.
+  const seconds = sql<string>`extract(epoch from (rotations.completed_at - coalesce(rotations.started_at, rotations.requested_at)))`;
+  registerComputedHistogram(registry, {
+    name: 'rotation_duration_seconds',
+    help: 'Time from a rotation’s request to its finish (approval wait included), by secret type and outcome',
+    labelNames: ['type', 'outcome'],
+    buckets: ROTATION_DURATION_BUCKETS,
+    async load() {
+      const rows = await db
+        .selectFrom('rotations')
+        .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+        .select([
+          'secrets.type',
+          'rotations.status',
+          sql<string>`count(*)`.as('n'),
+          sql<string>`coalesce(sum(${seconds}), 0)`.as('total'),
+          sql<string[]>`array[${sql.join(
+            ROTATION_DURATION_BUCKETS.map((le) => sql`count(*) filter (where ${seconds} <= ${le})`),
+          )}]`.as('le'),
+        ])
+        .where('rotations.status', 'in', FINISHED)
+        .groupBy(['secrets.type', 'rotations.status'])
+        .execute();
+      return rows.map((r) => ({
+        labels: { type: r.type, outcome: r.status.toLowerCase() },
+        buckets: r.le.map(Number),
+        count: Number(r.n),
+        sum: Number(r.total),
+      }));
     },
   });
 

@@ -54,6 +54,9 @@ export const envSchema = z.object({
   ROTOR_API_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How often the API writes batched API-key usage (last used, count) to the database. */
   ROTOR_API_KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  /** Where a worker serves Prometheus `/metrics` (its own and the Temporal SDK's); 0 picks a free port. */
+  ROTOR_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ROTOR_WORKER_METRICS_PORT: port.default(9464),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -64,6 +67,7 @@ export interface Config {
   vault: { addr: string; token: string; kvMount: string };
   api: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
+  workerMetrics: { host: string; port: number };
   policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
   notifications: NotificationConfig;
   targets: {
@@ -100,6 +104,7 @@ export function toConfig(env: Env): Config {
     vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },
     api: { host: env.API_HOST, port: env.API_PORT },
     logLevel: env.LOG_LEVEL,
+    workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },
     policy: {
       minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS,
       maxValueBytes: env.ROTOR_MAX_VALUE_BYTES,

@@ -8,7 +8,7 @@ import { createDb } from '../db';
 import type { Database } from '../db';
 import pg from 'pg';
 import { VaultKv, createTargetRegistry } from '../activities';
-import type { ActivityDeps, TargetDeps } from '../activities';
+import type { ActivityDeps, TargetDeps, VaultRequestObserver } from '../activities';
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
 export interface EngineClients {
@@ -47,7 +47,11 @@ export function buildNotifyClients(config: Config): ActivityDeps['notify'] {
   };
 }
 
-export function buildEngineClients(config: Config): EngineClients {
+/** `observeVault` times every Vault request the activities make (workers pass their metrics'). */
+export function buildEngineClients(
+  config: Config,
+  options: { observeVault?: VaultRequestObserver } = {},
+): EngineClients {
   const vaultClient = nodeVault({
     apiVersion: 'v1',
     endpoint: config.vault.addr,
@@ -57,7 +61,7 @@ export function buildEngineClients(config: Config): EngineClients {
   const postgres = buildPostgresTarget(config.targets.postgresUrl);
   return {
     db,
-    vault: new VaultKv(vaultClient, config.vault.kvMount),
+    vault: new VaultKv(vaultClient, config.vault.kvMount, options.observeVault),
     vaultClient,
     notify: buildNotifyClients(config),
     targets: createTargetRegistry({

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
@@ -16,6 +15,7 @@ import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
 import { buildEngineClients, connectTemporalClient } from './clients';
 import { buildHealthChecks } from './health-checks';
+import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
 const DEFAULT_PORTS: StackPorts = {
@@ -46,9 +46,6 @@ function portsFromEnv(): StackPorts {
 
 async function main(): Promise<void> {
   const progress = stderrProgress;
-  // The SDK's INFO lines (webpack stats) drown the start-up summary; warnings still show.
-  // Signals are handled below, in order: worker, API, then the servers.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const shutdownSteps: (() => Promise<unknown>)[] = [];
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
@@ -85,6 +82,8 @@ async function main(): Promise<void> {
     // superuser for convenience; production uses a least-privileged login (README).
     ROTOR_TARGET_DATABASE_URL: stack.targetDatabaseUrl,
     ROTOR_API_KEY_PEPPER: await localPepper(stack.stateDir),
+    // The SDK's INFO lines (webpack stats) drown the start-up summary; warnings still show.
+    LOG_LEVEL: 'warn',
     ...process.env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     DATABASE_URL: stack.databaseUrl,
@@ -92,7 +91,11 @@ async function main(): Promise<void> {
     VAULT_TOKEN: stack.vaultToken,
     VAULT_KV_MOUNT: stack.kvMount,
   });
-  const clients = buildEngineClients(config);
+  // Before any Temporal connection: it installs the runtime. Signals are handled here, in order:
+  // worker, API, then the servers, so the SDK is given none of its own.
+  const telemetry = await startWorkerTelemetry(config, { shutdownSignals: [] });
+  shutdownSteps.push(() => telemetry.close());
+  const clients = buildEngineClients(config, { observeVault: telemetry.metrics.observeVault });
   shutdownSteps.push(() => clients.db.destroy());
   shutdownSteps.push(() => clients.close());
 
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
       `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
       `  API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
+      `  Metrics      ${apiUrl}/metrics (engine), ${telemetry.metricsUrl} (worker)`,
       ...(bootstrap
         ? ['', 'First start: bootstrap admin token (shown once, store it now):', `  ${bootstrap}`]
         : []),

@@ -1,20 +1,28 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
 import { loadConfigOrExit } from '../config';
 import { buildEngineClients } from './clients';
+import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const clients = buildEngineClients(config);
+  // First: it installs the Temporal runtime (pino logs, SDK metrics) before any connection.
+  const telemetry = await startWorkerTelemetry(config);
+  const clients = buildEngineClients(config, { observeVault: telemetry.metrics.observeVault });
   const { worker, connection } = await createRotorWorker({ config, deps: clients });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => worker.shutdown());
+  telemetry.logger.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
+    'Worker polling',
+  );
   try {
     await worker.run();
   } finally {
     await connection.close();
     await clients.db.destroy();
     await clients.close();
+    await telemetry.close();
   }
 }
 

@@ -3,6 +3,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
+import { rotationLogInterceptor } from './rotation-log-interceptor';
 
 /**
  * A Rotor worker on the configured task queue. Pass a prebuilt workflowBundle to skip the
@@ -20,6 +21,8 @@ export async function createRotorWorker(options: {
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
     activities: createActivities(options.deps),
+    // Every activity log line carries the rotation id as well as the workflow id.
+    interceptors: { activity: [rotationLogInterceptor] },
     ...((options.identity ?? options.config.temporal.workerIdentity)
       ? { identity: options.identity ?? options.config.temporal.workerIdentity }
       : {}),

@@ -1,6 +1,7 @@
 import { SecretState } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface ApprovalRequestInput {
   rotationId: string;
@@ -51,6 +52,10 @@ export function createApprovalRecords({ db }: Pick<ActivityDeps, 'db'>) {
           idempotencyKey: `${input.rotationId}:approval-requested`,
         });
       });
+      activityLog().info('Approval requested', {
+        quorum: input.quorum,
+        expiresAt: input.expiresAt,
+      });
     },
 
     async recordApprovalDecision(input: ApprovalDecisionInput): Promise<void> {
@@ -83,6 +88,10 @@ export function createApprovalRecords({ db }: Pick<ActivityDeps, 'db'>) {
           details: { reason: input.reason },
           idempotencyKey: `approval-decision:${input.updateId}`,
         });
+      });
+      activityLog().info('Approval decision recorded', {
+        decision: input.decision,
+        approver: input.approver,
       });
     },
   };

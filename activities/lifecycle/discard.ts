@@ -1,5 +1,6 @@
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface DiscardInput {
   rotationId: string;
@@ -38,6 +39,9 @@ export function createDiscardPendingVersion({ db, vault }: ActivityDeps) {
       outcome: 'info',
       details: { discardedVersion: input.version },
       idempotencyKey: `${input.rotationId}:compensated`,
+    });
+    activityLog().warn('Discarded the pending version after a failed rotation', {
+      version: input.version,
     });
   };
 }

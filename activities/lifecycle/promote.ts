@@ -1,5 +1,6 @@
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface PromoteInput {
   rotationId: string;
@@ -52,6 +53,10 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       outcome: 'success',
       details: { version: input.version, previousVersion },
       idempotencyKey: `${input.rotationId}:promoted`,
+    });
+    activityLog().info('Promoted the staged version to current', {
+      version: input.version,
+      previousVersion,
     });
     return { previousVersion };
   };

@@ -2,6 +2,7 @@ import type { TargetSpec } from '../../domain';
 import { appendAudit } from '../audit/append';
 import { revokeAtTarget } from '../targets/activities';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface RevokeInput {
   rotationId: string;
@@ -42,5 +43,6 @@ export function createRevokeVersion({ db, vault, targets }: ActivityDeps) {
       details: { version: input.version },
       idempotencyKey: `${input.rotationId}:revoked`,
     });
+    activityLog().info('Revoked the previous version', { version: input.version });
   };
 }

@@ -1,6 +1,7 @@
 import type { RotationStatus } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface BeginRotationInput {
   rotationId: string;
@@ -51,6 +52,10 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
         details: { reason: input.reason, fromVersion: input.fromVersion },
         idempotencyKey: `${input.rotationId}:requested`,
       });
+      activityLog().info('Rotation requested', {
+        requestedBy: input.requestedBy,
+        fromVersion: input.fromVersion,
+      });
     },
 
     async finishRotation(input: FinishRotationInput): Promise<void> {
@@ -90,6 +95,12 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
           },
           idempotencyKey: `${input.rotationId}:finished`,
         });
+      });
+      activityLog()[input.errorType ? 'warn' : 'info']('Rotation finished', {
+        status: input.status,
+        secretState: input.secretState,
+        toVersion: input.toVersion ?? null,
+        errorType: input.errorType ?? null,
       });
     },
   };

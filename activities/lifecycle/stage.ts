@@ -3,6 +3,7 @@ import type { SecretType, TargetSpec } from '../../domain';
 import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
 
@@ -82,6 +83,7 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       details: { version },
       idempotencyKey: `${input.rotationId}:staged`,
     });
+    activityLog().info('Staged a new version in Vault', { version });
     return { version };
   };
 }

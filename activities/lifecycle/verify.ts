@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain';
 import type { ActivityDeps } from '../deps';
+import { activityLog } from '../log';
 
 export interface VerifyInput {
   rotationId: string;
@@ -27,5 +28,6 @@ export function createVerifyVersion({ vault }: Pick<ActivityDeps, 'vault'>) {
         ErrorType.VerificationFailed,
       );
     }
+    activityLog().info('Verified the staged version', { version: input.version });
   };
 }

@@ -15,6 +15,35 @@ export interface KvVersion {
   data: Record<string, unknown>;
 }
 
+/** What a Vault request did, for the worker's `vault_request_duration_seconds`. */
+export const VaultOperation = {
+  Write: 'write',
+  Read: 'read',
+  Metadata: 'metadata',
+  SetLabels: 'set_labels',
+  DestroyVersions: 'destroy_versions',
+  DeleteAll: 'delete_all',
+} as const;
+export type VaultOperation = (typeof VaultOperation)[keyof typeof VaultOperation];
+
+/** How it ended: a small fixed set, so the metric's label values stay bounded. */
+export const VaultOutcome = {
+  Success: 'success',
+  NotFound: 'not_found',
+  PermissionDenied: 'permission_denied',
+  VersionConflict: 'version_conflict',
+  Rejected: 'rejected',
+  Unavailable: 'unavailable',
+} as const;
+export type VaultOutcome = (typeof VaultOutcome)[keyof typeof VaultOutcome];
+
+/** Told about every request once it ends; injected so the adapter stays free of metrics code. */
+export type VaultRequestObserver = (
+  operation: VaultOperation,
+  outcome: VaultOutcome,
+  seconds: number,
+) => void;
+
 export interface KvMetadata {
   /** Newest version number written (0 when the secret does not exist yet). */
   latestVersion: number;
@@ -30,11 +59,15 @@ export class VaultKv {
   constructor(
     private readonly client: Pick<NodeVault.client, 'request'>,
     private readonly mount: string,
+    private readonly observe: VaultRequestObserver = () => undefined,
   ) {}
 
   /** Writes a new version with check-and-set: it succeeds only if the newest version is `cas`. */
   async write(path: string, data: Record<string, unknown>, cas: number): Promise<number> {
-    const res = (await this.call('POST', `data/${path}`, { data, options: { cas } })) as {
+    const res = (await this.call(VaultOperation.Write, 'POST', `data/${path}`, {
+      data,
+      options: { cas },
+    })) as {
       data: { version: number };
     };
     return res.data.version;
@@ -42,14 +75,18 @@ export class VaultKv {
 
   async read(path: string, version?: number): Promise<KvVersion | undefined> {
     const query = version === undefined ? '' : `?version=${version}`;
-    const res = (await this.call('GET', `data/${path}${query}`, undefined, { allow404: true })) as
+    const res = (await this.call(VaultOperation.Read, 'GET', `data/${path}${query}`, undefined, {
+      allow404: true,
+    })) as
       { data: { data: Record<string, unknown> | null; metadata: { version: number } } } | undefined;
     if (!res?.data.data) return undefined;
     return { version: res.data.metadata.version, data: res.data.data };
   }
 
   async metadata(path: string): Promise<KvMetadata> {
-    const res = (await this.call('GET', `metadata/${path}`, undefined, { allow404: true })) as
+    const res = (await this.call(VaultOperation.Metadata, 'GET', `metadata/${path}`, undefined, {
+      allow404: true,
+    })) as
       | { data: { current_version: number; custom_metadata: Record<string, string> | null } }
       | undefined;
     if (!res) return { latestVersion: 0, labels: {} };
@@ -60,7 +97,7 @@ export class VaultKv {
   }
 
   async setLabels(path: string, labels: RotorLabels, maxVersions?: number): Promise<void> {
-    await this.call('POST', `metadata/${path}`, {
+    await this.call(VaultOperation.SetLabels, 'POST', `metadata/${path}`, {
       custom_metadata: formatLabels(labels),
       ...(maxVersions === undefined ? {} : { max_versions: maxVersions }),
     });
@@ -69,27 +106,40 @@ export class VaultKv {
   /** Permanently removes the given versions' data (a discarded pending value, a revoked one). */
   async destroyVersions(path: string, versions: number[]): Promise<void> {
     if (versions.length === 0) return;
-    await this.call('PUT', `destroy/${path}`, { versions });
+    await this.call(VaultOperation.DestroyVersions, 'PUT', `destroy/${path}`, { versions });
   }
 
   /** Removes the secret, every version and its metadata (retire). */
   async deleteAll(path: string): Promise<void> {
-    await this.call('DELETE', `metadata/${path}`, undefined, { allow404: true });
+    await this.call(VaultOperation.DeleteAll, 'DELETE', `metadata/${path}`, undefined, {
+      allow404: true,
+    });
   }
 
   private async call(
+    operation: VaultOperation,
     method: string,
     apiPath: string,
     json?: unknown,
     options: { allow404?: boolean } = {},
   ): Promise<unknown> {
     const fullPath = `/${this.mount}/${apiPath}`;
+    const started = performance.now();
+    const done = (outcome: VaultOutcome) =>
+      this.observe(operation, outcome, (performance.now() - started) / 1000);
     try {
-      return await this.client.request({ path: fullPath, method, json });
+      const res: unknown = await this.client.request({ path: fullPath, method, json });
+      done(VaultOutcome.Success);
+      return res;
     } catch (err) {
       const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
-      if (status === 404 && options.allow404) return undefined;
-      throw toFailure(method, fullPath.split('?')[0] ?? fullPath, status, err);
+      if (status === 404 && options.allow404) {
+        done(VaultOutcome.NotFound);
+        return undefined;
+      }
+      const failure = toFailure(method, fullPath.split('?')[0] ?? fullPath, status, err);
+      done(outcomeOf(failure));
+      throw failure;
     }
   }
 }
@@ -124,6 +174,19 @@ function toFailure(
     `${where}: unavailable (${status === undefined ? (code ?? 'network error') : `HTTP ${status}`})`,
     ErrorType.VaultUnavailable,
   );
+}
+
+function outcomeOf(failure: ApplicationFailure): VaultOutcome {
+  switch (failure.type) {
+    case ErrorType.VaultPermissionDenied:
+      return VaultOutcome.PermissionDenied;
+    case ErrorType.VaultVersionConflict:
+      return VaultOutcome.VersionConflict;
+    case ErrorType.ValidationFailed:
+      return VaultOutcome.Rejected;
+    default:
+      return VaultOutcome.Unavailable;
+  }
 }
 
 const LABEL_KEYS = {

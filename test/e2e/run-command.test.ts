@@ -46,6 +46,7 @@ describe('the README run command (workers/dev.ts)', () => {
       ROTOR_DEV_POSTGRES_PORT: String(await freePort()),
       ROTOR_DEV_SMTP_PORT: String(await freePort()),
       API_PORT: String(apiPort),
+      ROTOR_WORKER_METRICS_PORT: String(await freePort()),
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'workers/dev.ts'], {
       cwd: REPO_ROOT,
@@ -78,6 +79,9 @@ describe('the README run command (workers/dev.ts)', () => {
       // The dev mailbox is a real SMTP server: it greets with 220.
       expect(await smtpGreeting(Number(env.ROTOR_DEV_SMTP_PORT))).toMatch(/^220 /);
       expect(output).toContain(`Mail (SMTP)  smtp://127.0.0.1:${env.ROTOR_DEV_SMTP_PORT}`);
+      const workerMetrics = `http://127.0.0.1:${env.ROTOR_WORKER_METRICS_PORT}/metrics`;
+      expect(output).toContain(workerMetrics);
+      expect((await fetch(workerMetrics)).status).toBe(200);
       expect((await processesMentioning(stateDir)).length).toBeGreaterThanOrEqual(3);
     } finally {
       child.kill('SIGINT');

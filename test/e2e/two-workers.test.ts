@@ -27,6 +27,8 @@ function spawnWorker(
       VAULT_TOKEN: stack.vaultToken,
       ROTOR_WORKER_IDENTITY: identity,
       LOG_LEVEL: 'warn',
+      // Two workers on one machine need two metrics ports: 0 lets each take a free one.
+      ROTOR_WORKER_METRICS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,4 @@
+export { REDACT_KEYS, REDACT_PATHS } from './redact';
+export { createLogger } from './logger';
+export type { LoggerOptions } from './logger';
+export { PinoTemporalLogger } from './temporal-logger';

@@ -13,6 +13,7 @@ import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
 import { registerAdminRoutes } from './routes/admin';
 import { registerApprovalRoutes } from './routes/approvals';
+import { registerAuditRoutes } from './routes/audit';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
 import { registerSecretRoutes } from './routes/secrets';
@@ -138,6 +139,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
     registerBulkRoutes(scope, services);
+    registerAuditRoutes(scope, services);
     done();
   });
   return app;

@@ -12,6 +12,7 @@ import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
+import { createReportActivities } from './report/deliver';
 import { computeNextRotation } from './schedule/compute';
 
 export type { ActivityDeps } from './deps';
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     computeNextRotation,
     enqueueNotification: createEnqueueNotification(deps.notify),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
+    ...createReportActivities({ db: deps.db, ...deps.notify }),
   };
 }
 

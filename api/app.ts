@@ -16,6 +16,7 @@ import { registerApprovalRoutes } from './routes/approvals';
 import { registerAuditRoutes } from './routes/audit';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
+import { registerReportRoutes } from './routes/reports';
 import { registerSecretRoutes } from './routes/secrets';
 import type { ApiServices } from './services';
 
@@ -140,6 +141,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerAdminRoutes(scope, services);
     registerBulkRoutes(scope, services);
     registerAuditRoutes(scope, services);
+    registerReportRoutes(scope, services);
     done();
   });
   return app;

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { apiClient, CliError } from './api-client';
 import { registerAuditCommands } from './audit';
+import { registerReportCommands } from './report';
 import type { ApiClient } from './api-client';
 import { printObject, printRows, progressBar } from './output';
 
@@ -215,6 +216,7 @@ program
   });
 
 registerAuditCommands(program, { api, json, qs });
+registerReportCommands(program, { api, json, qs });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CliError) {

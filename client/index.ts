@@ -13,3 +13,8 @@ export {
   listPendingApprovals,
 } from './approvals';
 export type { ApprovalDeps, PendingApprovalView } from './approvals';
+export {
+  ensureSecurityReportSchedule,
+  SECURITY_REPORT_SCHEDULE_ID,
+} from './security-report-schedule';
+export type { SecurityReportScheduleOptions } from './security-report-schedule';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
+import { ensureSecurityReportSchedule } from '../client';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
 
   const temporal = await connectTemporalClient(config);
   shutdownSteps.push(() => temporal.connection.close());
+  await ensureSecurityReportSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: config.securityReportIntervalSeconds,
+  });
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: 'warn',

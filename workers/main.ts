@@ -1,12 +1,19 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
+import { ensureSecurityReportSchedule } from '../client';
 import { loadConfigOrExit } from '../config';
-import { buildEngineClients } from './clients';
+import { buildEngineClients, connectTemporalClient } from './clients';
 import { createRotorWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const clients = buildEngineClients(config);
   const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  // Every worker keeps the report schedule in step with its config; creating it twice is a no-op.
+  const temporal = await connectTemporalClient(config);
+  await ensureSecurityReportSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: config.securityReportIntervalSeconds,
+  }).finally(() => temporal.connection.close());
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => worker.shutdown());
   try {

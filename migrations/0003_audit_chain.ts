@@ -127,6 +127,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('audit_events_archive')
     .columns(['tenant_id', 'id'])
     .execute();
+  // appendAudit's idempotency check looks here too, once per append.
+  await db.schema
+    .createIndex('audit_events_archive_key_idx')
+    .on('audit_events_archive')
+    .column('idempotency_key')
+    .execute();
 
   // One row per archived segment: where the live chain now starts.
   await db.schema

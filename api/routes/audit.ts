@@ -18,7 +18,16 @@ const eventFilters = {
     .string()
     .regex(/^[a-z0-9_.-]{1,100}\*?$/)
     .optional(),
-  actor: z.string().min(1).max(200).optional(),
+  // No control characters: PostgreSQL refuses a NUL in text, which must be a 400, not a 500.
+  actor: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine(
+      (v) => ![...v].some((c) => c.charCodeAt(0) < 0x20),
+      'must not contain control characters',
+    )
+    .optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

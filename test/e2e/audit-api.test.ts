@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
-import type { Database } from '../../db';
+import { migrateOrThrow } from '../../db';
 import { REPO_ROOT } from '../../devstack/paths';
 import { Role, secretVaultPath } from '../../domain';
+import { createFreshDatabase } from '../helpers/fresh-db';
+import type { FreshDatabase } from '../helpers/fresh-db';
 import { waitForStatus } from '../helpers/lifecycle';
-import { createTestRotor, uniqueName } from '../helpers/stack';
+import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
 interface AuditItem {
@@ -26,13 +27,17 @@ describe('the audit API and `rotor audit`', () => {
   let rotor: TestRotor;
   let app: FastifyInstance;
   let apiUrl = '';
-  let superuser: Kysely<Database>;
+  // A database of its own: this file mints admin tokens and tampers with chains, neither of which
+  // other files sharing the run's engine database should see.
+  let fresh: FreshDatabase;
   const tenantA = uniqueName('audit-a');
   const tenantB = uniqueName('audit-b');
   const tenantC = uniqueName('audit-c');
   const tokens = { admin: '', security: '', operator: '', a: '', b: '' };
   beforeAll(async () => {
-    rotor = await createTestRotor();
+    fresh = await createFreshDatabase('rotor_audit_api');
+    await migrateOrThrow(fresh.db);
+    rotor = await createTestRotor(testConfig({ DATABASE_URL: fresh.url }));
     await rotor.startWorker();
     app = buildApp({
       checks: {},
@@ -52,14 +57,6 @@ describe('the audit API and `rotor audit`', () => {
     tokens.b = (
       await createToken(db, { name: 'bert@b', role: Role.Tenant, tenantId: tenantB })
     ).token;
-    // The engine database's superuser, as someone holding the database keys would connect.
-    const url = new URL(inject('stack').postgresAdminUrl);
-    url.pathname = new URL(inject('stack').databaseUrl).pathname;
-    superuser = new Kysely<Database>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({ connectionString: url.toString(), max: 1 }),
-      }),
-    });
 
     for (const [tenant, token] of [
       [tenantA, tokens.a],
@@ -82,8 +79,8 @@ describe('the audit API and `rotor audit`', () => {
   });
   afterAll(async () => {
     await app?.close();
-    await superuser?.destroy();
     await rotor?.close();
+    await fresh?.drop();
   });
 
   function call(token: string | undefined, method: 'GET' | 'POST', url: string, payload?: unknown) {
@@ -185,9 +182,11 @@ describe('the audit API and `rotor audit`', () => {
     );
     expect([...page1, ...page2].map((e) => e.id)).toEqual(all.slice(0, 4).map((e) => e.id));
 
-    const bad = await call(tokens.a, 'GET', `/api/v1/tenants/${tenantA}/audit?since=yesterday`);
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: { code: 'ROT_ERR_VALIDATION' } });
+    for (const query of ['since=yesterday', 'actor=a%00b', 'action=DROP%20TABLE', 'limit=501']) {
+      const bad = await call(tokens.a, 'GET', `/api/v1/tenants/${tenantA}/audit?${query}`);
+      expect(bad.statusCode, query).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { code: 'ROT_ERR_VALIDATION' } });
+    }
   });
 
   it('keeps tenants apart: another tenant’s audit answers 404, as does an unknown tenant', async () => {
@@ -224,12 +223,10 @@ describe('the audit API and `rotor audit`', () => {
       await items(tokens.a, `/api/v1/tenants/${tenantA}/audit?action=rotation.requested`)
     )[0];
     expect(target).toBeDefined();
-    await superuser.transaction().execute(async (trx) => {
-      await sql`set local session_replication_role = replica`.execute(trx);
-      await sql`update audit_events set actor = 'someone-else' where id = ${target?.id}`.execute(
-        trx,
-      );
-    });
+    // As someone holding the database's superuser keys would: triggers off, one row changed.
+    await fresh.tamper((db) =>
+      sql`update audit_events set actor = 'someone-else' where id = ${target?.id}`.execute(db),
+    );
 
     const broken = await call(tokens.admin, 'GET', `/api/v1/audit/verify?tenantId=${tenantA}`);
     expect(broken.json()).toMatchObject({

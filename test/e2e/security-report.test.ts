@@ -7,9 +7,12 @@ import { appendAudit } from '../../activities';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
 import { ensureSecurityReportSchedule } from '../../client';
+import { migrateOrThrow } from '../../db';
 import { freePort } from '../../devstack';
 import { REPO_ROOT } from '../../devstack/paths';
 import { Role } from '../../domain';
+import { createFreshDatabase } from '../helpers/fresh-db';
+import type { FreshDatabase } from '../helpers/fresh-db';
 import { pollUntil } from '../helpers/poll';
 import { SmtpSink } from '../helpers/smtp-sink';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
@@ -20,6 +23,9 @@ const SECURITY = 'security@report.example';
 
 describe('the security report', () => {
   let rotor: TestRotor;
+  // A database of its own: the rows seeded here (an overdue secret without a workflow…) are not
+  // for other files' lists and counts.
+  let fresh: FreshDatabase;
   let smtp: SmtpSink;
   let app: FastifyInstance;
   let apiUrl = '';
@@ -101,8 +107,14 @@ describe('the security report', () => {
   beforeAll(async () => {
     smtp = new SmtpSink(await freePort());
     await smtp.start();
+    fresh = await createFreshDatabase('rotor_report');
+    await migrateOrThrow(fresh.db);
     rotor = await createTestRotor(
-      testConfig({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, ROTOR_SECURITY_EMAILS: SECURITY }),
+      testConfig({
+        DATABASE_URL: fresh.url,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        ROTOR_SECURITY_EMAILS: SECURITY,
+      }),
     );
     await rotor.startWorker();
     app = buildApp({
@@ -168,6 +180,7 @@ describe('the security report', () => {
   afterAll(async () => {
     await app?.close();
     await rotor?.close();
+    await fresh?.drop();
     await smtp?.stop();
   });
 

@@ -12,6 +12,7 @@ import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
+import { createReportActivities } from './report/deliver';
 import { computeNextRotation } from './schedule/compute';
 import { createTargetActivities } from './targets/activities';
 
@@ -45,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     computeNextRotation,
     enqueueNotification: createEnqueueNotification(deps.notify),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
+    ...createReportActivities({ db: deps.db, ...deps.notify }),
   };
 }
 

@@ -2,6 +2,8 @@
 // and ROTOR_TOKEN (an API token; required) say where and as whom.
 import { Command, Option } from 'commander';
 import { apiClient, CliError } from './api-client';
+import { registerAuditCommands } from './audit';
+import { registerReportCommands } from './report';
 import type { ApiClient } from './api-client';
 import { printObject, printRows, progressBar } from './output';
 
@@ -212,6 +214,9 @@ program
     });
     printObject(res, json());
   });
+
+registerAuditCommands(program, { api, json, qs });
+registerReportCommands(program, { api, json, qs });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -17,3 +17,8 @@ export { SupplyRefusedError, supplyValue } from './supply-value';
 export type { SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';
 export type { SuppliedValue } from './validate-supplied';
+export {
+  ensureSecurityReportSchedule,
+  SECURITY_REPORT_SCHEDULE_ID,
+} from './security-report-schedule';
+export type { SecurityReportScheduleOptions } from './security-report-schedule';

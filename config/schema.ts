@@ -41,6 +41,14 @@ export const envSchema = z.object({
   ROTOR_OPS_EMAILS: z.string().optional(),
   ROTOR_OPS_SLACK_CHANNEL: z.string().optional(),
   ROTOR_NOTIFY_DIGEST_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+  /** How often the security report goes to security (a Temporal Schedule); 0 turns it off. */
+  ROTOR_SECURITY_REPORT_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(31_536_000)
+    .refine((v) => v === 0 || v >= 60, 'must be 0 (off) or at least 60')
+    .default(604_800),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -75,6 +83,8 @@ export interface Config {
     apiKeyPepper?: string;
     apiKeyUsageFlushSeconds: number;
   };
+  /** Every this many seconds the security report is sent; 0: never. */
+  securityReportIntervalSeconds: number;
 }
 
 export interface NotificationConfig {
@@ -148,5 +158,6 @@ export function toConfig(env: Env): Config {
       ...(env.ROTOR_API_KEY_PEPPER ? { apiKeyPepper: env.ROTOR_API_KEY_PEPPER } : {}),
       apiKeyUsageFlushSeconds: env.ROTOR_API_KEY_USAGE_FLUSH_SECONDS,
     },
+    securityReportIntervalSeconds: env.ROTOR_SECURITY_REPORT_INTERVAL_SECONDS,
   };
 }

@@ -67,7 +67,54 @@ export interface AuditEventsTable {
   outcome: string;
   details: JsonWithDefault<Record<string, unknown>>;
   idempotency_key: string | null;
-  occurred_at: CreatedAt;
+  /** Set by appendAudit, which hashes it: a JS Date, so millisecond precision. */
+  occurred_at: ColumnType<Date, Date, never>;
+  /** Position in the tenant's chain (1, 2, …); bigint, so it reads as a string. */
+  chain_seq: ColumnType<string, number, never>;
+  /** The hash of the chain's previous row (or the last archived one, or 64 zeros). */
+  prev_hash: ColumnType<string, string, never>;
+  /** SHA-256 of this row's canonical encoding, prev_hash included. */
+  hash: ColumnType<string, string, never>;
+}
+
+/** The newest row of each chain: where the next append links, and what verify ends at. */
+export interface AuditChainHeadsTable {
+  /** The tenant id, or '' for events without a tenant. */
+  chain_key: string;
+  last_seq: ColumnType<string, number, number>;
+  last_hash: string;
+  updated_at: Timestamp;
+}
+
+/** audit_events rows moved out by the archiver, unchanged. */
+export interface AuditEventsArchiveTable {
+  id: ColumnType<string, string, never>;
+  tenant_id: string | null;
+  secret_id: string | null;
+  rotation_id: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  details: Json<Record<string, unknown>>;
+  idempotency_key: string | null;
+  occurred_at: ColumnType<Date, Date, never>;
+  chain_seq: ColumnType<string, string | number, never>;
+  prev_hash: string;
+  hash: string;
+  archived_at: CreatedAt;
+}
+
+/** One per archived segment of a chain: the live chain continues from through_hash. */
+export interface AuditCheckpointsTable {
+  id: Generated<string>;
+  chain_key: string;
+  through_seq: ColumnType<string, number, never>;
+  through_hash: string;
+  through_id: ColumnType<string, string, never>;
+  row_count: number;
+  cutoff: ColumnType<Date, Date, never>;
+  created_by: string;
+  created_at: CreatedAt;
 }
 
 export interface ApiTokensTable {
@@ -117,6 +164,9 @@ export interface Database {
   rotations: RotationsTable;
   approvals: ApprovalsTable;
   audit_events: AuditEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_events_archive: AuditEventsArchiveTable;
+  audit_checkpoints: AuditCheckpointsTable;
   api_tokens: ApiTokensTable;
   notification_deliveries: NotificationDeliveriesTable;
   api_keys: ApiKeysTable;

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
+import { ensureSecurityReportSchedule } from '../client';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
@@ -114,6 +115,10 @@ async function main(): Promise<void> {
 
   const temporal = await connectTemporalClient(config);
   shutdownSteps.push(() => temporal.connection.close());
+  await ensureSecurityReportSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: config.securityReportIntervalSeconds,
+  });
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: 'warn',

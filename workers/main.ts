@@ -1,6 +1,7 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
+import { ensureSecurityReportSchedule } from '../client';
 import { loadConfigOrExit } from '../config';
-import { buildEngineClients } from './clients';
+import { buildEngineClients, connectTemporalClient } from './clients';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
@@ -10,6 +11,12 @@ async function main(): Promise<void> {
   const telemetry = await startWorkerTelemetry(config);
   const clients = buildEngineClients(config, { observeVault: telemetry.metrics.observeVault });
   const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  // Every worker keeps the report schedule in step with its config; creating it twice is a no-op.
+  const temporal = await connectTemporalClient(config);
+  await ensureSecurityReportSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    intervalSeconds: config.securityReportIntervalSeconds,
+  }).finally(() => temporal.connection.close());
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => worker.shutdown());
   telemetry.logger.info(

@@ -1,6 +1,8 @@
 // The worker bundles this file: everything exported here runs in Temporal's deterministic sandbox.
 export { secretLifecycle } from './secret-lifecycle';
 export { tenantNotifications } from './tenant-notifications';
+export { securityReport } from './security-report';
+export type { SecurityReportInput } from './security-report';
 export { bulkRotation, bulkProgressQuery, bulkReason } from './bulk-rotation';
 export type { BulkProgress, BulkRotationInput } from './bulk-rotation';
 export { notifySignal, notifierWorkflowId } from './notifier-messages';

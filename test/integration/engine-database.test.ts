@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { appendAudit } from '../../activities';
 import { createDb, migrateToLatest } from '../../db';
 import type { Database } from '../../db';
 import { migrations } from '../../migrations';
@@ -24,7 +25,10 @@ describe('the engine database', () => {
       expect.arrayContaining([
         'api_tokens',
         'approvals',
+        'audit_chain_heads',
+        'audit_checkpoints',
         'audit_events',
+        'audit_events_archive',
         'rotations',
         'secrets',
         'tenants',
@@ -34,16 +38,14 @@ describe('the engine database', () => {
 
   it('refuses to update or delete an audit row', async () => {
     const key = `test-${randomUUID()}`;
-    await db
-      .insertInto('audit_events')
-      .values({
-        tenant_id: null,
-        actor: 'test',
-        action: 'test.append',
-        outcome: 'info',
-        idempotency_key: key,
-      })
-      .execute();
+    // appendAudit is the one way in: it links the row into its chain.
+    await appendAudit(db, {
+      tenantId: null,
+      actor: 'test',
+      action: 'test.append',
+      outcome: 'info',
+      idempotencyKey: key,
+    });
     await expect(
       db
         .updateTable('audit_events')

@@ -91,6 +91,7 @@ function policySchema(limits: CreateSecretLimits) {
       maxAttempts: z.number().int().min(1, 'must be 1 to 20').max(20, 'must be 1 to 20').optional(),
       maintenanceWindow: windowSchema.optional(),
       approval: approvalSchema.optional(),
+      allowValueRead: z.boolean().optional(),
     })
     .superRefine((p, ctx) => {
       const issue = (field: string, message: string) =>
@@ -202,6 +203,7 @@ export function validateCreateSecret(
     maxAttempts: o.maxAttempts,
     maintenanceWindow: window,
     approval: o.approval && { ...DEFAULT_APPROVAL, ...o.approval },
+    allowValueRead: o.allowValueRead,
   };
   // Drop absent overrides, so they do not replace a default with undefined.
   const present = Object.fromEntries(

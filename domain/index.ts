@@ -7,6 +7,7 @@ export {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
+  allowsValueRead,
   approvalPolicy,
   policyFor,
 } from './policy';

@@ -36,6 +36,17 @@ export interface Policy {
   upcomingNoticeSeconds?: number;
   /** How approval works when requiresApproval is set; defaults below when absent. */
   approval?: ApprovalPolicy;
+  /**
+   * Whether the API's audited value-read endpoint may return this secret's current value. Off
+   * when absent (every default policy, and policies recorded before the flag existed): most
+   * consumers read Vault directly with their own credentials.
+   */
+  allowValueRead?: boolean;
+}
+
+/** Whether the API may hand out the secret's value (audited); false unless a policy says so. */
+export function allowsValueRead(policy: Pick<Policy, 'allowValueRead'>): boolean {
+  return policy.allowValueRead === true;
 }
 
 /** Who must sign off, and how long a rotation waits for them. */

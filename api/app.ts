@@ -15,6 +15,10 @@ import { registerAdminRoutes } from './routes/admin';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
+import { registerReferenceRoutes } from './routes/reference';
+import { registerRotationRoutes } from './routes/rotations';
+import { registerSecretPolicyRoutes } from './routes/secret-policy';
+import { registerSecretValueRoutes } from './routes/secret-value';
 import { registerSecretRoutes } from './routes/secrets';
 import type { ApiServices } from './services';
 
@@ -138,6 +142,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
     registerBulkRoutes(scope, services);
+    registerRotationRoutes(scope, services);
+    registerReferenceRoutes(scope, services);
+    registerSecretPolicyRoutes(scope, services);
+    registerSecretValueRoutes(scope, services);
     done();
   });
   return app;

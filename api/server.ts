@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: config.logLevel,
-    services: { db: clients.db, temporal, config },
+    services: { db: clients.db, temporal, config, vault: clients.vault },
   });
   const bootstrap = await ensureBootstrapAdmin(clients.db);
   if (bootstrap) {

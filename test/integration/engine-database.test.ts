@@ -25,6 +25,7 @@ describe('the engine database', () => {
         'api_tokens',
         'approvals',
         'audit_events',
+        'idempotency_keys',
         'rotations',
         'secrets',
         'tenants',

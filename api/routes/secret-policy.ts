@@ -6,6 +6,7 @@ import { Role, SecretState, isSecretType } from '../../domain';
 import { updatePolicySignal } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
 import { ApiError } from '../errors';
+import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
 import { secretParams } from './schemas';
 
@@ -43,9 +44,11 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
         { tenantId, name, type: row.type, requestedBy: principal.name, policy: req.body },
         config.policy,
       );
-      await temporal.workflow
-        .getHandle(row.workflow_id)
-        .signal(updatePolicySignal, { policy, requestedBy: principal.name });
+      await toLifecycle(() =>
+        temporal.workflow
+          .getHandle(row.workflow_id)
+          .signal(updatePolicySignal, { policy, requestedBy: principal.name }),
+      );
       return reply.code(202).send({ accepted: true, policy });
     },
   );

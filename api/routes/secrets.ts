@@ -7,6 +7,7 @@ import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
 import { ApiError } from '../errors';
 import { idempotencyHeaders, idempotent } from '../idempotency';
+import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -202,9 +203,11 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const row = await findSecret(principal, req.params.tenantId, req.params.name);
       return idempotent(db, principal, req, reply, async () => {
-        await temporal.workflow
-          .getHandle(row.workflow_id)
-          .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason });
+        await toLifecycle(() =>
+          temporal.workflow
+            .getHandle(row.workflow_id)
+            .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason }),
+        );
         return { statusCode: 202, body: { accepted: true } };
       });
     },
@@ -222,9 +225,11 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Tenant]);
       const row = await findSecret(principal, req.params.tenantId, req.params.name);
-      await temporal.workflow
-        .getHandle(row.workflow_id)
-        .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason });
+      await toLifecycle(() =>
+        temporal.workflow
+          .getHandle(row.workflow_id)
+          .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason }),
+      );
       return reply.code(202).send({ accepted: true });
     },
   );
@@ -241,14 +246,16 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
       await findSecret(principal, req.params.tenantId, req.params.name);
-      await breakGlassRotate(
-        { client: temporal, db },
-        secretWorkflowId(req.params.tenantId, req.params.name),
-        {
-          requestedBy: principal.name,
-          roles: [principal.role],
-          reason: req.body.reason,
-        },
+      await toLifecycle(() =>
+        breakGlassRotate(
+          { client: temporal, db },
+          secretWorkflowId(req.params.tenantId, req.params.name),
+          {
+            requestedBy: principal.name,
+            roles: [principal.role],
+            reason: req.body.reason,
+          },
+        ),
       );
       return reply.code(202).send({ accepted: true });
     },

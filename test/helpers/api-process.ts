@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { inject } from 'vitest';
 import { REPO_ROOT } from '../../devstack/paths';
+import { freePort } from '../../devstack/ports';
 import '../setup/stack-info';
 
 export interface ApiProcess {
@@ -13,10 +14,12 @@ export interface ApiProcess {
 
 /**
  * Runs the production API entry point (api/server.ts) as a child process against the run's real
- * servers, on a free port, and waits until it listens. Its output is kept for assertions.
+ * servers, on a free port, and waits until it answers. Its output is kept for assertions.
  */
 export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
   const stack = inject('stack');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
     cwd: REPO_ROOT,
     env: {
@@ -28,7 +31,7 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       VAULT_KV_MOUNT: stack.kvMount,
       ROTOR_MIN_ROTATION_INTERVAL_SECONDS: '1',
       API_HOST: '127.0.0.1',
-      API_PORT: '0',
+      API_PORT: String(port),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,19 +40,21 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 100);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`the API process exited before listening:\n${output}`));
-    });
-  });
+  // Ready when it answers: the "listening" log line is not printed at quieter log levels.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the API process exited early:\n${output}`);
+    const up = await fetch(`${url}/healthz`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the API process did not listen within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return {
     url,
     output: () => output,

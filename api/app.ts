@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -69,6 +69,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info', redact: REDACT_PATHS },
     bodyLimit: 64 * 1024,
+    // Errors the router raises before any route runs (a malformed URL, a path parameter over
+    // 100 characters) get the same coded body as every other client error.
+    frameworkErrors: (err, _req, reply) =>
+      (reply as FastifyReply).code(err.statusCode ?? 400).send({
+        error: { code: `ROT_ERR_${err.code.replace(/^FST_ERR_/, '')}`, message: err.message },
+      }),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

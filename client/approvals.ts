@@ -113,7 +113,7 @@ export interface PendingApprovalView extends PendingApproval {
  */
 export async function listPendingApprovals(
   client: Client,
-  filter: { tenantId?: string } = {},
+  filter: { tenantId?: string; limit?: number } = {},
 ): Promise<PendingApprovalView[]> {
   const clauses = [
     `RotationState = '${SecretState.AwaitingApproval}'`,
@@ -122,6 +122,8 @@ export async function listPendingApprovals(
   if (filter.tenantId) clauses.push(`TenantId = '${filter.tenantId.replace(/'/g, '')}'`);
   const views: PendingApprovalView[] = [];
   for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    // Each one costs a query to its workflow, so a listing stops at the page size.
+    if (filter.limit !== undefined && views.length >= filter.limit) break;
     const status = await client.workflow.getHandle(execution.workflowId).query(statusQuery);
     if (!status.pendingApproval) continue; // decided since the visibility store was updated
     views.push({

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import { approveRotation, listPendingApprovals, rejectRotation } from '../../client';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import { toLifecycle } from '../lifecycle';
+import { MAX_PAGE_SIZE } from './schemas';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -31,16 +33,22 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     {
       schema: {
         summary: 'Rotations waiting for security, with their context',
-        querystring: z.strictObject({ tenantId: name.optional() }),
+        querystring: z.strictObject({
+          tenantId: name.optional(),
+          limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+        }),
       },
     },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Security, Role.Operator, Role.Tenant]);
       // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (req.query.tenantId) assertTenant(principal, req.query.tenantId);
-      const tenantId =
-        principal.role === Role.Tenant ? (principal.tenantId ?? '') : req.query.tenantId;
-      return { items: await listPendingApprovals(services.temporal, tenantId ? { tenantId } : {}) };
+      const tenantId = tenantScope(principal, req.query.tenantId);
+      return {
+        items: await listPendingApprovals(services.temporal, {
+          ...(tenantId ? { tenantId } : {}),
+          limit: req.query.limit,
+        }),
+      };
     },
   );
 

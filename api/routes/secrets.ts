@@ -5,6 +5,7 @@ import { breakGlassRotate, createSecret } from '../../client';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import { idempotencyHeaders, idempotent } from '../idempotency';
 import { toLifecycle } from '../lifecycle';
@@ -105,8 +106,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, ALL);
       const q = req.query;
       // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (q.tenantId) assertTenant(principal, q.tenantId);
-      const tenantId = principal.role === Role.Tenant ? principal.tenantId : q.tenantId;
+      const tenantId = tenantScope(principal, q.tenantId);
       let query = db
         .selectFrom('secrets')
         .selectAll()

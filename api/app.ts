@@ -71,10 +71,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: 64 * 1024,
     // Errors the router raises before any route runs (a malformed URL, a path parameter over
     // 100 characters) get the same coded body as every other client error.
-    frameworkErrors: (err, _req, reply) =>
-      (reply as FastifyReply).code(err.statusCode ?? 400).send({
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(err.statusCode ?? 400).send({
         error: { code: `ROT_ERR_${err.code.replace(/^FST_ERR_/, '')}`, message: err.message },
-      }),
+      });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

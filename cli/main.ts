@@ -140,10 +140,15 @@ approvals
   .command('list')
   .option('--tenant <id>')
   .action(async (o: { tenant?: string }) => {
-    const res = await api().request<{ items: Record<string, unknown>[] }>(
+    const res = await api().request<{ items: Record<string, unknown>[]; unreachable?: string[] }>(
       'GET',
       `/api/v1/approvals${qs({ tenantId: o.tenant })}`,
     );
+    if (res.unreachable?.length) {
+      process.stderr.write(
+        `! ${res.unreachable.length} waiting workflow(s) did not answer (is a worker running?): ${res.unreachable.join(', ')}\n`,
+      );
+    }
     printRows(
       res.items,
       [

@@ -11,5 +11,6 @@ export {
   rejectRotation,
   breakGlassRotate,
   listPendingApprovals,
+  findPendingApprovals,
 } from './approvals';
-export type { ApprovalDeps, PendingApprovalView } from './approvals';
+export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';

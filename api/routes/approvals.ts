@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { approveRotation, listPendingApprovals, rejectRotation } from '../../client';
+import { approveRotation, findPendingApprovals, rejectRotation } from '../../client';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
@@ -32,7 +32,8 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     '/api/v1/approvals',
     {
       schema: {
-        summary: 'Rotations waiting for security, with their context',
+        summary:
+          'Rotations waiting for security, with their context; `unreachable` lists workflows whose status could not be read',
         querystring: z.strictObject({
           tenantId: name.optional(),
           limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
@@ -43,12 +44,10 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
       const principal = requireRole(req, [Role.Admin, Role.Security, Role.Operator, Role.Tenant]);
       // Naming another tenant is refused, never quietly narrowed to one's own.
       const tenantId = tenantScope(principal, req.query.tenantId);
-      return {
-        items: await listPendingApprovals(services.temporal, {
-          ...(tenantId ? { tenantId } : {}),
-          limit: req.query.limit,
-        }),
-      };
+      return findPendingApprovals(services.temporal, {
+        ...(tenantId ? { tenantId } : {}),
+        limit: req.query.limit,
+      });
     },
   );
 

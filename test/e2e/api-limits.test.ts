@@ -177,4 +177,30 @@ describe('API limits and client mistakes: always a coded 4xx', () => {
       );
     }
   });
+
+  // Last in this file: it stops the file's worker.
+  it('still lists approvals when a waiting workflow cannot answer, naming it', async () => {
+    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+      tenantId: a,
+      name: 'orphan-db',
+      type: 'database_password',
+    });
+    expect(created.statusCode).toBe(201);
+    const workflowId = `secret/${a}/orphan-db`;
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/orphan-db/rotate`, { reason: 'x' });
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'AWAITING_APPROVAL');
+    const listed = async () =>
+      (await api.call(api.tokens.security, 'GET', `/api/v1/approvals?tenantId=${a}`)).json<{
+        items: { workflowId: string }[];
+        unreachable: string[];
+      }>();
+    await expect
+      .poll(async () => (await listed()).items.map((i) => i.workflowId))
+      .toEqual([workflowId]);
+    await rotor.stopWorkers();
+    const res = await api.call(api.tokens.security, 'GET', `/api/v1/approvals?tenantId=${a}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ items: [], unreachable: [workflowId] });
+  });
 });

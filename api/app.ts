@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -20,6 +20,10 @@ import { registerAuditRoutes } from './routes/audit';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerHealthRoutes } from './routes/health';
 import { registerReportRoutes } from './routes/reports';
+import { registerReferenceRoutes } from './routes/reference';
+import { registerRotationRoutes } from './routes/rotations';
+import { registerSecretPolicyRoutes } from './routes/secret-policy';
+import { registerSecretValueRoutes } from './routes/secret-value';
 import { registerSecretRoutes } from './routes/secrets';
 import { registerSupplyRoutes } from './routes/supply';
 import type { ApiServices } from './services';
@@ -63,6 +67,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info', redact: REDACT_PATHS },
     bodyLimit: 64 * 1024,
+    // Errors the router raises before any route runs (a malformed URL, a path parameter over
+    // 100 characters) get the same coded body as every other client error.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(err.statusCode ?? 400).send({
+        error: { code: `ROT_ERR_${err.code.replace(/^FST_ERR_/, '')}`, message: err.message },
+      });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -144,6 +155,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerBulkRoutes(scope, services);
     registerAuditRoutes(scope, services);
     registerReportRoutes(scope, services);
+    registerRotationRoutes(scope, services);
+    registerReferenceRoutes(scope, services);
+    registerSecretPolicyRoutes(scope, services);
+    registerSecretValueRoutes(scope, services);
     done();
   });
   return app;

@@ -9,6 +9,9 @@ export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;
   config: Pick<Config, 'policy' | 'temporal' | 'targets'>;
-  /** Vault, for values that come in through the API (supplied secrets). */
+  /**
+   * Vault: the audited value-read endpoint reads through it, and supplied values are written
+   * through it. Without it those endpoints answer 503.
+   */
   vault?: VaultKv;
 }

@@ -12,13 +12,23 @@ export class CliError extends Error {
 }
 
 export interface ApiClient {
-  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+  request<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T>;
 }
 
 /** Talks to Rotor's HTTP API with the caller's bearer token. */
 export function apiClient(baseUrl: string, token: string): ApiClient {
   return {
-    async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+    async request<T>(
+      method: 'GET' | 'POST' | 'PUT',
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<T> {
       let res: Response;
       try {
         res = await fetch(new URL(path, baseUrl), {
@@ -26,6 +36,7 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
           headers: {
             authorization: `Bearer ${token}`,
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         });

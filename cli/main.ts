@@ -5,6 +5,8 @@ import { apiClient, CliError } from './api-client';
 import { registerAuditCommands } from './audit';
 import { registerReportCommands } from './report';
 import type { ApiClient } from './api-client';
+import { registerReferenceCommands } from './commands/reference';
+import { registerRotationCommands } from './commands/rotations';
 import { printObject, printRows, progressBar } from './output';
 
 const program = new Command()
@@ -25,6 +27,8 @@ function api(): ApiClient {
   return apiClient(process.env.ROTOR_API_URL || 'http://127.0.0.1:8080', token);
 }
 const json = (): boolean => program.opts<{ json: boolean }>().json;
+const idempotency = (key: string | undefined): Record<string, string> =>
+  key ? { 'idempotency-key': key } : {};
 const qs = (params: Record<string, string | undefined>): string => {
   const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
   return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
@@ -37,10 +41,11 @@ secrets
   .option('--tenant <id>')
   .option('--type <type>')
   .option('--state <state>')
-  .action(async (o: { tenant?: string; type?: string; state?: string }) => {
+  .option('--limit <n>', 'at most this many (1-200, default 50)')
+  .action(async (o: { tenant?: string; type?: string; state?: string; limit?: string }) => {
     const res = await api().request<{ items: Record<string, unknown>[] }>(
       'GET',
-      `/api/v1/secrets${qs({ tenantId: o.tenant, type: o.type, state: o.state })}`,
+      `/api/v1/secrets${qs({ tenantId: o.tenant, type: o.type, state: o.state, limit: o.limit })}`,
     );
     printRows(
       res.items,
@@ -58,23 +63,38 @@ secrets
   .option('--interval <seconds>', 'rotate every N seconds', (v) => Number(v))
   .option('--cron <expression>', 'rotate on a cron schedule')
   .option('--grace <seconds>', 'keep the previous version valid this long', (v) => Number(v))
+  .option('--allow-value-read', 'let `secrets value` read it over the API (audited)')
+  .option('--idempotency-key <key>', 'a retry with the same key creates nothing twice')
   .action(
     async (
       tenant: string,
       name: string,
-      o: { type: string; interval?: number; cron?: string; grace?: number },
+      o: {
+        type: string;
+        interval?: number;
+        cron?: string;
+        grace?: number;
+        allowValueRead?: boolean;
+        idempotencyKey?: string;
+      },
     ) => {
       const policy = {
         ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
         ...(o.cron !== undefined ? { cron: o.cron } : {}),
         ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
+        ...(o.allowValueRead ? { allowValueRead: true } : {}),
       };
-      const res = await api().request('POST', '/api/v1/secrets', {
-        tenantId: tenant,
-        name,
-        type: o.type,
-        ...(Object.keys(policy).length ? { policy } : {}),
-      });
+      const res = await api().request(
+        'POST',
+        '/api/v1/secrets',
+        {
+          tenantId: tenant,
+          name,
+          type: o.type,
+          ...(Object.keys(policy).length ? { policy } : {}),
+        },
+        idempotency(o.idempotencyKey),
+      );
       printObject(res, json());
     },
   );
@@ -88,11 +108,33 @@ secrets
   .command('rotate <tenant> <name>')
   .description('rotate now')
   .requiredOption('--reason <text>')
-  .action(async (tenant: string, name: string, o: { reason: string }) => {
+  .option('--idempotency-key <key>', 'a retry with the same key rotates once')
+  .action(async (tenant: string, name: string, o: { reason: string; idempotencyKey?: string }) => {
     printObject(
-      await api().request('POST', `/api/v1/secrets/${tenant}/${name}/rotate`, { reason: o.reason }),
+      await api().request(
+        'POST',
+        `/api/v1/secrets/${tenant}/${name}/rotate`,
+        { reason: o.reason },
+        idempotency(o.idempotencyKey),
+      ),
       json(),
     );
+  });
+secrets
+  .command('value <tenant> <name>')
+  .description(
+    'print the current value (audited; only if its policy allows value reads). Prefer reading Vault.',
+  )
+  .requiredOption('--reason <text>', 'recorded in the audit trail')
+  .action(async (tenant: string, name: string, o: { reason: string }) => {
+    const res = await api().request<{ value: string; version: number }>(
+      'POST',
+      `/api/v1/secrets/${tenant}/${name}/value`,
+      { reason: o.reason },
+    );
+    // The bare value, so it can be piped; --json adds the version.
+    if (json()) printObject(res, true);
+    else process.stdout.write(`${res.value}\n`);
   });
 
 const approvals = program.command('approvals').description('rotations waiting for security');
@@ -100,10 +142,15 @@ approvals
   .command('list')
   .option('--tenant <id>')
   .action(async (o: { tenant?: string }) => {
-    const res = await api().request<{ items: Record<string, unknown>[] }>(
+    const res = await api().request<{ items: Record<string, unknown>[]; unreachable?: string[] }>(
       'GET',
       `/api/v1/approvals${qs({ tenantId: o.tenant })}`,
     );
+    if (res.unreachable?.length) {
+      process.stderr.write(
+        `! ${res.unreachable.length} waiting workflow(s) did not answer (is a worker running?): ${res.unreachable.join(', ')}\n`,
+      );
+    }
     printRows(
       res.items,
       [
@@ -217,6 +264,8 @@ program
 
 registerAuditCommands(program, { api, json, qs });
 registerReportCommands(program, { api, json, qs });
+registerRotationCommands(program, { api, json });
+registerReferenceCommands(program, { api, json });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CliError) {

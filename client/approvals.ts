@@ -107,30 +107,74 @@ export interface PendingApprovalView extends PendingApproval {
   type: string;
 }
 
+/** How long one workflow's status query may take before it is reported as unreachable. */
+const STATUS_QUERY_DEADLINE_MS = 5_000;
+/** Status queries in flight at once. */
+const QUERY_BATCH = 20;
+
+export interface PendingApprovals {
+  items: PendingApprovalView[];
+  /**
+   * Workflows waiting for approval whose status could not be read (no worker polling their task
+   * queue, or a query timing out): listed so they are not silently missing.
+   */
+  unreachable: string[];
+}
+
 /**
  * Every rotation waiting for security, found the way ops find them in the Web UI
- * (RotationState="AWAITING_APPROVAL"), with the context each workflow reports.
+ * (RotationState="AWAITING_APPROVAL"), with the context each workflow reports. One workflow that
+ * cannot answer (its worker is down) is reported in `unreachable` instead of failing the list.
  */
-export async function listPendingApprovals(
+export async function findPendingApprovals(
   client: Client,
-  filter: { tenantId?: string } = {},
-): Promise<PendingApprovalView[]> {
+  filter: { tenantId?: string; limit?: number } = {},
+): Promise<PendingApprovals> {
   const clauses = [
     `RotationState = '${SecretState.AwaitingApproval}'`,
     `ExecutionStatus = 'Running'`,
   ];
   if (filter.tenantId) clauses.push(`TenantId = '${filter.tenantId.replace(/'/g, '')}'`);
-  const views: PendingApprovalView[] = [];
+  const workflowIds: string[] = [];
   for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
-    const status = await client.workflow.getHandle(execution.workflowId).query(statusQuery);
-    if (!status.pendingApproval) continue; // decided since the visibility store was updated
-    views.push({
-      ...status.pendingApproval,
-      workflowId: execution.workflowId,
-      tenantId: status.tenantId,
-      name: status.name,
-      type: status.type,
+    // Each one costs a query to its workflow, so a listing stops at the page size.
+    if (filter.limit !== undefined && workflowIds.length >= filter.limit) break;
+    workflowIds.push(execution.workflowId);
+  }
+  const result: PendingApprovals = { items: [], unreachable: [] };
+  for (let i = 0; i < workflowIds.length; i += QUERY_BATCH) {
+    const batch = workflowIds.slice(i, i + QUERY_BATCH);
+    const statuses = await Promise.allSettled(
+      batch.map((id) =>
+        client.withDeadline(Date.now() + STATUS_QUERY_DEADLINE_MS, () =>
+          client.workflow.getHandle(id).query(statusQuery),
+        ),
+      ),
+    );
+    statuses.forEach((settled, j) => {
+      const workflowId = batch[j] ?? '';
+      if (settled.status === 'rejected') {
+        result.unreachable.push(workflowId);
+        return;
+      }
+      const status = settled.value;
+      if (!status.pendingApproval) return; // decided since the visibility store was updated
+      result.items.push({
+        ...status.pendingApproval,
+        workflowId,
+        tenantId: status.tenantId,
+        name: status.name,
+        type: status.type,
+      });
     });
   }
-  return views;
+  return result;
+}
+
+/** The pending approvals that could be read (see findPendingApprovals for the unreachable). */
+export async function listPendingApprovals(
+  client: Client,
+  filter: { tenantId?: string; limit?: number } = {},
+): Promise<PendingApprovalView[]> {
+  return (await findPendingApprovals(client, filter)).items;
 }

@@ -11,8 +11,9 @@ export {
   rejectRotation,
   breakGlassRotate,
   listPendingApprovals,
+  findPendingApprovals,
 } from './approvals';
-export type { ApprovalDeps, PendingApprovalView } from './approvals';
+export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';
 export { SupplyRefusedError, supplyValue } from './supply-value';
 export type { SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';

@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VaultKv } from '../activities';
@@ -37,7 +37,11 @@ export async function supplyValue(
 ): Promise<{ rotationId: string; version: number; expiresAt: string | null }> {
   const checked = checkSuppliedValue(secret.type, input, deps.maxValueBytes);
   const handle = deps.temporal.workflow.getHandle(secretWorkflowId(secret.tenantId, secret.name));
-  const status = await handle.query(statusQuery);
+  const status = await handle.query(statusQuery).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError)
+      throw new SupplyRefusedError('this secret has no running lifecycle');
+    throw err;
+  });
   const pending = status.pendingSupply;
   if (!pending) throw new SupplyRefusedError('no rotation of this secret is waiting for a value');
   const rotationId = pending.rotationId;

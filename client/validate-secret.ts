@@ -103,6 +103,7 @@ function policySchema(limits: CreateSecretLimits) {
       maintenanceWindow: windowSchema.optional(),
       approval: approvalSchema.optional(),
       supply: supplySchema.optional(),
+      allowValueRead: z.boolean().optional(),
     })
     .superRefine((p, ctx) => {
       const issue = (field: string, message: string) =>
@@ -265,6 +266,7 @@ export function validateCreateSecret(
     maintenanceWindow: window,
     approval: o.approval && { ...DEFAULT_APPROVAL, ...o.approval },
     supply: o.supply && { ...DEFAULT_SUPPLY, ...o.supply },
+    allowValueRead: o.allowValueRead,
   };
   // Drop absent overrides, so they do not replace a default with undefined.
   const present = Object.fromEntries(

@@ -142,6 +142,20 @@ export interface NotificationDeliveriesTable {
   created_at: CreatedAt;
 }
 
+export interface IdempotencyKeysTable {
+  /** 'tenant:<id>' for tenant tokens, 'token:<id>' for the others. */
+  scope: string;
+  key: string;
+  request_salt: string;
+  /** Salted SHA-256 of the request: never the request itself, which may carry a value. */
+  request_hash: string;
+  /** Null while the first request with this key is still running. */
+  status_code: number | null;
+  response: Json<unknown> | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 /** The engine database, as kysely sees it. Matches migrations/ (a test checks they agree). */
 /** One issued tenant API key: only its keyed hash, one row per Vault version of the secret. */
 export interface ApiKeysTable {
@@ -170,6 +184,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   notification_deliveries: NotificationDeliveriesTable;
   api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -8,6 +8,7 @@ export {
   DEFAULT_POLICIES,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
   DEFAULT_SUPPLY,
+  allowsValueRead,
   approvalPolicy,
   policyFor,
   supplyPolicy,

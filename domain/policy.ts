@@ -36,6 +36,12 @@ export interface Policy {
   upcomingNoticeSeconds?: number;
   /** How approval works when requiresApproval is set; defaults below when absent. */
   approval?: ApprovalPolicy;
+  /**
+   * Whether the API's audited value-read endpoint may return this secret's current value. Off
+   * when absent (every default policy, and policies recorded before the flag existed): most
+   * consumers read Vault directly with their own credentials.
+   */
+  allowValueRead?: boolean;
   /** For supplied types (autoGenerate false): how Rotor chases the owner for the new value. */
   supply?: SupplyPolicy;
 }
@@ -59,6 +65,11 @@ export const DEFAULT_SUPPLY: SupplyPolicy = {
 /** The supply settings in force, defaults filled in. */
 export function supplyPolicy(policy: Policy): SupplyPolicy {
   return { ...DEFAULT_SUPPLY, ...policy.supply };
+}
+
+/** Whether the API may hand out the secret's value (audited); false unless a policy says so. */
+export function allowsValueRead(policy: Pick<Policy, 'allowValueRead'>): boolean {
+  return policy.allowValueRead === true;
 }
 
 /** Who must sign off, and how long a rotation waits for them. */

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial';
 import * as m0002 from './0002_notification_deliveries';
 import * as m0003 from './0003_audit_chain';
+import * as m0004 from './0004_idempotency_keys';
 import * as m0005 from './0005_tenant_api_keys';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_notification_deliveries': m0002,
   '0003_audit_chain': m0003,
+  '0004_idempotency_keys': m0004,
   '0005_tenant_api_keys': m0005,
 };

@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NAME_PATTERN, Role } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
 import { createToken } from '../auth/tokens';
-import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -53,7 +53,7 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
         summary: 'Where a tenant hears about its secrets',
         params: z.object({ tenantId: name }),
         body: z.strictObject({
-          emails: z.array(z.email()).max(20).default([]),
+          emails: z.array(z.email().max(254)).max(20).default([]),
           slackChannel: z
             .string()
             .regex(/^[#@]?[a-z0-9._-]{1,80}$/i)
@@ -92,10 +92,7 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Security, Role.Tenant]);
       // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (req.query.tenantId) assertTenant(principal, req.query.tenantId);
-      const tenantId = principal.role === Role.Tenant ? principal.tenantId : req.query.tenantId;
-      if (principal.role === Role.Tenant && !tenantId)
-        throw new ApiError(403, 'ROT_ERR_FORBIDDEN', 'Token has no tenant');
+      const tenantId = tenantScope(principal, req.query.tenantId);
       let query = db
         .selectFrom('notification_deliveries')
         .select(['tenant_id', 'audience', 'channel', 'event_count', 'error', 'created_at'])

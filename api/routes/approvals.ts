@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { approveRotation, listPendingApprovals, rejectRotation } from '../../client';
+import { approveRotation, findPendingApprovals, rejectRotation } from '../../client';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
+import { ApiError } from '../errors';
+import { toLifecycle } from '../lifecycle';
+import { MAX_PAGE_SIZE } from './schemas';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -13,22 +17,37 @@ const rotationId = z.string().min(1).max(100);
 export function registerApprovalRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const deps = { client: services.temporal, db: services.db };
+  /** A decision about a secret that does not exist is the caller's 404, not Temporal's error. */
+  const assertSecret = async (tenantId: string, name: string): Promise<void> => {
+    const row = await services.db
+      .selectFrom('secrets')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
+  };
 
   app.get(
     '/api/v1/approvals',
     {
       schema: {
-        summary: 'Rotations waiting for security, with their context',
-        querystring: z.strictObject({ tenantId: name.optional() }),
+        summary:
+          'Rotations waiting for security, with their context; `unreachable` lists workflows whose status could not be read',
+        querystring: z.strictObject({
+          tenantId: name.optional(),
+          limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+        }),
       },
     },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Security, Role.Operator, Role.Tenant]);
       // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (req.query.tenantId) assertTenant(principal, req.query.tenantId);
-      const tenantId =
-        principal.role === Role.Tenant ? (principal.tenantId ?? '') : req.query.tenantId;
-      return { items: await listPendingApprovals(services.temporal, tenantId ? { tenantId } : {}) };
+      const tenantId = tenantScope(principal, req.query.tenantId);
+      return findPendingApprovals(services.temporal, {
+        ...(tenantId ? { tenantId } : {}),
+        limit: req.query.limit,
+      });
     },
   );
 
@@ -45,12 +64,15 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     async (req) => {
       const principal = requireRole(req, [Role.Security]);
       assertTenant(principal, req.params.tenantId);
-      return approveRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-        approver: principal.name,
-        roles: [principal.role],
-        rotationId: req.body.rotationId,
-        ...(req.body.comment ? { comment: req.body.comment } : {}),
-      });
+      await assertSecret(req.params.tenantId, req.params.name);
+      return toLifecycle(() =>
+        approveRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
+          approver: principal.name,
+          roles: [principal.role],
+          rotationId: req.body.rotationId,
+          ...(req.body.comment ? { comment: req.body.comment } : {}),
+        }),
+      );
     },
   );
 
@@ -65,12 +87,16 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     },
     async (req) => {
       const principal = requireRole(req, [Role.Security]);
-      return rejectRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-        approver: principal.name,
-        roles: [principal.role],
-        rotationId: req.body.rotationId,
-        reason: req.body.reason,
-      });
+      assertTenant(principal, req.params.tenantId);
+      await assertSecret(req.params.tenantId, req.params.name);
+      return toLifecycle(() =>
+        rejectRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
+          approver: principal.name,
+          roles: [principal.role],
+          rotationId: req.body.rotationId,
+          reason: req.body.reason,
+        }),
+      );
     },
   );
 }

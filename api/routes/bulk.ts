@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NAME_PATTERN, Role, SecretState } from '../../domain';
 import { bulkProgressQuery, bulkRotation } from '../../workflows';
-import { assertTenant, requireRole } from '../auth/access';
+import { requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
 
@@ -30,10 +31,9 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
-      // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (req.body.tenantId) assertTenant(principal, req.body.tenantId);
-      const tenantId =
-        principal.role === Role.Tenant ? principal.tenantId : (req.body.tenantId ?? null);
+      // Naming another tenant is refused, never quietly narrowed to one's own; a tenant token
+      // without a tenant is refused rather than read as "every tenant".
+      const tenantId = tenantScope(principal, req.body.tenantId);
       let query = db
         .selectFrom('secrets')
         .select('workflow_id')

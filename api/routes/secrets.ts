@@ -5,7 +5,10 @@ import { breakGlassRotate, createSecret } from '../../client';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
+import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
+import { idempotencyHeaders, idempotent } from '../idempotency';
+import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -54,7 +57,9 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     '/api/v1/secrets',
     {
       schema: {
-        summary: 'Bring a secret under management (idempotent by tenant and name)',
+        summary:
+          'Bring a secret under management (idempotent by tenant and name, and by Idempotency-Key)',
+        headers: idempotencyHeaders,
         body: z.looseObject({ tenantId: z.string() }),
         response: {
           201: z.object({ workflowId: z.string(), tenantId: z.string(), name: z.string() }),
@@ -64,15 +69,18 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       assertTenant(principal, req.body.tenantId);
-      // The full request is validated by createSecret, which names each bad field.
-      const handle = await createSecret(temporal, config, {
-        ...req.body,
-        requestedBy: principal.name,
+      return idempotent(db, principal, req, reply, async () => {
+        // The full request is validated by createSecret, which names each bad field.
+        const handle = await createSecret(temporal, config, {
+          ...req.body,
+          requestedBy: principal.name,
+        });
+        const body = req.body as { tenantId: string; name?: unknown };
+        return {
+          statusCode: 201,
+          body: { workflowId: handle.workflowId, tenantId: body.tenantId, name: String(body.name) },
+        };
       });
-      const body = req.body as { tenantId: string; name?: unknown };
-      return reply
-        .code(201)
-        .send({ workflowId: handle.workflowId, tenantId: body.tenantId, name: String(body.name) });
     },
   );
 
@@ -98,8 +106,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, ALL);
       const q = req.query;
       // Naming another tenant is refused, never quietly narrowed to one's own.
-      if (q.tenantId) assertTenant(principal, q.tenantId);
-      const tenantId = principal.role === Role.Tenant ? principal.tenantId : q.tenantId;
+      const tenantId = tenantScope(principal, q.tenantId);
       let query = db
         .selectFrom('secrets')
         .selectAll()
@@ -184,14 +191,25 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
 
   app.post(
     '/api/v1/secrets/:tenantId/:name/rotate',
-    { schema: { summary: 'Rotate now', params: secretParams, body: reasonBody } },
+    {
+      schema: {
+        summary: 'Rotate now (a retry with the same Idempotency-Key does not rotate twice)',
+        headers: idempotencyHeaders,
+        params: secretParams,
+        body: reasonBody,
+      },
+    },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const row = await findSecret(principal, req.params.tenantId, req.params.name);
-      await temporal.workflow
-        .getHandle(row.workflow_id)
-        .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason });
-      return reply.code(202).send({ accepted: true });
+      return idempotent(db, principal, req, reply, async () => {
+        await toLifecycle(() =>
+          temporal.workflow
+            .getHandle(row.workflow_id)
+            .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason }),
+        );
+        return { statusCode: 202, body: { accepted: true } };
+      });
     },
   );
 
@@ -207,9 +225,11 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Tenant]);
       const row = await findSecret(principal, req.params.tenantId, req.params.name);
-      await temporal.workflow
-        .getHandle(row.workflow_id)
-        .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason });
+      await toLifecycle(() =>
+        temporal.workflow
+          .getHandle(row.workflow_id)
+          .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason }),
+      );
       return reply.code(202).send({ accepted: true });
     },
   );
@@ -226,14 +246,16 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
       await findSecret(principal, req.params.tenantId, req.params.name);
-      await breakGlassRotate(
-        { client: temporal, db },
-        secretWorkflowId(req.params.tenantId, req.params.name),
-        {
-          requestedBy: principal.name,
-          roles: [principal.role],
-          reason: req.body.reason,
-        },
+      await toLifecycle(() =>
+        breakGlassRotate(
+          { client: temporal, db },
+          secretWorkflowId(req.params.tenantId, req.params.name),
+          {
+            requestedBy: principal.name,
+            roles: [principal.role],
+            reason: req.body.reason,
+          },
+        ),
       );
       return reply.code(202).send({ accepted: true });
     },

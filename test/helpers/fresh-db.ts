@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createDb } from '../../db';
+import { createDb, migrateOrThrow } from '../../db';
 import type { Database } from '../../db';
 import '../setup/stack-info';
 
@@ -49,4 +49,28 @@ export async function createFreshDatabase(prefix: string): Promise<FreshDatabase
       await again.end();
     },
   };
+}
+
+/**
+ * Runs `fn` against a new, migrated engine database of its own, dropped afterwards: for tests
+ * whose subject is "the first time" (bootstrap), which the run's shared database cannot promise.
+ */
+export async function withFreshDatabase(
+  fn: (db: Kysely<Database>) => Promise<void>,
+): Promise<void> {
+  const name = `rotor_fresh_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: inject('stack').postgresAdminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(inject('stack').postgresAdminUrl);
+  url.pathname = `/${name}`;
+  const db = createDb(url.toString(), { max: 2 });
+  try {
+    await migrateOrThrow(db);
+    await fn(db);
+  } finally {
+    await db.destroy();
+    await admin.query(`drop database ${name}`);
+    await admin.end();
+  }
 }

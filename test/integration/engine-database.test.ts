@@ -29,6 +29,8 @@ describe('the engine database', () => {
         'audit_checkpoints',
         'audit_events',
         'audit_events_archive',
+        'idempotency_keys',
+        'api_keys',
         'rotations',
         'secrets',
         'tenants',

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { canGenerate, generateValue } from '../../activities';
-import { DEFAULT_POLICIES, SECRET_TYPES, SecretType, isValidName, policyFor } from '../../domain';
+import {
+  DEFAULT_POLICIES,
+  SECRET_TYPES,
+  SecretType,
+  allowsValueRead,
+  isValidName,
+  policyFor,
+} from '../../domain';
 
 describe('default policies', () => {
   it('match the table in ARCHITECTURE.md', () => {
@@ -22,6 +29,12 @@ describe('default policies', () => {
       oauth_client_secret: [365, false, true, 7],
       tls_certificate: [365, false, false, 7],
     });
+  });
+
+  it('never allow reading a value over the API by default', () => {
+    for (const type of SECRET_TYPES) expect(allowsValueRead(DEFAULT_POLICIES[type])).toBe(false);
+    expect(allowsValueRead({})).toBe(false);
+    expect(allowsValueRead({ allowValueRead: true })).toBe(true);
   });
 
   it('lets a secret override one field and keep the rest', () => {

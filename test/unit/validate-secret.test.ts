@@ -47,6 +47,14 @@ describe('validating a create-secret request', () => {
     });
   });
 
+  it('keeps value reads off unless the policy turns them on', () => {
+    expect(validateCreateSecret(minimal, limits).policy.allowValueRead).toBeUndefined();
+    expect(
+      validateCreateSecret(withPolicy({ allowValueRead: true }), limits).policy.allowValueRead,
+    ).toBe(true);
+    expect(fields(withPolicy({ allowValueRead: 'yes' }))).toEqual(['policy.allowValueRead']);
+  });
+
   it('refuses an unknown type', () => {
     expect(fields({ ...minimal, type: 'ssh_key' })).toEqual(['type']);
   });

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { validateCreateSecret } from '../../client';
+import { Role, SecretState, isSecretType } from '../../domain';
+import { updatePolicySignal } from '../../workflows';
+import { assertTenant, requireRole } from '../auth/access';
+import { ApiError } from '../errors';
+import { toLifecycle } from '../lifecycle';
+import type { ApiServices } from '../services';
+import { secretParams } from './schemas';
+
+export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiServices): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { db, temporal, config } = services;
+
+  app.put(
+    '/api/v1/secrets/:tenantId/:name/policy',
+    {
+      schema: {
+        summary:
+          'Replace the policy overrides (same fields as at create; a field left out reverts to the type’s default). The next rotation is rescheduled.',
+        params: secretParams,
+        body: z.looseObject({}),
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
+      const { tenantId, name } = req.params;
+      assertTenant(principal, tenantId);
+      const row = await db
+        .selectFrom('secrets')
+        .select(['type', 'state', 'workflow_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!row || !isSecretType(row.type))
+        throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
+      if (row.state === SecretState.Retired)
+        throw new ApiError(409, 'ROT_ERR_RETIRED', 'The secret is retired');
+      // The create-time rules apply unchanged (minimum interval, cron, windows, approval…),
+      // and each bad field is named as policy.<field>.
+      const { policy } = validateCreateSecret(
+        { tenantId, name, type: row.type, requestedBy: principal.name, policy: req.body },
+        config.policy,
+      );
+      await toLifecycle(() =>
+        temporal.workflow
+          .getHandle(row.workflow_id)
+          .signal(updatePolicySignal, { policy, requestedBy: principal.name }),
+      );
+      return reply.code(202).send({ accepted: true, policy });
+    },
+  );
+}

@@ -1,0 +1,179 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../../api/auth/tokens';
+import { Role } from '../../domain';
+import { REPO_ROOT } from '../../devstack/paths';
+import { startApiProcess } from '../helpers/api-process';
+import type { ApiProcess } from '../helpers/api-process';
+import { createTestRotor, uniqueName } from '../helpers/stack';
+import type { TestRotor } from '../helpers/stack';
+
+/**
+ * Cases per API operation and phase. Enough to reach every field's edges (the coverage phase
+ * alone tries each boundary), small enough to finish in a few minutes on 2 cores. Raise it with
+ * ROTOR_FUZZ_MAX_EXAMPLES for a longer hunt; ROTOR_FUZZ_SEED replays a given run.
+ */
+const MAX_EXAMPLES = process.env.ROTOR_FUZZ_MAX_EXAMPLES ?? '15';
+const SEED = process.env.ROTOR_FUZZ_SEED ?? '7';
+/** Bulk rotation with an admin token would rotate every secret of every test running alongside. */
+const BULK = '/api/v1/rotations/bulk';
+
+interface Fuzz {
+  code: number;
+  output: string;
+  /** Test cases (HTTP requests) schemathesis generated and checked. */
+  cases: number;
+  serverErrors: number;
+}
+
+function ensureSchemathesis(): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', ['scripts/ensure-schemathesis.sh'], { cwd: REPO_ROOT }, (err, out, errOut) =>
+      err
+        ? reject(new Error(`scripts/ensure-schemathesis.sh failed:\n${errOut}`))
+        : resolve(out.trim().split('\n').pop() ?? ''),
+    ),
+  );
+}
+
+/** One schemathesis run over the served OpenAPI document, checking only for 5xx answers. */
+async function fuzz(python: string, api: string, token: string, filter: string[]): Promise<Fuzz> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'rotor-fuzz-'));
+  const report = path.join(work, 'events.ndjson');
+  try {
+    const args = [
+      '-m',
+      'schemathesis.cli',
+      'run',
+      `${api}/openapi.json`,
+      '--checks',
+      'not_a_server_error',
+      '--header',
+      `Authorization: Bearer ${token}`,
+      '--max-examples',
+      MAX_EXAMPLES,
+      '--seed',
+      SEED,
+      '--phases',
+      'examples,coverage,fuzzing',
+      // One worker: CPython 3.11's compiler can fail ("AST constructor recursion depth
+      // mismatch") when schemathesis builds strategies in several threads at once.
+      '--workers',
+      '1',
+      '--request-timeout',
+      '30',
+      '--generation-database',
+      'none',
+      '--continue-on-failure',
+      '--no-color',
+      '--report',
+      'ndjson',
+      '--report-ndjson-path',
+      report,
+      ...filter,
+    ];
+    const started = Date.now();
+    const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+      const child = spawn(python, args, { cwd: work, env: { PATH: process.env.PATH } });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('close', (c) => resolve({ code: c ?? 1, output: out }));
+    });
+    const events = (await readFile(report, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    process.stdout.write(`schemathesis run took ${Math.round((Date.now() - started) / 1000)} s\n`);
+    return { code, output, ...countCases(events) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function countCases(events: Record<string, unknown>[]): { cases: number; serverErrors: number } {
+  let cases = 0;
+  let serverErrors = 0;
+  for (const event of events) {
+    const finished = event.ScenarioFinished as
+      | { recorder?: { interactions?: Record<string, { response?: { status_code?: number } }> } }
+      | undefined;
+    for (const interaction of Object.values(finished?.recorder?.interactions ?? {})) {
+      cases += 1;
+      if ((interaction.response?.status_code ?? 0) >= 500) serverErrors += 1;
+    }
+  }
+  return { cases, serverErrors };
+}
+
+describe('an OpenAPI-driven fuzz run (schemathesis) against the API on a real port', () => {
+  let rotor: TestRotor;
+  let api: ApiProcess;
+  let python = '';
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    python = await ensureSchemathesis();
+    rotor = await createTestRotor();
+    await rotor.startWorker();
+    const fuzzTenant = uniqueName('fuzz');
+    await rotor.clients.db
+      .insertInto('tenants')
+      .values({ id: fuzzTenant, name: fuzzTenant })
+      .execute();
+    tokens.admin = (
+      await createToken(rotor.clients.db, { name: 'fuzz-admin', role: Role.Admin })
+    ).token;
+    tokens.tenant = (
+      await createToken(rotor.clients.db, {
+        name: 'fuzz-tenant',
+        role: Role.Tenant,
+        tenantId: fuzzTenant,
+      })
+    ).token;
+    tokens.security = (
+      await createToken(rotor.clients.db, { name: 'fuzz-security', role: Role.Security })
+    ).token;
+    api = await startApiProcess({
+      LOG_LEVEL: 'error',
+      TEMPORAL_TASK_QUEUE: rotor.config.temporal.taskQueue,
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await rotor?.close();
+  });
+
+  it('answers every generated request without a 5xx', async () => {
+    // Admin reaches every route past its role check; bulk rotation is left to the tenant, which
+    // can only ever reach its own tenant. Security reaches the approval routes' own logic.
+    const runs = {
+      admin: await fuzz(python, api.url, tokens.admin ?? '', ['--exclude-path', BULK]),
+      tenant: await fuzz(python, api.url, tokens.tenant ?? '', []),
+      security: await fuzz(python, api.url, tokens.security ?? '', [
+        '--include-path-regex',
+        '/(approve|reject)$',
+      ]),
+    };
+    const all = Object.values(runs);
+    const cases = all.reduce((n, r) => n + r.cases, 0);
+    const serverErrors = all.reduce((n, r) => n + r.serverErrors, 0);
+    const per = Object.entries(runs)
+      .map(([who, r]) => `${r.cases} as ${who}`)
+      .join(', ');
+    process.stdout.write(
+      `schemathesis: ${cases} test cases (${per}), ${serverErrors} answered 5xx\n`,
+    );
+    const detail = `${all.map((r) => r.output).join('\n')}\nAPI log:\n${api.output()}`;
+    expect(serverErrors, detail).toBe(0);
+    expect(
+      all.map((r) => r.code),
+      detail,
+    ).toEqual([0, 0, 0]);
+    expect(runs.admin.cases).toBeGreaterThan(500);
+    expect(runs.tenant.cases).toBeGreaterThan(500);
+    expect(runs.security.cases).toBeGreaterThan(50);
+  }, 600_000);
+});

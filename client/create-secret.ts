@@ -16,14 +16,14 @@ export async function createSecret(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof secretLifecycle>> {
   const request = validateCreateSecret(input, config.policy);
   // A value must reach Vault without passing through workflow input. Supplied types take their
-  // first value through POST /secrets/{tenant}/{name}/value once created; generated types make
+  // first value through POST /secrets/{tenant}/{name}/supply once created; generated types make
   // their own. An initial value in the create request is refused rather than mishandled.
   if (request.initialValue !== undefined) {
     throw new UnsupportedError(
       'initialValue',
       request.policy.autoGenerate
         ? 'Rotor generates this type; an initial value is not accepted'
-        : 'supply the value with POST /api/v1/secrets/{tenantId}/{name}/value once the secret is created',
+        : 'supply the value with POST /api/v1/secrets/{tenantId}/{name}/supply once the secret is created',
     );
   }
   return startSecretLifecycle(client, config.temporal.taskQueue, {

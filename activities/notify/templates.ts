@@ -67,7 +67,7 @@ const LINES: Record<NotificationEvent['kind'], (e: NotificationEvent) => Line> =
   }),
   [NotificationKind.ValueNeeded]: (e) => ({
     what: `${e.secretName} (${e.secretType}) needs a new value from its owner.`,
-    todo: `Supply it through Rotor's API (POST /api/v1/secrets/${e.tenantId}/${e.secretName}/value) before ${when(e.expiresAt)}.`,
+    todo: `Supply it through Rotor's API (POST /api/v1/secrets/${e.tenantId}/${e.secretName}/supply) before ${when(e.expiresAt)}.`,
   }),
   [NotificationKind.ValueReminder]: (e) => ({
     what: `Reminder: ${e.secretName} (${e.secretType}) is still waiting for a new value from its owner.`,
@@ -75,7 +75,7 @@ const LINES: Record<NotificationEvent['kind'], (e: NotificationEvent) => Line> =
   }),
   [NotificationKind.ValueOverdue]: (e) => ({
     what: `Overdue: ${e.secretName} (${e.secretType}) has had no new value since it was due; the old one stays in use.`,
-    todo: `Supply it through Rotor's API now (POST /api/v1/secrets/${e.tenantId}/${e.secretName}/value).`,
+    todo: `Supply it through Rotor's API now (POST /api/v1/secrets/${e.tenantId}/${e.secretName}/supply).`,
   }),
 };
 

@@ -14,7 +14,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
   const app = root.withTypeProvider<ZodTypeProvider>();
 
   app.post(
-    '/api/v1/secrets/:tenantId/:name/value',
+    '/api/v1/secrets/:tenantId/:name/supply',
     {
       schema: {
         summary:

@@ -87,7 +87,7 @@ describe('creating a secret through createSecret', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedError);
     expect(err).toMatchObject({ code: 'ROT_ERR_UNSUPPORTED', field: 'initialValue' });
-    expect((err as Error).message).toContain('/value');
+    expect((err as Error).message).toContain('/supply');
     expect((err as Error).message).not.toContain('S3CRET');
   });
 

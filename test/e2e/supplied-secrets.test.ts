@@ -104,7 +104,7 @@ describe('owner-supplied secrets (TLS certificates, OAuth client secrets)', () =
 
     const good = selfSignedCertificate(90);
     const other = selfSignedCertificate(90, 'other.test');
-    const url = `/api/v1/secrets/${tenantId}/${name}/value`;
+    const url = `/api/v1/secrets/${tenantId}/${name}/supply`;
 
     const garbage = await post(url, { value: 'not a certificate', privateKey: good.key });
     expect(garbage.statusCode).toBe(400);
@@ -175,7 +175,7 @@ describe('owner-supplied secrets (TLS certificates, OAuth client secrets)', () =
     });
     expect(created.statusCode).toBe(201);
     await waitForStatus(rotor.client, workflowId, (s) => s.state === 'AWAITING_VALUE');
-    const url = `/api/v1/secrets/${tenantId}/${name}/value`;
+    const url = `/api/v1/secrets/${tenantId}/${name}/supply`;
     const withKey = await post(url, { value: 'oauth-secret-one', privateKey: 'x' });
     expect(withKey.json()).toMatchObject({ error: { issues: [{ field: 'privateKey' }] } });
     expect((await post(url, { value: 'oauth-secret-one' })).statusCode).toBe(202);

@@ -92,12 +92,14 @@ describe('rotations that need security’s approval', () => {
     expect(done.pendingApproval).toBeNull();
     // The status query shows version 2 at promote; the row is completed by the next activity.
     await expect
-      .poll(() =>
-        rotor.clients.db
-          .selectFrom('rotations')
-          .select(['status', 'approved_by'])
-          .where('id', '=', rotationId)
-          .executeTakeFirst(),
+      .poll(
+        () =>
+          rotor.clients.db
+            .selectFrom('rotations')
+            .select(['status', 'approved_by'])
+            .where('id', '=', rotationId)
+            .executeTakeFirst(),
+        { timeout: 30_000, interval: 200 },
       )
       .toEqual({ status: 'COMPLETED', approved_by: 'bob' });
     expect(await auditActions(workflowId)).toEqual(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { inject } from 'vitest';
 import { REPO_ROOT } from '../../devstack/paths';
@@ -30,6 +31,8 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       VAULT_TOKEN: stack.vaultToken,
       VAULT_KV_MOUNT: stack.kvMount,
       ROTOR_MIN_ROTATION_INTERVAL_SECONDS: '1',
+      // Configured as a real deployment would be, so API-key verification answers.
+      ROTOR_API_KEY_PEPPER: randomBytes(32).toString('base64url'),
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       ...env,

@@ -58,9 +58,11 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
     { schema: { summary: 'Progress of a bulk rotation', params: z.object({ batchId: z.uuid() }) } },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Security, Role.Tenant]);
-      const progress = await temporal.workflow
-        .getHandle(bulkWorkflowId(req.params.batchId))
-        .query(bulkProgressQuery)
+      // Bounded: a batch whose worker is gone must not hold the request open.
+      const progress = await temporal
+        .withDeadline(Date.now() + 5_000, () =>
+          temporal.workflow.getHandle(bulkWorkflowId(req.params.batchId)).query(bulkProgressQuery),
+        )
         .catch(() => {
           throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such batch');
         });

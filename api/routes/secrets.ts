@@ -15,6 +15,7 @@ const name = z.string().regex(NAME_PATTERN).max(63);
 const secretParams = z.object({ tenantId: name, name });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
+const STATUS_QUERY_DEADLINE_MS = 5_000;
 
 const secretSummary = z.object({
   tenantId: z.string(),
@@ -150,9 +151,12 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, ALL);
       const row = await findSecret(principal, req.params.tenantId, req.params.name);
       const [status, rotations] = await Promise.all([
-        temporal.workflow
-          .getHandle(row.workflow_id)
-          .query(statusQuery)
+        // Live status when the workflow answers in time; a workflow with no worker polling
+        // would otherwise hold the request open indefinitely. The row is the fallback.
+        temporal
+          .withDeadline(Date.now() + STATUS_QUERY_DEADLINE_MS, () =>
+            temporal.workflow.getHandle(row.workflow_id).query(statusQuery),
+          )
           .catch(() => null),
         db
           .selectFrom('rotations')

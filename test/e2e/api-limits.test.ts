@@ -202,5 +202,13 @@ describe('API limits and client mistakes: always a coded 4xx', () => {
     const res = await api.call(api.tokens.security, 'GET', `/api/v1/approvals?tenantId=${a}`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ items: [], unreachable: [workflowId] });
+    // The secret itself still answers, from the engine database, instead of hanging.
+    const got = await api.call(api.tokens.a, 'GET', `/api/v1/secrets/${a}/orphan-db`);
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toMatchObject({
+      name: 'orphan-db',
+      currentVersion: 1,
+      pendingApproval: null,
+    });
   });
 });

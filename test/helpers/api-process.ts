@@ -62,8 +62,12 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
     url,
     output: () => output,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      // A graceful close that cannot finish (its servers already gone) must not leave it behind.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }

@@ -51,26 +51,59 @@ export async function createFreshDatabase(prefix: string): Promise<FreshDatabase
   };
 }
 
+export interface MigratedDatabase {
+  /** A connection URL for the new database. */
+  url: string;
+  /** Drops it (closing any connection still open). */
+  drop(): Promise<void>;
+}
+
 /**
- * Runs `fn` against a new, migrated engine database of its own, dropped afterwards: for tests
- * whose subject is "the first time" (bootstrap), which the run's shared database cannot promise.
+ * A new, migrated engine database on the run's PostgreSQL server, for tests that must not see or
+ * touch other test files' rows: "the first time" (bootstrap), or a fuzzer let loose as admin.
  */
+export async function createMigratedDatabase(): Promise<MigratedDatabase> {
+  const name = `rotor_fresh_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const adminUrl = inject('stack').postgresAdminUrl;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = createDb(url.toString(), { max: 1 });
+  try {
+    await migrateOrThrow(db);
+  } finally {
+    await db.destroy();
+  }
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Runs `fn` against a fresh engine database, dropped afterwards. */
 export async function withFreshDatabase(
   fn: (db: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
-  const name = `rotor_fresh_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: inject('stack').postgresAdminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(inject('stack').postgresAdminUrl);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), { max: 2 });
+  const fresh = await createMigratedDatabase();
+  const db = createDb(fresh.url, { max: 2 });
   try {
-    await migrateOrThrow(db);
     await fn(db);
   } finally {
     await db.destroy();
-    await admin.query(`drop database ${name}`);
-    await admin.end();
+    await fresh.drop();
   }
 }

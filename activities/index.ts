@@ -13,6 +13,7 @@ import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
 import { createReportActivities } from './report/deliver';
+import { createRetentionActivities } from './audit/retention';
 import { computeNextRotation } from './schedule/compute';
 import { createTargetActivities } from './targets/activities';
 
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     enqueueNotification: createEnqueueNotification(deps.notify),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
+    ...createRetentionActivities(deps),
   };
 }
 

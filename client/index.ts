@@ -23,3 +23,8 @@ export {
   SECURITY_REPORT_SCHEDULE_ID,
 } from './security-report-schedule';
 export type { SecurityReportScheduleOptions } from './security-report-schedule';
+export {
+  AUDIT_RETENTION_SCHEDULE_ID,
+  ensureAuditRetentionSchedule,
+} from './audit-retention-schedule';
+export type { AuditRetentionScheduleOptions } from './audit-retention-schedule';

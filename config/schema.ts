@@ -49,6 +49,8 @@ export const envSchema = z.object({
     .max(31_536_000)
     .refine((v) => v === 0 || v >= 60, 'must be 0 (off) or at least 60')
     .default(604_800),
+  /** Audit rows older than this many days are archived daily behind a checkpoint; 0: never. */
+  ROTOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -85,6 +87,8 @@ export interface Config {
   };
   /** Every this many seconds the security report is sent; 0: never. */
   securityReportIntervalSeconds: number;
+  /** Audit rows older than this are archived by a daily Temporal Schedule; 0: never. */
+  auditRetentionDays: number;
 }
 
 export interface NotificationConfig {
@@ -159,5 +163,6 @@ export function toConfig(env: Env): Config {
       apiKeyUsageFlushSeconds: env.ROTOR_API_KEY_USAGE_FLUSH_SECONDS,
     },
     securityReportIntervalSeconds: env.ROTOR_SECURITY_REPORT_INTERVAL_SECONDS,
+    auditRetentionDays: env.ROTOR_AUDIT_RETENTION_DAYS,
   };
 }

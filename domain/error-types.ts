@@ -16,6 +16,8 @@ export const ErrorType = {
   ApprovalRefused: 'ApprovalRefused',
   /** A supplied value the workflow's validator refused (no request pending, stale version). */
   SupplyRefused: 'SupplyRefused',
+  /** The audit chain does not verify; retention refuses to archive (and hide) it. */
+  AuditChainBroken: 'AuditChainBroken',
   NotificationDeliveryFailed: 'NotificationDeliveryFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
@@ -26,4 +28,5 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.VaultPermissionDenied,
   ErrorType.TargetNotFound,
   ErrorType.SecretNotFound,
+  ErrorType.AuditChainBroken,
 ];

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
@@ -118,6 +118,10 @@ async function main(): Promise<void> {
   await ensureSecurityReportSchedule(temporal, {
     taskQueue: config.temporal.taskQueue,
     intervalSeconds: config.securityReportIntervalSeconds,
+  });
+  await ensureAuditRetentionSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    olderThanSeconds: config.auditRetentionDays * 86_400,
   });
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),

@@ -1,5 +1,5 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
-import { ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
 import { loadConfigOrExit } from '../config';
 import { buildEngineClients, connectTemporalClient } from './clients';
 import { startWorkerTelemetry } from './telemetry';
@@ -13,10 +13,18 @@ async function main(): Promise<void> {
   const { worker, connection } = await createRotorWorker({ config, deps: clients });
   // Every worker keeps the report schedule in step with its config; creating it twice is a no-op.
   const temporal = await connectTemporalClient(config);
-  await ensureSecurityReportSchedule(temporal, {
-    taskQueue: config.temporal.taskQueue,
-    intervalSeconds: config.securityReportIntervalSeconds,
-  }).finally(() => temporal.connection.close());
+  try {
+    await ensureSecurityReportSchedule(temporal, {
+      taskQueue: config.temporal.taskQueue,
+      intervalSeconds: config.securityReportIntervalSeconds,
+    });
+    await ensureAuditRetentionSchedule(temporal, {
+      taskQueue: config.temporal.taskQueue,
+      olderThanSeconds: config.auditRetentionDays * 86_400,
+    });
+  } finally {
+    await temporal.connection.close();
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => worker.shutdown());
   telemetry.logger.info(

@@ -32,3 +32,4 @@ export type {
   DecisionResult,
   PendingApproval,
 } from './messages';
+export { auditRetention } from './audit-retention';

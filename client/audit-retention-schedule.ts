@@ -1,10 +1,7 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
-import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { auditRetention } from '../workflows';
+import { ensureSchedule } from './ensure-schedule';
+import type { EnsureScheduleOutcome } from './ensure-schedule';
 
 export const AUDIT_RETENTION_SCHEDULE_ID = 'rotor-audit-retention';
 
@@ -24,37 +21,14 @@ export interface AuditRetentionScheduleOptions {
 export async function ensureAuditRetentionSchedule(
   client: Client,
   options: AuditRetentionScheduleOptions,
-): Promise<'created' | 'updated' | 'removed' | 'off'> {
+): Promise<EnsureScheduleOutcome> {
   const scheduleId = options.scheduleId ?? AUDIT_RETENTION_SCHEDULE_ID;
-  if (options.olderThanSeconds === 0) {
-    try {
-      await client.schedule.getHandle(scheduleId).delete();
-      return 'removed';
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return 'off';
-      throw err;
-    }
-  }
-  const spec: ScheduleSpec = { intervals: [{ every: (options.everySeconds ?? 86_400) * 1000 }] };
-  const action: ScheduleOptionsAction = {
+  const every = options.olderThanSeconds === 0 ? null : (options.everySeconds ?? 86_400);
+  return ensureSchedule(client, scheduleId, every, {
     type: 'startWorkflow',
     workflowType: auditRetention,
     workflowId: scheduleId,
     taskQueue: options.taskQueue,
     args: [{ olderThanSeconds: options.olderThanSeconds }],
-  };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      // One archiver at a time; a missed day is simply done by the next run.
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-    });
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
-  return 'updated';
+  });
 }

@@ -1,10 +1,7 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
-import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { securityReport } from '../workflows';
+import { ensureSchedule } from './ensure-schedule';
+import type { EnsureScheduleOutcome } from './ensure-schedule';
 
 /** The one schedule every worker keeps in step with its configuration. */
 export const SECURITY_REPORT_SCHEDULE_ID = 'rotor-security-report';
@@ -26,38 +23,15 @@ export interface SecurityReportScheduleOptions {
 export async function ensureSecurityReportSchedule(
   client: Client,
   options: SecurityReportScheduleOptions,
-): Promise<'created' | 'updated' | 'removed' | 'off'> {
+): Promise<EnsureScheduleOutcome> {
   const scheduleId = options.scheduleId ?? SECURITY_REPORT_SCHEDULE_ID;
-  if (options.intervalSeconds === 0) {
-    try {
-      await client.schedule.getHandle(scheduleId).delete();
-      return 'removed';
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return 'off';
-      throw err;
-    }
-  }
-  const spec: ScheduleSpec = { intervals: [{ every: options.intervalSeconds * 1000 }] };
-  const action: ScheduleOptionsAction = {
+  const every = options.intervalSeconds === 0 ? null : options.intervalSeconds;
+  return ensureSchedule(client, scheduleId, every, {
     type: 'startWorkflow',
     workflowType: securityReport,
     workflowId: scheduleId,
     taskQueue: options.taskQueue,
     // Each report covers the time since the one before it.
     args: [{ windowSeconds: options.intervalSeconds, dueWithinSeconds: DUE_WITHIN_SECONDS }],
-  };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      // A report still being delivered is not doubled up; a missed one is not sent late in bulk.
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-    });
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
-  return 'updated';
+  });
 }

@@ -7,6 +7,7 @@ import type { Database } from '../../db';
 import { NAME_PATTERN, Role } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { ApiError } from '../errors';
+import { findSecret } from '../find-secret';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -126,14 +127,7 @@ export function registerAuditRoutes(root: FastifyInstance, services: ApiServices
     },
     async (req) => {
       const principal = requireRole(req, ALL);
-      assertTenant(principal, req.params.tenantId);
-      const secret = await db
-        .selectFrom('secrets')
-        .select('id')
-        .where('tenant_id', '=', req.params.tenantId)
-        .where('name', '=', req.params.name)
-        .executeTakeFirst();
-      if (!secret) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
+      const secret = await findSecret(db, principal, req.params.tenantId, req.params.name);
       return listEvents(db, { ...req.query, tenantId: req.params.tenantId, secretId: secret.id });
     },
   );

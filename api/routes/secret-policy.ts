@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { validateCreateSecret } from '../../client';
 import { Role, SecretState, isSecretType } from '../../domain';
 import { updatePolicySignal } from '../../workflows';
-import { assertTenant, requireRole } from '../auth/access';
+import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';
 import { toLifecycle } from '../lifecycle';
+import { findSecret } from '../find-secret';
 import type { ApiServices } from '../services';
 import { secretParams } from './schemas';
 
@@ -27,15 +28,8 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const { tenantId, name } = req.params;
-      assertTenant(principal, tenantId);
-      const row = await db
-        .selectFrom('secrets')
-        .select(['type', 'state', 'workflow_id'])
-        .where('tenant_id', '=', tenantId)
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (!row || !isSecretType(row.type))
-        throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
+      const row = await findSecret(db, principal, tenantId, name);
+      if (!isSecretType(row.type)) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
       if (row.state === SecretState.Retired)
         throw new ApiError(409, 'ROT_ERR_RETIRED', 'The secret is retired');
       // The create-time rules apply unchanged (minimum interval, cron, windows, approval…),

@@ -6,10 +6,11 @@ import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
-import { ApiError } from '../errors';
+import { findSecret } from '../find-secret';
 import { idempotencyHeaders, idempotent } from '../idempotency';
 import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
+import { iso } from './schemas';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
 const secretParams = z.object({ tenantId: name, name });
@@ -30,29 +31,9 @@ const secretSummary = z.object({
   lastErrorType: z.string().nullable(),
 });
 
-const iso = (d: Date | string | null): string | null =>
-  d === null ? null : new Date(d).toISOString();
-
 export function registerSecretRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db, temporal, config } = services;
-
-  /** The secret's row, or 404; tenant tokens only reach their own. */
-  const findSecret = async (
-    principal: ReturnType<typeof requireRole>,
-    tenantId: string,
-    secretName: string,
-  ) => {
-    assertTenant(principal, tenantId);
-    const row = await db
-      .selectFrom('secrets')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', secretName)
-      .executeTakeFirst();
-    if (!row) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
-    return row;
-  };
 
   app.post(
     '/api/v1/secrets',
@@ -149,7 +130,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     },
     async (req) => {
       const principal = requireRole(req, ALL);
-      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       const [status, rotations] = await Promise.all([
         // Live status when the workflow answers in time; a workflow with no worker polling
         // would otherwise hold the request open indefinitely. The row is the fallback.
@@ -205,7 +186,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
-      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       return idempotent(db, principal, req, reply, async () => {
         await toLifecycle(() =>
           temporal.workflow
@@ -228,7 +209,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Tenant]);
-      const row = await findSecret(principal, req.params.tenantId, req.params.name);
+      const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       await toLifecycle(() =>
         temporal.workflow
           .getHandle(row.workflow_id)
@@ -249,7 +230,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
-      await findSecret(principal, req.params.tenantId, req.params.name);
+      await findSecret(db, principal, req.params.tenantId, req.params.name);
       await toLifecycle(() =>
         breakGlassRotate(
           { client: temporal, db },

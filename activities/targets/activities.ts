@@ -27,6 +27,11 @@ export async function credentialAt(
   return { version: read.version, value, ...(typeof username === 'string' ? { username } : {}) };
 }
 
+/** The credential Vault labels current, which consumers are using now. */
+async function currentCredential(vault: VaultKv, path: string): Promise<StagedCredential | null> {
+  return credentialAt(vault, path, (await vault.metadata(path)).labels.current);
+}
+
 async function staged(vault: VaultKv, input: TargetStepInput): Promise<StagedCredential> {
   const cred = await credentialAt(vault, input.vaultPath, input.version);
   if (!cred) {
@@ -46,8 +51,6 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
     tenantId: i.tenantId,
     vaultPath: i.vaultPath,
   });
-  const current = async (path: string) =>
-    credentialAt(vault, path, (await vault.metadata(path)).labels.current);
 
   return {
     async applyTarget(input: TargetStepInput): Promise<void> {
@@ -93,7 +96,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         await driverFor(targets, input.target).compensate(
           input.target,
           cred,
-          await current(input.vaultPath),
+          await currentCredential(vault, input.vaultPath),
           stepOf(input),
         );
       }
@@ -118,9 +121,8 @@ export async function revokeAtTarget(
   step: TargetStep,
   version: number,
 ): Promise<void> {
-  const meta = await vault.metadata(step.vaultPath);
-  const cur = await credentialAt(vault, step.vaultPath, meta.labels.current);
-  await driverFor(targets, target).revoke(target, { version }, cur, step);
+  const current = await currentCredential(vault, step.vaultPath);
+  await driverFor(targets, target).revoke(target, { version }, current, step);
 }
 
 /** Stage-time fields and prefix the target wants next to the new value. */

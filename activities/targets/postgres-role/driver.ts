@@ -32,9 +32,11 @@ export function createPostgresRoleDriver(
     }
     return pg.escapeIdentifier(role);
   };
+  const roleExists = async (role: string): Promise<boolean> =>
+    ((await deps.admin.query('select 1 from pg_roles where rolname = $1', [role])).rowCount ?? 0) >
+    0;
   const requireRole = async (role: string): Promise<void> => {
-    const found = await deps.admin.query('select 1 from pg_roles where rolname = $1', [role]);
-    if (found.rowCount === 0) {
+    if (!(await roleExists(role))) {
       throw ApplicationFailure.nonRetryable(
         `PostgreSQL role ${role} does not exist on the target`,
         ErrorType.TargetNotFound,
@@ -67,8 +69,7 @@ export function createPostgresRoleDriver(
   };
   const lock = async (role: string): Promise<void> => {
     const name = ident(role);
-    const found = await deps.admin.query('select 1 from pg_roles where rolname = $1', [role]);
-    if (found.rowCount === 0) return; // Nothing to lock; retiring must not fail on it.
+    if (!(await roleExists(role))) return; // Nothing to lock; retiring must not fail on it.
     await alter(`ALTER ROLE ${name} WITH NOLOGIN`);
   };
   const roleOf = (spec: PostgresRoleTarget, staged: StagedCredential): string =>

@@ -1,0 +1,15 @@
+export {
+  createRotorReader,
+  isAuthenticationFailure,
+  type Credential,
+  type FreshCredentialOptions,
+  type RotorReader,
+  type RotorReaderOptions,
+} from './reader';
+export {
+  PermissionDeniedError,
+  RotorReadError,
+  RotorReadErrorCode,
+  SecretNotFoundError,
+  VaultUnavailableError,
+} from './errors';

@@ -8,6 +8,7 @@ import type { ApiClient } from './api-client';
 import { registerReferenceCommands } from './commands/reference';
 import { registerRotationCommands } from './commands/rotations';
 import { printObject, printRows, progressBar } from './output';
+import { registerRunCommand } from './run';
 
 const program = new Command()
   .name('rotor')
@@ -266,6 +267,7 @@ registerAuditCommands(program, { api, json, qs });
 registerReportCommands(program, { api, json, qs });
 registerRotationCommands(program, { api, json });
 registerReferenceCommands(program, { api, json });
+registerRunCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CliError) {

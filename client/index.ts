@@ -1,7 +1,7 @@
 export { createSecret } from './create-secret';
 export { startSecretLifecycle } from './start-secret';
 export type { StartSecretRequest } from './start-secret';
-export { validateCreateSecret } from './validate-secret';
+export { policySchema, requestSchema, validateCreateSecret } from './validate-secret';
 export type { CreateSecretLimits, CreateSecretRequest } from './validate-secret';
 export { ValidationError, UnsupportedError } from './errors';
 export type { ValidationIssue } from './errors';
@@ -15,6 +15,7 @@ export {
 } from './approvals';
 export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';
 export { SupplyRefusedError, supplyValue } from './supply-value';
+export { RotateRefusedError, requestRotation } from './rotate-now';
 export type { SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';
 export type { SuppliedValue } from './validate-supplied';

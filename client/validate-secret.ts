@@ -83,7 +83,8 @@ const supplySchema = z.strictObject({
   expiryLeadSeconds: z.number().min(0, 'must be 0 or more seconds').optional(),
 });
 
-function policySchema(limits: CreateSecretLimits) {
+/** The policy overrides a secret may set, at create and on PUT …/policy (the API documents it). */
+export function policySchema(limits: CreateSecretLimits) {
   const min = limits.minRotationIntervalSeconds;
   return z
     .strictObject({
@@ -100,6 +101,12 @@ function policySchema(limits: CreateSecretLimits) {
         .max(100, 'must be 1 to 100')
         .optional(),
       maxAttempts: z.number().int().min(1, 'must be 1 to 20').max(20, 'must be 1 to 20').optional(),
+      repairEverySeconds: z
+        .number()
+        .int()
+        .min(1, 'must be 1 to 3600')
+        .max(3600, 'must be 1 to 3600')
+        .optional(),
       maintenanceWindow: windowSchema.optional(),
       approval: approvalSchema.optional(),
       supply: supplySchema.optional(),
@@ -180,7 +187,8 @@ function toTargetSpec(t: z.infer<typeof targetSchema>): TargetSpec {
   return { kind: t.kind, strategy: 'alternating', roles: [a, b] };
 }
 
-function requestSchema(limits: CreateSecretLimits) {
+/** A create-secret request, as validateCreateSecret checks it (the API documents it). */
+export function requestSchema(limits: CreateSecretLimits) {
   const max = limits.maxValueBytes;
   return z.strictObject({
     tenantId: nameField,
@@ -263,6 +271,7 @@ export function validateCreateSecret(
     autoGenerate: o.autoGenerate,
     versionsKept: o.versionsKept,
     maxAttempts: o.maxAttempts,
+    repairEverySeconds: o.repairEverySeconds,
     maintenanceWindow: window,
     approval: o.approval && { ...DEFAULT_APPROVAL, ...o.approval },
     supply: o.supply && { ...DEFAULT_SUPPLY, ...o.supply },

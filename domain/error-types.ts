@@ -19,6 +19,8 @@ export const ErrorType = {
   /** The audit chain does not verify; retention refuses to archive (and hide) it. */
   AuditChainBroken: 'AuditChainBroken',
   NotificationDeliveryFailed: 'NotificationDeliveryFailed',
+  /** A rotate-now request the workflow refused (needs attention, paused, retiring): a 409. */
+  RotateRefused: 'RotateRefused',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -7,7 +7,9 @@ export {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
+  DEFAULT_REPAIR_EVERY_SECONDS,
   DEFAULT_SUPPLY,
+  MAX_REPAIR_INTERVAL_SECONDS,
   allowsValueRead,
   approvalPolicy,
   policyFor,
@@ -15,10 +17,16 @@ export {
 } from './policy';
 export type { SupplyPolicy } from './policy';
 export type { ApprovalPolicy, MaintenanceWindow, Policy, Schedule } from './policy';
-export { NAME_PATTERN, isValidName, secretWorkflowId, secretVaultPath } from './naming';
+export {
+  NAME_PATTERN,
+  isValidName,
+  secretStagingPath,
+  secretWorkflowId,
+  secretVaultPath,
+} from './naming';
 export { Role } from './roles';
 export { NotificationKind } from './notifications';
-export type { Audience, NotificationEvent } from './notifications';
+export type { Audience, CredentialsAfterFailure, NotificationEvent } from './notifications';
 export {
   ROLE_NAME_PATTERN,
   TARGET_KINDS,

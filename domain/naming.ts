@@ -10,7 +10,18 @@ export function secretWorkflowId(tenantId: string, name: string): string {
   return `secret/${tenantId}/${name}`;
 }
 
-/** Where the secret's versions live under the KV v2 mount. */
+/**
+ * The consumer path: where applications read the secret under the KV v2 mount. Its newest version
+ * is always the promoted current value; the one before it, the previous value during grace.
+ */
 export function secretVaultPath(tenantId: string, name: string): string {
   return `rotor/${tenantId}/${name}`;
+}
+
+/**
+ * Where a rotation's pending value waits before it is applied, verified and promoted: a path no
+ * consumer policy can read (deploy/vault/), emptied once the rotation is promoted or undone.
+ */
+export function secretStagingPath(tenantId: string, name: string): string {
+  return `rotor-staging/${tenantId}/${name}`;
 }

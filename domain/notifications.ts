@@ -12,6 +12,8 @@ export const NotificationKind = {
   ValueNeeded: 'value.needed',
   ValueReminder: 'value.reminder',
   ValueOverdue: 'value.overdue',
+  /** A failed rotation or revocation that Rotor kept retrying has been put right. */
+  RotationRepaired: 'rotation.repaired',
 } as const;
 export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind];
 
@@ -37,4 +39,12 @@ export interface NotificationEvent {
   errorType?: string | null;
   requestedBy?: string;
   reason?: string;
+  /**
+   * What is true of the credentials after a failure, so the message never claims more than Rotor
+   * checked: the old credential still works; Vault and the target are not yet known to agree (Rotor
+   * keeps reconciling); or the previous credential is still live because revoking it failed.
+   */
+  credentials?: CredentialsAfterFailure;
 }
+
+export type CredentialsAfterFailure = 'old-works' | 'reconciling' | 'previous-live';

@@ -28,8 +28,16 @@ export interface Policy {
   autoGenerate: boolean;
   /** KV v2 versions Vault keeps for this secret. */
   versionsKept: number;
-  /** Attempts per rotation step before the secret goes to NEEDS_ATTENTION. */
+  /**
+   * Attempts per rotation step before the secret goes to NEEDS_ATTENTION. Backoff doubles from 1 s
+   * to at most 60 s, so the default 12 attempts ride out an outage of about six minutes.
+   */
   maxAttempts: number;
+  /**
+   * After a failure that left something to put right (a compensation, a promote, a revocation),
+   * Rotor retries it this long after (default 60 s), doubling to at most 30 minutes, until it works.
+   */
+  repairEverySeconds?: number;
   /** If set, a due rotation waits for the next moment inside this window. */
   maintenanceWindow?: MaintenanceWindow;
   /** Tell the tenant this long before a scheduled rotation (default 7 days; 0: never). */
@@ -98,7 +106,10 @@ export function approvalPolicy(policy: Policy): ApprovalPolicy {
   return { ...DEFAULT_APPROVAL, ...policy.approval };
 }
 
-const base = { versionsKept: 10, maxAttempts: 5 } as const;
+const base = { versionsKept: 10, maxAttempts: 12 } as const;
+
+export const DEFAULT_REPAIR_EVERY_SECONDS = 60;
+export const MAX_REPAIR_INTERVAL_SECONDS = 30 * 60;
 const every = (days: number): Schedule => ({ kind: 'interval', everySeconds: days * DAY });
 
 /** Defaults by type (ARCHITECTURE.md). Exhaustive: a new type without a policy does not compile. */

@@ -10,6 +10,7 @@ export type { SecretLifecycleInput } from './secret-lifecycle';
 export {
   statusQuery,
   rotateNowSignal,
+  requestRotationUpdate,
   pauseSignal,
   resumeSignal,
   updatePolicySignal,
@@ -19,6 +20,9 @@ export {
 export type {
   SecretStatus,
   Requester,
+  RotateAnswer,
+  RotateRefusal,
+  RotateRequest,
   VaultDeletion,
   PendingSupply,
   SupplyRequest,

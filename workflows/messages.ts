@@ -19,6 +19,18 @@ export interface SecretStatus {
   /** Set while a supplied type's rotation waits for its owner's value. */
   pendingSupply?: PendingSupply | null;
   paused: boolean;
+  /** The rotation running now, if any (approval and value waits included). */
+  rotationId?: string | null;
+  /** A rotate-now request waiting for the grace period to end, if any. */
+  queuedRotation?: { rotationId: string; startsAfter: string | null } | null;
+  /**
+   * The previous credential still works at the target: in grace, or past grace because revoking it
+   * failed (then `revokeRetryAt` says when Rotor tries again).
+   */
+  previousCredentialLive?: boolean;
+  revokeRetryAt?: string | null;
+  /** Something Rotor keeps retrying after a failure (compensate, promote), until it works. */
+  repair?: { rotationId: string; steps: string[]; attempts: number; nextAttemptAt: string } | null;
 }
 
 /** A rotation waiting for its owner to supply the new value (OAuth secrets, certificates). */
@@ -46,7 +58,30 @@ export interface Requester {
   reason: string;
   /** Set by break-glass: skips approval, pause and the grace wait. */
   breakGlass?: boolean;
+  /** The id the rotation will run under, given when the request was accepted. */
+  rotationId?: string;
 }
+
+/** A rotate-now request through the update: who and why. */
+export interface RotateRequest {
+  requestedBy: string;
+  reason: string;
+}
+
+/**
+ * What happens to a rotate-now request: it starts now; it joins the rotation already running
+ * (a burst of requests makes one rotation); or it is queued until the grace period in progress
+ * ends (a second request while one is queued gets the same id).
+ */
+export interface RotateAnswer {
+  status: 'started' | 'in_progress' | 'queued';
+  rotationId: string;
+  /** For a queued request: when the grace period ends and the rotation can start. */
+  startsAfter: string | null;
+}
+
+/** Why a rotate-now request is refused: each is a 409 with its own code in the API. */
+export type RotateRefusal = 'NEEDS_ATTENTION' | 'PAUSED' | 'RETIRING' | 'INVALID_REQUEST';
 
 /** What happens to the Vault data when a secret is retired. */
 export type VaultDeletion = 'destroy-all' | 'keep';
@@ -54,6 +89,8 @@ export type VaultDeletion = 'destroy-all' | 'keep';
 export const statusQuery = defineQuery<SecretStatus>('status');
 /** Rotate as soon as possible (after any grace period in progress ends). */
 export const rotateNowSignal = defineSignal<[Requester]>('rotateNow');
+/** Rotate now, answered with what happens (a rotation id), or refused with a reason. */
+export const requestRotationUpdate = defineUpdate<RotateAnswer, [RotateRequest]>('requestRotation');
 export const pauseSignal = defineSignal<[Requester]>('pause');
 /** Resume a paused secret, or retry one in NEEDS_ATTENTION with a fresh rotation. */
 export const resumeSignal = defineSignal<[Requester]>('resume');

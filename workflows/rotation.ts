@@ -7,6 +7,7 @@ import {
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
+import type { RepairStep } from './state';
 
 export interface RotationTarget {
   secretId: string;
@@ -25,7 +26,17 @@ export interface RotationTarget {
 
 export type RotationOutcome =
   | { ok: true; rotationId: string; version: number; previousVersion: number | null }
-  | { ok: false; rotationId: string; errorType: string; latestVersion: number };
+  | {
+      ok: false;
+      rotationId: string;
+      errorType: string;
+      latestVersion: number;
+      /**
+       * Steps still owed when the rotation could not be put right at once (a compensation or a
+       * promote failed too): the lifecycle retries them until Vault and the target agree.
+       */
+      unresolved?: { version: number; steps: RepairStep[] };
+    };
 
 /** Activities for one rotation, retried with backoff up to the policy's limit. */
 export function rotationActivities(policy: Policy) {
@@ -34,7 +45,7 @@ export function rotationActivities(policy: Policy) {
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
-      maximumInterval: '30s',
+      maximumInterval: '60s',
       maximumAttempts: policy.maxAttempts,
       nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
     },
@@ -53,7 +64,9 @@ export async function runRotation(
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
   let latestVersion = target.latestVersion;
-  const compensations: (() => Promise<void>)[] = [];
+  // Compensations, newest first, by name: a compensation that fails is owed, and retried later.
+  const compensations: RepairStep[] = [];
+  let staged: number | null = null;
 
   try {
     // Supplied values were staged by the API; generated ones are made and staged here.
@@ -68,47 +81,91 @@ export async function runRotation(
         ...(target.spec ? { target: target.spec } : {}),
       }));
     latestVersion = version;
-    compensations.unshift(() =>
-      acts.discardPendingVersion({ ...ids, vaultPath: target.vaultPath, version }),
-    );
+    staged = version;
+    compensations.unshift('discardPendingVersion');
     // apply: secrets without an external target live in Vault alone. Secrets without a target
     // schedule no commands here, so their recorded histories replay unchanged.
     if (target.spec) {
       const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version };
       // Registered before apply runs: an apply that half-happened is undone as well.
-      compensations.unshift(() => acts.compensateTarget(step));
+      compensations.unshift('compensateTarget');
       await acts.applyTarget(step);
       await acts.verifyTarget(step);
     }
     await acts.verifyVersion({ rotationId, vaultPath: target.vaultPath, version });
-    compensations.length = 0; // Past verification the new value is good; promote is idempotent.
-    const { previousVersion } = await acts.promoteVersion({
-      ...ids,
-      vaultPath: target.vaultPath,
-      version,
-    });
-    return { ok: true, rotationId, version, previousVersion };
   } catch (err) {
     const errorType = errorTypeOf(err);
-    for (const compensate of compensations) {
+    if (staged === null) return { ok: false, rotationId, errorType, latestVersion };
+    for (const [i, step] of compensations.entries()) {
       try {
-        await compensate();
+        await runRepairStep(target, rotationId, staged, step);
       } catch (compensationError) {
-        // The rotation already failed; a failed compensation is recorded, not hidden.
+        // The rotation failed and could not be undone yet: what is owed is retried until it works.
+        errorTypeOf(compensationError);
         return {
           ok: false,
           rotationId,
-          errorType: `${errorType}+${errorTypeOf(compensationError)}`,
+          errorType,
           latestVersion,
+          unresolved: { version: staged, steps: compensations.slice(i) },
         };
       }
     }
     return { ok: false, rotationId, errorType, latestVersion };
   }
+  // Past verification the target accepts the new value (a single role no longer accepts the old
+  // one), so the only way to agree again is forward: promote is retried, never compensated.
+  try {
+    const { previousVersion } = await acts.promoteVersion({
+      ...ids,
+      vaultPath: target.vaultPath,
+      version: staged,
+    });
+    return { ok: true, rotationId, version: staged, previousVersion };
+  } catch (err) {
+    return {
+      ok: false,
+      rotationId,
+      errorType: errorTypeOf(err),
+      latestVersion,
+      unresolved: { version: staged, steps: ['promoteVersion'] },
+    };
+  }
+}
+
+/**
+ * One step owed by a rotation (a compensation, or the promote that rolls it forward); each is
+ * idempotent by rotation id. Returns promote's previous version, null for the others.
+ */
+export async function runRepairStep(
+  target: RotationTarget,
+  rotationId: string,
+  version: number,
+  step: RepairStep,
+): Promise<{ previousVersion: number | null }> {
+  const acts = rotationActivities(target.policy);
+  const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
+  switch (step) {
+    case 'compensateTarget':
+      if (target.spec) {
+        await acts.compensateTarget({
+          ...ids,
+          vaultPath: target.vaultPath,
+          target: target.spec,
+          version,
+        });
+      }
+      return { previousVersion: null };
+    case 'discardPendingVersion':
+      await acts.discardPendingVersion({ ...ids, vaultPath: target.vaultPath, version });
+      return { previousVersion: null };
+    case 'promoteVersion':
+      return acts.promoteVersion({ ...ids, vaultPath: target.vaultPath, version });
+  }
 }
 
 /** The failure's type, for the rotation row and alerts. Anything but an activity failure is a bug. */
-function errorTypeOf(err: unknown): string {
+export function errorTypeOf(err: unknown): string {
   if (err instanceof ActivityFailure) {
     if (err.cause instanceof ApplicationFailure) return err.cause.type ?? 'ApplicationFailure';
     if (err.cause instanceof TimeoutFailure) return 'ActivityTimeout';

@@ -9,11 +9,15 @@ import {
   allHandlersFinished,
   currentUpdateInfo,
   patched,
+  log,
+  ActivityFailure,
   ApplicationFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  DEFAULT_REPAIR_EVERY_SECONDS,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
+  MAX_REPAIR_INTERVAL_SECONDS,
   NON_RETRYABLE_ERROR_TYPES,
   NotificationKind,
   RotationStatus,
@@ -22,7 +26,7 @@ import {
   supplyPolicy,
   ErrorType,
 } from '../domain';
-import type { Audience, NotificationEvent } from '../domain';
+import type { Audience, CredentialsAfterFailure, NotificationEvent } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
 import { checkBreakGlass, checkDecision } from './approval-rules';
 import {
@@ -32,11 +36,13 @@ import {
   pauseSignal,
   resumeSignal,
   retireSignal,
+  requestRotationUpdate,
   rotateNowSignal,
   statusQuery,
   supplyValueUpdate,
   updatePolicySignal,
 } from './messages';
+import { isValidPolicyUpdate, isValidRequester, refuseRotation } from './message-rules';
 import type {
   ApproveRequest,
   DecisionResult,
@@ -45,9 +51,12 @@ import type {
   RejectRequest,
   SupplyRequest,
   Requester,
+  RotateAnswer,
+  RotateRequest,
   SecretStatus,
 } from './messages';
-import { rotationActivities, runRotation } from './rotation';
+import { errorTypeOf, rotationActivities, runRepairStep, runRotation } from './rotation';
+import type { RotationOutcome, RotationTarget } from './rotation';
 import {
   NextRotationAtKey,
   RotationStateKey,
@@ -55,7 +64,7 @@ import {
   SecretTypeKey,
   TenantIdKey,
 } from './search-attributes';
-import type { LifecycleState } from './state';
+import type { LifecycleState, Repair } from './state';
 
 export interface SecretLifecycleInput {
   tenantId: string;
@@ -130,6 +139,17 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     received: null,
   };
   const receivedSupply = () => supply.received;
+  // The rotation in progress (approval and value waits included), for rotate-now's answer.
+  let running: string | null = null;
+  const pendingRotate = (): Requester | null => (s ? s.rotateRequest : early.rotate);
+  const queuedRotation = (): SecretStatus['queuedRotation'] => {
+    const queued = pendingRotate();
+    if (!queued?.rotationId || running) return null;
+    return { rotationId: queued.rotationId, startsAfter: graceWaitEndsAt() };
+  };
+  /** A rotate-now request waits for grace to end (break-glass does not). */
+  const graceWaitEndsAt = (): string | null =>
+    s?.graceEndsAt && s.previousVersion !== null ? s.graceEndsAt : null;
   const expiredApprovals = (): string[] => s?.expiredApprovals ?? [];
   const currentDecision = () => approval.decision;
 
@@ -150,6 +170,18 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       : null,
     paused: s?.paused ?? early.paused,
     pendingSupply: supply.pending ? { ...supply.pending } : null,
+    rotationId: running,
+    queuedRotation: queuedRotation(),
+    previousCredentialLive: (s?.previousVersion ?? null) !== null,
+    revokeRetryAt: s?.revokeRetryAt ?? null,
+    repair: s?.repair
+      ? {
+          rotationId: s.repair.rotationId,
+          steps: [...s.repair.steps],
+          attempts: s.repair.attempts,
+          nextAttemptAt: s.repair.nextAttemptAt,
+        }
+      : null,
   });
   setHandler(statusQuery, status);
   setHandler(
@@ -172,12 +204,54 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       },
     },
   );
+  // Signals cannot be refused, so a malformed one is ignored (and logged): it must never reach an
+  // activity that fails on it. The API validates first; these guard raw signals (the Temporal UI).
+  const ignored = (signal: string): void => log.warn('Ignored a malformed signal', { signal });
   setHandler(rotateNowSignal, (request) => {
+    if (!isValidRequester(request)) return ignored('rotateNow');
     if (s) s.rotateRequest ??= request;
     else early.rotate ??= request;
     messages += 1;
   });
+  setHandler(
+    requestRotationUpdate,
+    (request: RotateRequest): RotateAnswer => {
+      messages += 1;
+      if (running) return { status: 'in_progress', rotationId: running, startsAfter: null };
+      const queued = pendingRotate();
+      if (queued && !queued.rotationId) queued.rotationId = uuid4();
+      const next: Requester = queued ?? {
+        requestedBy: request.requestedBy,
+        reason: request.reason,
+        rotationId: uuid4(),
+      };
+      if (s) s.rotateRequest = next;
+      else early.rotate = next;
+      const startsAfter = s ? graceWaitEndsAt() : null;
+      return {
+        status: startsAfter || !s ? 'queued' : 'started',
+        rotationId: next.rotationId ?? '',
+        startsAfter,
+      };
+    },
+    {
+      validator: (request: RotateRequest) => {
+        if (!isValidRequester(request))
+          refuseRotation('INVALID_REQUEST', 'a rotate request needs a requester and a reason');
+        if ((s?.retireRequest ?? early.retire) !== null)
+          refuseRotation('RETIRING', 'this secret is being retired');
+        if (s?.needsAttention)
+          refuseRotation(
+            'NEEDS_ATTENTION',
+            'this secret needs attention after a failure: retry or resume it instead',
+          );
+        if (s?.paused ?? early.paused)
+          refuseRotation('PAUSED', 'this secret is paused: resume it first');
+      },
+    },
+  );
   setHandler(retireSignal, (request) => {
+    if (!isValidRequester(request)) return ignored('retire');
     if (s) s.retireRequest ??= request;
     else early.retire ??= request;
     messages += 1;
@@ -188,18 +262,28 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     messages += 1;
   });
   setHandler(resumeSignal, (request) => {
+    if (!isValidRequester(request)) return ignored('resume');
     if (s?.needsAttention) {
-      s.needsAttention = false;
-      s.rotateRequest ??= {
-        requestedBy: request.requestedBy,
-        reason: `retry after failure: ${request.reason}`,
-      };
+      const now = new Date().toISOString();
+      if (s.repair)
+        s.repair.nextAttemptAt = now; // Try the owed step now.
+      else if (s.attentionCause === 'revoke')
+        s.revokeRetryAt = now; // Retry revoking now.
+      else {
+        s.needsAttention = false;
+        s.attentionCause = null;
+        s.rotateRequest ??= {
+          requestedBy: request.requestedBy,
+          reason: `retry after failure: ${request.reason}`,
+        };
+      }
     }
     if (s) s.paused = false;
     else early.paused = false;
     messages += 1;
   });
   setHandler(updatePolicySignal, (update) => {
+    if (!isValidPolicyUpdate(update)) return ignored('updatePolicy');
     policyUpdate = update;
     messages += 1;
   });
@@ -337,6 +421,67 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     return patched(NOTIFICATIONS_PATCH) ? at : null;
   };
 
+  /** Runs an activity whose failure must not stop what follows (it is in history as failed). */
+  const bestEffort = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('A bookkeeping step failed; the lifecycle goes on', { what });
+    }
+  };
+  /** How long before the n-th retry of something owed (revoke, repair): doubling, capped. */
+  const repairDelayMs = (policy: Policy, attempts: number): number =>
+    Math.min(
+      MAX_REPAIR_INTERVAL_SECONDS,
+      (policy.repairEverySeconds ?? DEFAULT_REPAIR_EVERY_SECONDS) * 2 ** Math.min(attempts, 16),
+    ) * 1000;
+  /**
+   * A failure no retry fixed: the secret waits in NEEDS_ATTENTION, ops and the tenant hear what is
+   * actually true of the credentials, and the workflow goes on answering every message.
+   */
+  const enterAttention = async (
+    target: LifecycleState,
+    cause: NonNullable<LifecycleState['attentionCause']>,
+    errorType: string,
+    credentials: CredentialsAfterFailure,
+    rotationId?: string,
+  ): Promise<void> => {
+    target.needsAttention = true;
+    target.attentionCause = cause;
+    target.lastErrorType = errorType;
+    setState(SecretState.NeedsAttention);
+    await bestEffort('record needs-attention', () =>
+      bookkeeping.recordStateChange({
+        secretId: target.secretId,
+        tenantId,
+        state: SecretState.NeedsAttention,
+        action: 'secret.needs_attention',
+        actor: 'rotor',
+        outcome: 'failure',
+        lastErrorType: errorType,
+        details: { cause, credentials },
+        idempotencyKey: uuid4(),
+        ...(rotationId ? { rotationId } : {}),
+      }),
+    );
+    await notify(NotificationKind.RotationFailed, ['ops', 'tenant'], {
+      errorType,
+      credentials,
+      ...(rotationId ? { rotationId } : {}),
+    });
+  };
+  const rotationTarget = (target: LifecycleState): RotationTarget => ({
+    secretId: target.secretId,
+    tenantId,
+    type,
+    vaultPath,
+    policy: target.policy,
+    latestVersion: target.latestVersion,
+    currentVersion: target.currentVersion,
+    ...(input.target ? { spec: input.target } : {}),
+  });
+
   if (!s) {
     upsertSearchAttributes([
       { key: TenantIdKey, value: tenantId },
@@ -344,11 +489,70 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       { key: SecretNameKey, value: name },
     ]);
     setState(SecretState.Rotating);
-    s = await provision(input, early);
+    // Registering cannot be skipped: until the secret has a row, retry it (a resume retries now).
+    for (let attempt = 0; !s; attempt += 1) {
+      try {
+        await provision(input, early);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        const current: LifecycleState | undefined = s;
+        if (current) {
+          await enterAttention(current, 'rotation', errorTypeOf(err), 'old-works');
+          break;
+        }
+        setState(SecretState.NeedsAttention);
+        const seen = messages;
+        await condition(() => messages !== seen, repairDelayMs(input.policy, attempt));
+        setState(SecretState.Rotating);
+      }
+    }
   }
-  const st: LifecycleState = s;
+  const st: LifecycleState = s as unknown as LifecycleState;
 
   for (;;) {
+    try {
+      if ((await lifecycleStep(st)) === 'retire') break;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // Whatever step failed past its retries, the lifecycle lives on in NEEDS_ATTENTION.
+      approval.pending = null;
+      supply.pending = null;
+      running = null;
+      await enterAttention(st, 'rotation', errorTypeOf(err), 'old-works');
+    }
+  }
+
+  // Retire: revoke what is live and apply the Vault deletion policy, retried until it works.
+  // The loop ends only on a retire request.
+  const retire = st.retireRequest as NonNullable<LifecycleState['retireRequest']>;
+  st.repair = null;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await bookkeeping.retireSecret({
+        secretId: st.secretId,
+        tenantId,
+        vaultPath,
+        requestedBy: retire.requestedBy,
+        reason: retire.reason,
+        vaultDeletion: retire.vaultDeletion ?? 'destroy-all',
+        idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
+        ...(input.target ? { target: input.target } : {}),
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      if (attempt === 0) await enterAttention(st, 'rotation', errorTypeOf(err), 'previous-live');
+      const seen = messages;
+      await condition(() => messages !== seen, repairDelayMs(st.policy, attempt));
+    }
+  }
+  setState(SecretState.Retired);
+  await condition(allHandlersFinished);
+  return status();
+
+  /** One turn of the main loop: policy, owed repairs, grace and revoke, then wait or rotate. */
+  /** One turn of the main loop: policy, owed repairs, grace and revoke, then wait or rotate. */
+  async function lifecycleStep(st: LifecycleState): Promise<'retire' | 'again'> {
     if (policyUpdate) {
       const update: { policy: Policy; requestedBy: string } = policyUpdate;
       policyUpdate = null;
@@ -362,29 +566,71 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       await recordState(state, 'policy.updated', update.requestedBy, { policy: st.policy });
     }
 
+    if (st.repair && !st.retireRequest) {
+      await repairRotation(st, st.repair);
+      return 'again';
+    }
+
     // Grace: the previous credential stays valid until graceEndsAt, then it is revoked.
     if (st.graceEndsAt && st.previousVersion !== null && !st.retireRequest) {
       const previous = st.previousVersion;
+      const retryAt = st.revokeRetryAt ?? null;
+      const seen = messages;
       // Break-glass ends grace early: the previous credential is revoked before rotating again,
-      // so never more than two are live.
+      // so never more than two are live. While a failed revoke waits to be retried, any message
+      // (a resume retries at once) wakes it to look again.
       await condition(
-        () => st.retireRequest !== null || st.rotateRequest?.breakGlass === true,
-        msUntil(st.graceEndsAt),
+        () =>
+          st.retireRequest !== null ||
+          (retryAt === null && st.rotateRequest?.breakGlass === true) ||
+          (retryAt !== null && messages !== seen),
+        msUntil(retryAt ?? st.graceEndsAt),
       );
-      await bookkeeping.revokeVersion({
-        rotationId: uuid4(),
-        secretId: st.secretId,
-        tenantId,
-        vaultPath,
-        version: previous,
-        ...(input.target ? { target: input.target } : {}),
-      });
+      if (st.revokeRetryAt && Date.now() < Date.parse(st.revokeRetryAt) && !st.retireRequest) {
+        return 'again';
+      }
+      try {
+        await bookkeeping.revokeVersion({
+          rotationId: uuid4(),
+          secretId: st.secretId,
+          tenantId,
+          vaultPath,
+          version: previous,
+          ...(input.target ? { target: input.target } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        if (st.retireRequest) return 'retire'; // Retiring revokes everything anyway.
+        // The previous credential is still live: say so, and try again on a schedule of its own.
+        const attempts = (st.revokeAttempts ?? 0) + 1;
+        st.revokeAttempts = attempts;
+        st.revokeRetryAt = new Date(
+          Date.now() + repairDelayMs(st.policy, attempts - 1),
+        ).toISOString();
+        if (attempts === 1 || st.attentionCause !== 'revoke') {
+          await enterAttention(st, 'revoke', errorTypeOf(err), 'previous-live');
+        }
+        return 'again';
+      }
+      const repaired = st.revokeRetryAt != null;
       st.previousVersion = null;
       st.graceEndsAt = null;
+      st.revokeAttempts = 0;
+      st.revokeRetryAt = null;
       await notify(NotificationKind.CredentialRevoked, ['tenant'], { version: previous });
+      if (repaired && st.attentionCause === 'revoke') {
+        st.needsAttention = false;
+        st.attentionCause = null;
+        st.lastErrorType = null;
+        await notify(NotificationKind.RotationRepaired, ['ops', 'tenant'], { version: previous });
+      }
       if (!st.retireRequest) {
         await recordState(
-          st.paused ? SecretState.Paused : SecretState.Active,
+          st.needsAttention
+            ? SecretState.NeedsAttention
+            : st.paused
+              ? SecretState.Paused
+              : SecretState.Active,
           'grace.ended',
           'rotor',
         );
@@ -394,7 +640,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       }
     }
 
-    if (st.retireRequest) break;
+    if (st.retireRequest) return 'retire';
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof secretLifecycle>({ ...input, carried: st });
@@ -411,7 +657,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         await notify(NotificationKind.RotationUpcoming, ['tenant'], {
           nextRotationAt: st.nextRotationAt,
         });
-        continue;
+        return 'again';
       }
       const seen = messages;
       if (st.paused && state !== SecretState.Paused)
@@ -423,30 +669,83 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         const wakeAt = Math.min(Date.parse(st.nextRotationAt), noticeAt ?? Infinity);
         await condition(() => messages !== seen, Math.max(1, wakeAt - Date.now()));
       }
-      continue;
+      return 'again';
     }
 
     const request = st.rotateRequest ?? SCHEDULE;
     st.rotateRequest = null;
     setState(SecretState.Rotating);
     await rotate(st, request);
+    return 'again';
   }
 
-  // Retire: revoke what is live and apply the Vault deletion policy.
-  const retire = st.retireRequest;
-  await bookkeeping.retireSecret({
-    secretId: st.secretId,
-    tenantId,
-    vaultPath,
-    requestedBy: retire.requestedBy,
-    reason: retire.reason,
-    vaultDeletion: retire.vaultDeletion ?? 'destroy-all',
-    idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
-    ...(input.target ? { target: input.target } : {}),
-  });
-  setState(SecretState.Retired);
-  await condition(allHandlersFinished);
-  return status();
+  /**
+   * A rotation that stopped half-way: retry what it owes (compensations, or the promote that rolls
+   * it forward) until Vault and the target agree again, then say so.
+   */
+  async function repairRotation(st: LifecycleState, repair: Repair): Promise<void> {
+    const seen = messages;
+    await condition(
+      () => messages !== seen || st.retireRequest !== null,
+      msUntil(repair.nextAttemptAt),
+    );
+    if (st.retireRequest || Date.now() < Date.parse(repair.nextAttemptAt)) return;
+    const rolledForward = repair.steps.includes('promoteVersion');
+    let previousVersion: number | null = null;
+    try {
+      for (const step of [...repair.steps]) {
+        ({ previousVersion } = await runRepairStep(
+          rotationTarget(st),
+          repair.rotationId,
+          repair.version,
+          step,
+        ));
+        repair.steps.shift();
+      }
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      repair.attempts += 1;
+      repair.nextAttemptAt = new Date(
+        Date.now() + repairDelayMs(st.policy, repair.attempts),
+      ).toISOString();
+      return;
+    }
+    st.repair = null;
+    const request: Requester = { requestedBy: repair.requestedBy, reason: 'repair' };
+    if (rolledForward) {
+      // The target already took the new credential: promoted, it is the rotation's success.
+      st.needsAttention = false;
+      st.attentionCause = null;
+      await completeRotation(
+        st,
+        { ok: true, rotationId: repair.rotationId, version: repair.version, previousVersion },
+        request,
+        repair.expiresAt ?? null,
+      );
+      await notify(NotificationKind.RotationRepaired, ['ops', 'tenant'], {
+        rotationId: repair.rotationId,
+        version: repair.version,
+      });
+      return;
+    }
+    // Undone: the old credential works again; the failed rotation waits for a human (resume).
+    st.attentionCause = 'rotation';
+    await bookkeeping.finishRotation({
+      rotationId: repair.rotationId,
+      secretId: st.secretId,
+      tenantId,
+      status: RotationStatus.Failed,
+      secretState: SecretState.NeedsAttention,
+      errorType: repair.errorType,
+      nextRotationAt: st.nextRotationAt,
+      actor: repair.requestedBy,
+    });
+    await notify(NotificationKind.RotationRepaired, ['ops', 'tenant'], {
+      rotationId: repair.rotationId,
+      errorType: repair.errorType,
+      credentials: 'old-works',
+    });
+  }
 
   async function rotate(
     target: LifecycleState,
@@ -454,7 +753,21 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     options: { initial?: boolean } = {},
   ): Promise<void> {
     // The caller has set ROTATING; recorded histories depend on that order of commands.
-    const rotationId = uuid4();
+    const rotationId = request.rotationId ?? uuid4();
+    running = rotationId;
+    try {
+      await rotateOnce(target, request, rotationId, options);
+    } finally {
+      running = null;
+    }
+  }
+
+  async function rotateOnce(
+    target: LifecycleState,
+    request: Requester,
+    rotationId: string,
+    options: { initial?: boolean },
+  ): Promise<void> {
     await rotationActivities(target.policy).beginRotation({
       rotationId,
       secretId: target.secretId,
@@ -519,77 +832,99 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     }
     const outcome = await runRotation(
       {
-        secretId: target.secretId,
-        tenantId,
-        type,
-        vaultPath,
-        policy: target.policy,
-        latestVersion: target.latestVersion,
-        currentVersion: target.currentVersion,
-        ...(input.target ? { spec: input.target } : {}),
+        ...rotationTarget(target),
         ...(supplied ? { supplied: { version: supplied.version } } : {}),
       },
       rotationId,
     );
+    if (outcome.ok) {
+      await completeRotation(target, outcome, request, supplied?.expiresAt ?? null);
+      return;
+    }
+    target.latestVersion = outcome.latestVersion;
+    if (outcome.unresolved) {
+      // Stopped half-way (a compensation or the promote failed too): Vault and the target may
+      // disagree until what is owed succeeds, so it is retried on a schedule of its own.
+      target.repair = {
+        rotationId: outcome.rotationId,
+        version: outcome.unresolved.version,
+        steps: outcome.unresolved.steps,
+        errorType: outcome.errorType,
+        attempts: 0,
+        nextAttemptAt: new Date(Date.now() + repairDelayMs(target.policy, 0)).toISOString(),
+        requestedBy: request.requestedBy,
+        expiresAt: supplied?.expiresAt ?? null,
+      };
+      await enterAttention(target, 'repair', outcome.errorType, 'reconciling', outcome.rotationId);
+      return;
+    }
+    // Retries ran out: the old credential keeps working, a human decides what next (resume).
+    target.lastErrorType = outcome.errorType;
+    target.needsAttention = true;
+    target.attentionCause = 'rotation';
+    setState(SecretState.NeedsAttention);
+    await bookkeeping.finishRotation({
+      rotationId: outcome.rotationId,
+      secretId: target.secretId,
+      tenantId,
+      status: RotationStatus.Failed,
+      secretState: SecretState.NeedsAttention,
+      errorType: outcome.errorType,
+      nextRotationAt: target.nextRotationAt,
+      actor: request.requestedBy,
+    });
+    // The alert: ops and the owning tenant hear at once that a human is needed.
+    await notify(NotificationKind.RotationFailed, ['ops', 'tenant'], {
+      rotationId: outcome.rotationId,
+      errorType: outcome.errorType,
+      credentials: 'old-works',
+    });
+  }
+
+  /** A promoted rotation: versions move on, grace starts, the next rotation is scheduled. */
+  async function completeRotation(
+    target: LifecycleState,
+    outcome: Extract<RotationOutcome, { ok: true }>,
+    request: Requester,
+    expiresAt: string | null,
+  ): Promise<void> {
     const now = new Date().toISOString();
     const ids = { rotationId: outcome.rotationId, secretId: target.secretId, tenantId };
-    if (outcome.ok) {
-      target.latestVersion = outcome.version;
-      target.currentVersion = outcome.version;
-      target.previousVersion = outcome.previousVersion;
-      target.lastRotatedAt = now;
-      target.lastErrorType = null;
-      target.needsAttention = false;
-      target.rotationsCompleted += 1;
-      target.graceEndsAt =
-        outcome.previousVersion === null
-          ? null
-          : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
-      setNextRotation(await bookkeeping.computeNextRotation({ policy: target.policy, from: now }));
-      if (supplied?.expiresAt) {
-        // A certificate is renewed a lead time before it expires, whatever the interval says.
-        const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
-        setNextRotation(
-          new Date(Math.max(Date.now(), Date.parse(supplied.expiresAt) - lead)).toISOString(),
-        );
-      }
-      const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
-      setState(next);
-      await bookkeeping.finishRotation({
-        ...ids,
-        status: RotationStatus.Completed,
-        secretState: next,
-        toVersion: outcome.version,
-        nextRotationAt: target.nextRotationAt,
-        actor: request.requestedBy,
-      });
-      await notify(NotificationKind.RotationCompleted, ['tenant'], {
-        rotationId: outcome.rotationId,
-        version: outcome.version,
-        previousVersion: outcome.previousVersion,
-        graceEndsAt: target.graceEndsAt,
-        nextRotationAt: target.nextRotationAt,
-      });
-    } else {
-      // Retries ran out: the old credential keeps working, a human decides what next (resume).
-      target.latestVersion = outcome.latestVersion;
-      target.lastErrorType = outcome.errorType;
-      target.needsAttention = true;
-      setState(SecretState.NeedsAttention);
-      await bookkeeping.finishRotation({
-        ...ids,
-        status: RotationStatus.Failed,
-        secretState: SecretState.NeedsAttention,
-        errorType: outcome.errorType,
-        nextRotationAt: target.nextRotationAt,
-        actor: request.requestedBy,
-      });
-      // The alert: ops and the owning tenant hear at once that a human is needed.
-      await notify(NotificationKind.RotationFailed, ['ops', 'tenant'], {
-        rotationId: outcome.rotationId,
-        errorType: outcome.errorType,
-      });
+    target.latestVersion = Math.max(target.latestVersion, outcome.version);
+    target.currentVersion = outcome.version;
+    target.previousVersion = outcome.previousVersion;
+    target.lastRotatedAt = now;
+    target.lastErrorType = null;
+    target.needsAttention = false;
+    target.attentionCause = null;
+    target.rotationsCompleted += 1;
+    target.graceEndsAt =
+      outcome.previousVersion === null
+        ? null
+        : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
+    setNextRotation(await bookkeeping.computeNextRotation({ policy: target.policy, from: now }));
+    if (expiresAt) {
+      // A certificate is renewed a lead time before it expires, whatever the interval says.
+      const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
+      setNextRotation(new Date(Math.max(Date.now(), Date.parse(expiresAt) - lead)).toISOString());
     }
+    const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
+    setState(next);
+    await bookkeeping.finishRotation({
+      ...ids,
+      status: RotationStatus.Completed,
+      secretState: next,
+      toVersion: outcome.version,
+      nextRotationAt: target.nextRotationAt,
+      actor: request.requestedBy,
+    });
+    await notify(NotificationKind.RotationCompleted, ['tenant'], {
+      rotationId: outcome.rotationId,
+      version: outcome.version,
+      previousVersion: outcome.previousVersion,
+      graceEndsAt: target.graceEndsAt,
+      nextRotationAt: target.nextRotationAt,
+    });
   }
 
   /**

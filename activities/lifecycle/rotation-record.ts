@@ -25,10 +25,21 @@ export interface FinishRotationInput {
   actor: string;
 }
 
+// PostgreSQL refuses NUL in text; other control characters have no place in a one-line reason.
+// The API and the workflow refuse them first; this keeps an older request from failing forever.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const printable = (text: string): string => text.replace(CONTROL, '\ufffd');
+
 /** The rotation's row and audit trail. Both are idempotent by rotation id. */
 export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
   return {
-    async beginRotation(input: BeginRotationInput): Promise<void> {
+    async beginRotation(raw: BeginRotationInput): Promise<void> {
+      const input = {
+        ...raw,
+        reason: printable(raw.reason),
+        requestedBy: printable(raw.requestedBy),
+      };
       await db
         .insertInto('rotations')
         .values({

@@ -24,6 +24,28 @@ const when = (iso: string | null | undefined): string =>
         .replace(/Z$/, ' UTC')}`
     : 'not scheduled';
 
+/** A failure, saying only what Rotor knows to be true of the credentials afterwards. */
+function failureLine(e: NotificationEvent): Line {
+  const failed = `${e.secretName} (${e.secretType}) failed (${e.errorType ?? 'unknown error'}) at ${when(e.at)}`;
+  switch (e.credentials) {
+    case 'reconciling':
+      return {
+        what: `Rotating ${failed} part-way through: Vault and the target may not agree on the current credential yet.`,
+        todo: 'Rotor keeps retrying what is owed (undo or promote) on its own and will say when they agree; fix the outage, or retry the secret to try at once.',
+      };
+    case 'previous-live':
+      return {
+        what: `Revoking the previous credential of ${failed}: it still works.`,
+        todo: 'Rotor retries the revocation on its own; fix what refused it (e.g. the rotator’s privileges), or retry the secret to try at once.',
+      };
+    default:
+      return {
+        what: `Rotating ${failed}; the old credential still works.`,
+        todo: 'Investigate, then retry the secret to rotate with a fresh value.',
+      };
+  }
+}
+
 /** The sentence for each kind. Exhaustive: a new kind without wording does not compile. */
 const LINES: Record<NotificationEvent['kind'], (e: NotificationEvent) => Line> = {
   [NotificationKind.RotationUpcoming]: (e) => ({
@@ -41,9 +63,18 @@ const LINES: Record<NotificationEvent['kind'], (e: NotificationEvent) => Line> =
     what: `Version ${e.version ?? '?'} of ${e.secretName} (${e.secretType}) was revoked at ${when(e.at)}.`,
     todo: 'Anything still using it now fails; it must read the current version from Vault.',
   }),
-  [NotificationKind.RotationFailed]: (e) => ({
-    what: `Rotating ${e.secretName} (${e.secretType}) failed (${e.errorType ?? 'unknown error'}) at ${when(e.at)}; the old credential still works.`,
-    todo: 'Investigate, then resume the secret to retry with a fresh value.',
+  [NotificationKind.RotationFailed]: (e) => failureLine(e),
+  [NotificationKind.RotationRepaired]: (e) => ({
+    what:
+      e.credentials === 'old-works'
+        ? `Rotation ${e.rotationId ?? '?'} of ${e.secretName} (${e.secretType}) was undone at ${when(e.at)}: the target and Vault agree on the old credential again.`
+        : e.rotationId
+          ? `Rotation ${e.rotationId} of ${e.secretName} (${e.secretType}) was completed at ${when(e.at)}: version ${e.version ?? '?'} is promoted and Vault and the target agree.`
+          : `Version ${e.version ?? '?'} of ${e.secretName} (${e.secretType}) was revoked at ${when(e.at)}, after earlier attempts failed.`,
+    todo:
+      e.credentials === 'old-works'
+        ? 'The rotation itself still failed: investigate, then retry the secret.'
+        : 'Nothing; this closes the earlier alert.',
   }),
   [NotificationKind.ApprovalRequested]: (e) => ({
     what: `${e.requestedBy ?? 'Someone'} asked to rotate ${e.secretName} (${e.secretType}) of tenant ${e.tenantId}: "${e.reason ?? ''}". Rotation ${e.rotationId ?? '?'}.`,

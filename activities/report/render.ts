@@ -17,7 +17,10 @@ const escapeHtml = (s: string): string =>
 const secretLine = (s: ReportSecret, time: 'due' | 'error'): string =>
   time === 'due'
     ? `${s.tenantId}/${s.name} (${s.type}, ${s.state}): due ${when(s.nextRotationAt)}`
-    : `${s.tenantId}/${s.name} (${s.type}): ${s.lastErrorType ?? 'error unknown'}, since rotation was last attempted`;
+    : `${s.tenantId}/${s.name} (${s.type}): ${s.lastErrorType ?? 'error unknown'}, since rotation was last attempted${
+        // Revoke clears the previous version only once it worked: set here, that credential is live.
+        s.previousVersion === null ? '' : `; previous version ${s.previousVersion} still works`
+      }`;
 
 /** Sections as titled lists of sentences, shared by the email and Slack forms. */
 function sections(r: SecurityReport): { title: string; lines: string[]; more: number }[] {

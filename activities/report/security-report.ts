@@ -16,6 +16,8 @@ export interface ReportSecret {
   nextRotationAt: string | null;
   lastRotatedAt: string | null;
   lastErrorType: string | null;
+  /** The previous credential, while it still works (in grace, or its revocation failed). */
+  previousVersion: number | null;
 }
 
 export interface ReportFailedRotation {
@@ -110,6 +112,7 @@ export async function buildSecurityReport(
         'next_rotation_at',
         'last_rotated_at',
         'last_error_type',
+        'previous_version',
       ])
       .where('state', '!=', SecretState.Retired);
     return tenantId ? q.where('tenant_id', '=', tenantId) : q;
@@ -122,6 +125,7 @@ export async function buildSecurityReport(
     nextRotationAt: iso(r.next_rotation_at),
     lastRotatedAt: iso(r.last_rotated_at),
     lastErrorType: r.last_error_type,
+    previousVersion: r.previous_version,
   });
   const count = async (q: ReturnType<typeof secrets>) =>
     Number(

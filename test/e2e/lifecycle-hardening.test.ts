@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import nodeVault from 'node-vault';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultKv } from '../../activities';
+import type { RotorLabels } from '../../activities/vault/kv';
+import { RotateRefusedError, requestRotation } from '../../client';
+import { SecretType, secretVaultPath } from '../../domain';
+import type { PostgresRoleTarget } from '../../domain';
+import { pauseSignal, resumeSignal, rotateNowSignal } from '../../workflows';
+import { startSecret, waitForStatus } from '../helpers/lifecycle';
+import { setUpPgTarget } from '../helpers/pg-target';
+import type { PgTarget } from '../helpers/pg-target';
+import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
+import type { TestRotor } from '../helpers/stack';
+
+const INVALID_PASSWORD = '28P01';
+
+/** At `version` with no rotation running: a rotate request now starts a new one. */
+const settled =
+  (version: number) =>
+  (s: { currentVersion: number | null; rotationId?: string | null }): boolean =>
+    s.currentVersion === version && !s.rotationId;
+const LOGIN_NOT_PERMITTED = '28000';
+
+/** The real Vault client, except that promote's label write fails while `failPromote` is on. */
+class PromoteOutageVault extends VaultKv {
+  failPromote = false;
+  override async setLabels(path: string, labels: RotorLabels, maxVersions?: number) {
+    // Promote is the one label write that names current and no pending version.
+    if (this.failPromote && labels.current !== undefined && labels.pending === undefined) {
+      throw ApplicationFailure.retryable('injected: Vault unavailable', 'VaultUnavailable');
+    }
+    return super.setLabels(path, labels, maxVersions);
+  }
+}
+
+describe('a lifecycle under faults and hostile input keeps running, and Vault and the target agree', () => {
+  let target: PgTarget;
+  let rotor: TestRotor;
+  let outageVault: PromoteOutageVault;
+  const vaultOutageQueue = `vault-outage-${randomUUID()}`;
+  const verifyThenRevokeQueue = `verify-revoke-${randomUUID()}`;
+  /** Roles whose verification fails, after which the rotator loses its grant on them. */
+  const breakAfterApply = new Set<string>();
+  let rotator = '';
+
+  beforeAll(async () => {
+    target = await setUpPgTarget();
+    rotator = new URL(target.rotatorUrl).username;
+    rotor = await createTestRotor(testConfig({ ROTOR_TARGET_DATABASE_URL: target.rotatorUrl }));
+    await rotor.startWorker();
+    const { addr, kvMount, token } = rotor.config.vault;
+    outageVault = new PromoteOutageVault(
+      nodeVault({ apiVersion: 'v1', endpoint: addr, token }),
+      kvMount,
+    );
+    await rotor.startWorker({ taskQueue: vaultOutageQueue, deps: { vault: outageVault } });
+    // The real driver; for the listed roles, verification really logs in, then fails, and the
+    // rotator loses its ADMIN OPTION on the role, so compensation is refused too.
+    const real = rotor.clients.targets;
+    await rotor.startWorker({
+      taskQueue: verifyThenRevokeQueue,
+      deps: {
+        targets: {
+          ...real,
+          postgres_role: {
+            ...real.postgres_role,
+            verify: async (spec, staged, step) => {
+              await real.postgres_role.verify(spec, staged, step);
+              const role = spec.strategy === 'single' ? spec.role : '';
+              if (!breakAfterApply.has(role)) return;
+              await revokeGrant(role);
+              throw ApplicationFailure.nonRetryable('injected: verification', 'VerificationFailed');
+            },
+          },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await rotor?.close();
+    await target?.close();
+  });
+
+  const revokeGrant = (role: string) =>
+    target.superuser.query(
+      `REVOKE ${pg.escapeIdentifier(role)} FROM ${pg.escapeIdentifier(rotator)}`,
+    );
+  const restoreGrant = (role: string) =>
+    target.superuser.query(
+      `GRANT ${pg.escapeIdentifier(role)} TO ${pg.escapeIdentifier(rotator)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+    );
+  const credential = async (path: string, version: number) => {
+    const read = await rotor.clients.vault.read(path, version);
+    return { username: String(read?.data.username), password: String(read?.data.value) };
+  };
+  /** The credential Vault labels current: what a consumer following the labels logs in with. */
+  const vaultCurrent = async (path: string) => {
+    const { labels } = await rotor.clients.vault.metadata(path);
+    return { version: labels.current, ...(await credential(path, labels.current ?? 0)) };
+  };
+  const startPg = (queue: string, spec: PostgresRoleTarget, graceSeconds = 2) =>
+    startSecret(rotor.client, queue, {
+      tenantId: uniqueName('hard'),
+      name: 'orders-db',
+      type: SecretType.DatabasePassword,
+      policy: { requiresApproval: false, graceSeconds, maxAttempts: 2, repairEverySeconds: 1 },
+      target: spec,
+    });
+  const rotationRow = (id: string) =>
+    rotor.clients.db
+      .selectFrom('rotations')
+      .select(['status', 'error_type'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+
+  it('ignores a rotate signal whose reason holds a NUL byte, and keeps answering rotate requests', async () => {
+    const tenantId = uniqueName('nul');
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId,
+      name: 'key',
+    });
+    await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    await handle.signal(rotateNowSignal, { requestedBy: 'tenant', reason: 'x\u0000' });
+    await expect(
+      requestRotation(rotor.client, handle.workflowId, {
+        requestedBy: 'tenant',
+        reason: 'y\u0000',
+      }),
+    ).rejects.toMatchObject({ code: 'ROT_ERR_VALIDATION' });
+
+    const answer = await requestRotation(rotor.client, handle.workflowId, {
+      requestedBy: 'tenant',
+      reason: 'clean',
+    });
+    const done = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 2,
+    );
+    expect(done.state).not.toBe('NEEDS_ATTENTION');
+    await expect.poll(() => rotationRow(answer.rotationId)).toMatchObject({ status: 'COMPLETED' });
+    const { count } = await rotor.clients.db
+      .selectFrom('rotations')
+      .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('secrets.workflow_id', '=', handle.workflowId)
+      .executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(2); // The initial version and the clean request: nothing else ran.
+  });
+
+  it('answers rotate-now with a rotation id: a burst joins one rotation, and during grace a request is queued with the same id until grace ends', async () => {
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId: uniqueName('burst'),
+      name: 'key',
+      policy: { graceSeconds: 6 },
+    });
+    await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    const ask = (reason: string) =>
+      requestRotation(rotor.client, handle.workflowId, { requestedBy: 'ops', reason });
+    const burst = await Promise.all([ask('one'), ask('two'), ask('three')]);
+    expect(new Set(burst.map((a) => a.rotationId)).size).toBe(1);
+    const inGrace = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => settled(2)(s) && s.state === 'IN_GRACE',
+    );
+
+    const queued = await ask('during grace');
+    expect(queued).toMatchObject({ status: 'queued', startsAfter: inGrace.graceEndsAt });
+    expect(await ask('again')).toEqual(queued);
+    const status = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 3,
+    );
+    expect(status.rotationsCompleted).toBe(3);
+    await expect.poll(() => rotationRow(queued.rotationId)).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  it('refuses rotate-now with a reason while paused or in NEEDS_ATTENTION, instead of accepting and dropping it', async () => {
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId: uniqueName('refuse'),
+      name: 'key',
+    });
+    await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    await handle.signal(pauseSignal, { requestedBy: 'ops', reason: 'freeze' });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.paused);
+    const refusal = await requestRotation(rotor.client, handle.workflowId, {
+      requestedBy: 'ops',
+      reason: 'now',
+    }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(RotateRefusedError);
+    expect(refusal).toMatchObject({ code: 'ROT_ERR_PAUSED', statusCode: 409 });
+  });
+
+  it('keeps running when revoking at the end of grace is refused: the previous role stays live and visible, and is locked once the rotator may again', async () => {
+    const [a = '', b = ''] = await target.createRoles('rev_a', 'rev_b');
+    const handle = await startPg(rotor.config.temporal.taskQueue, {
+      kind: 'postgres_role',
+      strategy: 'alternating',
+      roles: [a, b],
+    });
+    const first = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 1,
+    );
+    const path = secretVaultPath(first.tenantId, 'orders-db');
+    const v1 = await credential(path, 1);
+    expect(v1.username).toBe(a);
+
+    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'alternate' });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.currentVersion === 2);
+    await revokeGrant(a); // The rotator loses its ADMIN OPTION on the previous role.
+
+    const stuck = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.state === 'NEEDS_ATTENTION',
+    );
+    expect(stuck).toMatchObject({
+      lastErrorType: 'TargetRejected',
+      previousVersion: 1,
+      previousCredentialLive: true,
+    });
+    expect(stuck.revokeRetryAt).not.toBeNull();
+    expect(await target.loginError(a, v1.password)).toBeNull(); // True: it still works.
+    await expect
+      .poll(
+        async () =>
+          await rotor.clients.db
+            .selectFrom('secrets')
+            .select(['state', 'previous_version'])
+            .where('workflow_id', '=', handle.workflowId)
+            .executeTakeFirst(),
+      )
+      .toEqual({ state: 'NEEDS_ATTENTION', previous_version: 1 });
+
+    await restoreGrant(a);
+    await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'grant restored' });
+    const healed = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.previousVersion === null && s.state === 'ACTIVE',
+    );
+    expect(healed).toMatchObject({ previousCredentialLive: false, currentVersion: 2 });
+    expect(await target.loginError(a, v1.password)).toBe(LOGIN_NOT_PERMITTED);
+    const current = await vaultCurrent(path);
+    expect(await target.loginError(current.username, current.password)).toBeNull();
+  });
+
+  it('rolls a single-role rotation forward when Vault is down at promote past the retry budget', async () => {
+    const [role = ''] = await target.createRoles('promote_out');
+    const handle = await startPg(vaultOutageQueue, {
+      kind: 'postgres_role',
+      strategy: 'single',
+      role,
+    });
+    const first = await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    const path = secretVaultPath(first.tenantId, 'orders-db');
+
+    outageVault.failPromote = true;
+    const answer = await requestRotation(rotor.client, handle.workflowId, {
+      requestedBy: 'test',
+      reason: 'promote during an outage',
+    });
+    const stuck = await waitForStatus(rotor.client, handle.workflowId, (s) => s.repair != null);
+    expect(stuck.state).toBe('NEEDS_ATTENTION');
+    expect(stuck.repair).toMatchObject({
+      rotationId: answer.rotationId,
+      steps: ['promoteVersion'],
+    });
+    // The target took the new password; until promote lands, Vault's label still says version 1.
+    const staged = await credential(path, 2);
+    expect(await target.loginError(role, staged.password)).toBeNull();
+
+    outageVault.failPromote = false;
+    const healed = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 2 && s.repair === null,
+    );
+    expect(healed.state).not.toBe('NEEDS_ATTENTION');
+    const current = await vaultCurrent(path);
+    expect(current.version).toBe(2);
+    expect(await target.loginError(role, current.password)).toBeNull();
+    await expect.poll(() => rotationRow(answer.rotationId)).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  it('retries a compensation the target refuses until the old password works again, then a retry rotates', async () => {
+    const [role = ''] = await target.createRoles('comp_out');
+    const handle = await startPg(verifyThenRevokeQueue, {
+      kind: 'postgres_role',
+      strategy: 'single',
+      role,
+    });
+    const first = await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    const path = secretVaultPath(first.tenantId, 'orders-db');
+    const v1 = await credential(path, 1);
+
+    breakAfterApply.add(role);
+    const answer = await requestRotation(rotor.client, handle.workflowId, {
+      requestedBy: 'test',
+      reason: 'fail and cannot undo',
+    });
+    const stuck = await waitForStatus(rotor.client, handle.workflowId, (s) => s.repair != null);
+    expect(stuck).toMatchObject({ state: 'NEEDS_ATTENTION', currentVersion: 1 });
+    expect(stuck.repair?.steps).toEqual(['compensateTarget', 'discardPendingVersion']);
+    // What is true meanwhile: the target holds the failed rotation's password.
+    expect(await target.loginError(role, v1.password)).toBe(INVALID_PASSWORD);
+
+    breakAfterApply.delete(role);
+    await restoreGrant(role);
+    const undone = await waitForStatus(rotor.client, handle.workflowId, (s) => s.repair === null);
+    expect(undone).toMatchObject({ state: 'NEEDS_ATTENTION', currentVersion: 1 });
+    expect(await target.loginError(role, v1.password)).toBeNull();
+    await expect
+      .poll(() => rotationRow(answer.rotationId))
+      .toMatchObject({ status: 'FAILED', error_type: 'VerificationFailed' });
+
+    await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'fixed' });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.currentVersion === 3);
+    const current = await vaultCurrent(path);
+    expect(await target.loginError(role, current.password)).toBeNull();
+  });
+});

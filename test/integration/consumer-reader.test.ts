@@ -178,7 +178,7 @@ describe('the consumer library (consumers/), against OpenBao with a consumer tok
     const cases: [
       string,
       () => Promise<unknown>,
-      typeof RotorReadError,
+      new (...args: never[]) => RotorReadError,
       string,
       number | undefined,
     ][] = [

@@ -119,7 +119,10 @@ export interface AuditCheckpointsTable {
 
 export interface ApiTokensTable {
   id: Generated<string>;
+  /** A display label; names may repeat. */
   name: string;
+  /** Unique: who holds the token (`<name>#<8 hex>`), recorded as requester, approver, actor. */
+  subject: string;
   prefix: string;
   token_hash: string;
   role: 'admin' | 'security' | 'operator' | 'tenant';

@@ -9,8 +9,13 @@ export const TOKEN_PREFIX = 'rtr_';
 
 export interface Principal {
   tokenId: string;
-  /** Who: the token's name, recorded as requester, approver and audit actor. */
-  name: string;
+  /**
+   * Who: the token's unique subject (`<name>#<8 hex>`), recorded as requester, approver and audit
+   * actor, and compared for separation of duties. Never the display name, which may repeat.
+   */
+  subject: string;
+  /** The token's name as its creator gave it: a label for people, not an identity. */
+  displayName: string;
   role: Role;
   /** Set for tenant tokens: they only ever see this tenant. */
   tenantId: string | null;
@@ -21,15 +26,33 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * A subject no token has yet: the name, `#`, and 8 random hex digits. Names may repeat, subjects
+ * may not (a unique index backs this check against a concurrent insert).
+ */
+async function newSubject(db: Kysely<Database>, name: string): Promise<string> {
+  for (;;) {
+    const subject = `${name}#${randomBytes(4).toString('hex')}`;
+    const taken = await db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    if (!taken) return subject;
+  }
+}
+
 export async function createToken(
   db: Kysely<Database>,
   input: { name: string; role: Role; tenantId?: string | null },
-): Promise<{ id: string; token: string }> {
+): Promise<{ id: string; token: string; subject: string }> {
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const subject = await newSubject(db, input.name);
   const { id } = await db
     .insertInto('api_tokens')
     .values({
       name: input.name,
+      subject,
       prefix: token.slice(0, 12),
       token_hash: hashToken(token),
       role: input.role,
@@ -37,7 +60,7 @@ export async function createToken(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { id, token };
+  return { id, token, subject };
 }
 
 /** The principal behind an Authorization header, or null for a missing, unknown or revoked token. */
@@ -50,11 +73,19 @@ export async function authenticate(
   if (!token?.startsWith(TOKEN_PREFIX)) return null;
   const row = await db
     .selectFrom('api_tokens')
-    .select(['id', 'name', 'role', 'tenant_id'])
+    .select(['id', 'name', 'subject', 'role', 'tenant_id'])
     .where('token_hash', '=', hashToken(token))
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  return row ? { tokenId: row.id, name: row.name, role: row.role, tenantId: row.tenant_id } : null;
+  return row
+    ? {
+        tokenId: row.id,
+        subject: row.subject,
+        displayName: row.name,
+        role: row.role,
+        tenantId: row.tenant_id,
+      }
+    : null;
 }
 
 /**

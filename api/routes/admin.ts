@@ -39,10 +39,11 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
       }
-      const { id, token } = await createToken(db, req.body);
+      // Names may repeat; the subject is the unique identity the token acts as.
+      const { id, token, subject } = await createToken(db, req.body);
       return reply
         .code(201)
-        .send({ id, token, role: req.body.role, tenantId: req.body.tenantId ?? null });
+        .send({ id, token, subject, role: req.body.role, tenantId: req.body.tenantId ?? null });
     },
   );
 

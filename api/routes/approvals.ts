@@ -67,7 +67,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
       await assertSecret(req.params.tenantId, req.params.name);
       return toLifecycle(() =>
         approveRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-          approver: principal.name,
+          approver: principal.subject,
           roles: [principal.role],
           rotationId: req.body.rotationId,
           ...(req.body.comment ? { comment: req.body.comment } : {}),
@@ -91,7 +91,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
       await assertSecret(req.params.tenantId, req.params.name);
       return toLifecycle(() =>
         rejectRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-          approver: principal.name,
+          approver: principal.subject,
           roles: [principal.role],
           rotationId: req.body.rotationId,
           reason: req.body.reason,

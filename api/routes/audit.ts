@@ -192,7 +192,7 @@ export function registerAuditRoutes(root: FastifyInstance, services: ApiServices
       const principal = requireRole(req, [Role.Admin]);
       return archiveAuditEvents(db, {
         before: new Date(Date.now() - req.body.olderThanDays * 86_400_000),
-        actor: principal.name,
+        actor: principal.subject,
         ...(req.body.tenantId ? { tenantId: req.body.tenantId } : {}),
       });
     },

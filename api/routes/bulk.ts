@@ -46,7 +46,13 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
         taskQueue: config.temporal.taskQueue,
         workflowId: bulkWorkflowId(batchId),
         args: [
-          { batchId, tenantId, workflowIds, requestedBy: principal.name, reason: req.body.reason },
+          {
+            batchId,
+            tenantId,
+            workflowIds,
+            requestedBy: principal.subject,
+            reason: req.body.reason,
+          },
         ],
       });
       return reply.code(202).send({ batchId, total: workflowIds.length });

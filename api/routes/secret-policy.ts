@@ -35,13 +35,13 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
       // The create-time rules apply unchanged (minimum interval, cron, windows, approval…),
       // and each bad field is named as policy.<field>.
       const { policy } = validateCreateSecret(
-        { tenantId, name, type: row.type, requestedBy: principal.name, policy: req.body },
+        { tenantId, name, type: row.type, requestedBy: principal.subject, policy: req.body },
         config.policy,
       );
       await toLifecycle(() =>
         temporal.workflow
           .getHandle(row.workflow_id)
-          .signal(updatePolicySignal, { policy, requestedBy: principal.name }),
+          .signal(updatePolicySignal, { policy, requestedBy: principal.subject }),
       );
       return reply.code(202).send({ accepted: true, policy });
     },

@@ -54,7 +54,7 @@ export function registerSecretValueRoutes(root: FastifyInstance, services: ApiSe
         appendAudit(db, {
           tenantId,
           secretId,
-          actor: principal.name,
+          actor: principal.subject,
           action: ACTION,
           outcome,
           details: { secret: name, reason: req.body.reason, role: principal.role, ...details },

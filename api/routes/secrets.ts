@@ -55,7 +55,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         // The full request is validated by createSecret, which names each bad field.
         const handle = await createSecret(temporal, config, {
           ...req.body,
-          requestedBy: principal.name,
+          requestedBy: principal.subject,
         });
         const body = req.body as { tenantId: string; name?: unknown };
         return {
@@ -191,7 +191,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         await toLifecycle(() =>
           temporal.workflow
             .getHandle(row.workflow_id)
-            .signal(rotateNowSignal, { requestedBy: principal.name, reason: req.body.reason }),
+            .signal(rotateNowSignal, { requestedBy: principal.subject, reason: req.body.reason }),
         );
         return { statusCode: 202, body: { accepted: true } };
       });
@@ -213,7 +213,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       await toLifecycle(() =>
         temporal.workflow
           .getHandle(row.workflow_id)
-          .signal(retireSignal, { requestedBy: principal.name, reason: req.body.reason }),
+          .signal(retireSignal, { requestedBy: principal.subject, reason: req.body.reason }),
       );
       return reply.code(202).send({ accepted: true });
     },
@@ -236,7 +236,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           { client: temporal, db },
           secretWorkflowId(req.params.tenantId, req.params.name),
           {
-            requestedBy: principal.name,
+            requestedBy: principal.subject,
             roles: [principal.role],
             reason: req.body.reason,
           },

@@ -50,7 +50,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
         },
         { tenantId: req.params.tenantId, name: req.params.name, type: row.type },
         req.body,
-        principal.name,
+        principal.subject,
       );
       return reply.code(202).send({ accepted: true as const, ...result });
     },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from './api-client';
+import { checkName, nameSegment, secretPath } from './commands/names';
 import { printObject, printRows } from './output';
 
 /** What a command group needs from the program: the API, the --json flag, a query-string helper. */
@@ -91,8 +92,8 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
         offset: string;
       }) => {
         const path = o.secret
-          ? `/api/v1/secrets/${encodeURIComponent(o.tenant)}/${encodeURIComponent(o.secret)}/audit`
-          : `/api/v1/tenants/${encodeURIComponent(o.tenant)}/audit`;
+          ? secretPath(o.tenant, o.secret, '/audit', { tenant: '--tenant', name: '--secret' })
+          : `/api/v1/tenants/${nameSegment(o.tenant, '--tenant')}/audit`;
         const res = await ctx.api().request<{ items: Record<string, unknown>[] }>(
           'GET',
           `${path}${ctx.qs({
@@ -122,7 +123,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .action(async (o: { olderThanDays: number; tenant?: string }) => {
       const res = await ctx.api().request('POST', '/api/v1/audit/archive', {
         olderThanDays: o.olderThanDays,
-        ...(o.tenant ? { tenantId: o.tenant } : {}),
+        ...(o.tenant ? { tenantId: checkName(o.tenant, '--tenant') } : {}),
       });
       printObject(res, ctx.json());
     });

@@ -6,6 +6,8 @@ import { registerAuditCommands } from './audit';
 import { registerReportCommands } from './report';
 import type { ApiClient } from './api-client';
 import { registerReferenceCommands } from './commands/reference';
+import { queryString } from './commands/context';
+import { checkName, idSegment, secretPath } from './commands/names';
 import { registerRotationCommands } from './commands/rotations';
 import { printObject, printRows, progressBar } from './output';
 import { registerRunCommand } from './run';
@@ -30,10 +32,8 @@ function api(): ApiClient {
 const json = (): boolean => program.opts<{ json: boolean }>().json;
 const idempotency = (key: string | undefined): Record<string, string> =>
   key ? { 'idempotency-key': key } : {};
-const qs = (params: Record<string, string | undefined>): string => {
-  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
-  return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
-};
+// One query-string builder for every command: it checks tenant and secret names too.
+const qs = queryString;
 
 const secrets = program.command('secrets').description('managed secrets');
 secrets
@@ -103,7 +103,7 @@ secrets
   .command('status <tenant> <name>')
   .description('state, versions, schedule, pending approval and recent rotations')
   .action(async (tenant: string, name: string) => {
-    printObject(await api().request('GET', `/api/v1/secrets/${tenant}/${name}`), json());
+    printObject(await api().request('GET', secretPath(tenant, name)), json());
   });
 secrets
   .command('rotate <tenant> <name>')
@@ -114,7 +114,7 @@ secrets
     printObject(
       await api().request(
         'POST',
-        `/api/v1/secrets/${tenant}/${name}/rotate`,
+        secretPath(tenant, name, '/rotate'),
         { reason: o.reason },
         idempotency(o.idempotencyKey),
       ),
@@ -130,7 +130,7 @@ secrets
   .action(async (tenant: string, name: string, o: { reason: string }) => {
     const res = await api().request<{ value: string; version: number }>(
       'POST',
-      `/api/v1/secrets/${tenant}/${name}/value`,
+      secretPath(tenant, name, '/value'),
       { reason: o.reason },
     );
     // The bare value, so it can be piped; --json adds the version.
@@ -172,7 +172,7 @@ approvals
   .requiredOption('--rotation <id>', 'the rotation id shown by `approvals list`')
   .option('--comment <text>')
   .action(async (tenant: string, name: string, o: { rotation: string; comment?: string }) => {
-    const res = await api().request('POST', `/api/v1/secrets/${tenant}/${name}/approve`, {
+    const res = await api().request('POST', secretPath(tenant, name, '/approve'), {
       rotationId: o.rotation,
       ...(o.comment ? { comment: o.comment } : {}),
     });
@@ -184,7 +184,7 @@ approvals
   .requiredOption('--reason <text>')
   .action(async (tenant: string, name: string, o: { rotation: string; reason: string }) => {
     printObject(
-      await api().request('POST', `/api/v1/secrets/${tenant}/${name}/reject`, {
+      await api().request('POST', secretPath(tenant, name, '/reject'), {
         rotationId: o.rotation,
         reason: o.reason,
       }),
@@ -216,7 +216,7 @@ program
       '/api/v1/rotations/bulk',
       {
         reason: o.reason,
-        ...(o.tenant ? { tenantId: o.tenant } : {}),
+        ...(o.tenant ? { tenantId: checkName(o.tenant, '--tenant') } : {}),
         ...(o.type ? { type: o.type } : {}),
       },
     );
@@ -225,7 +225,10 @@ program
     const tty = process.stderr.isTTY;
     let last = '';
     for (;;) {
-      const p = await client.request<BulkProgress>('GET', `/api/v1/rotations/bulk/${batchId}`);
+      const p = await client.request<BulkProgress>(
+        'GET',
+        `/api/v1/rotations/bulk/${idSegment(batchId, 'batchId')}`,
+      );
       const settled = p.completed + p.failed + p.awaitingApproval;
       const line = progressBar(
         settled,

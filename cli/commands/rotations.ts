@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { printObject, printRows } from '../output';
 import type { CliContext } from './context';
 import { intOption, qs } from './context';
+import { idSegment } from './names';
 
 interface Page {
   items: Record<string, unknown>[];
@@ -55,7 +56,7 @@ export function registerRotationCommands(program: Command, ctx: CliContext): voi
     .description('one rotation, with its approval decisions')
     .action(async (id: string) => {
       printObject(
-        await ctx.api().request('GET', `/api/v1/rotations/${encodeURIComponent(id)}`),
+        await ctx.api().request('GET', `/api/v1/rotations/${idSegment(id, 'id')}`),
         ctx.json(),
       );
     });

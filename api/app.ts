@@ -10,6 +10,8 @@ import {
 import { REDACT_PATHS } from '../logging';
 import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
+import type { Issue } from './errors';
+import { registerInputGuard } from './input-guard';
 import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
@@ -36,11 +38,6 @@ export interface AppOptions {
   logLevel?: string;
   /** The engine's clients; without them only the health routes exist (probes, tests). */
   services?: ApiServices;
-}
-
-interface Issue {
-  field: string;
-  message: string;
 }
 
 /** A coded error of Rotor's own (validation, refusal…): safe to show as it is. */
@@ -81,14 +78,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const own =
       err instanceof ApiError
-        ? { statusCode: err.statusCode, code: err.code, message: err.message }
+        ? {
+            statusCode: err.statusCode,
+            code: err.code,
+            message: err.message,
+            ...(err.issues ? { issues: err.issues } : {}),
+          }
         : ownError(err);
     if (own) return reply.code(own.statusCode).send({ error: own });
     if (err.validation) {
       // Request schema failures: each field and what is wrong, never the submitted value.
       const issues = err.validation.map((v) => ({
         field: [
-          err.validationContext,
+          // "query", as the control-character guard names it, not fastify's "querystring".
+          err.validationContext === 'querystring' ? 'query' : err.validationContext,
           ...String(v.instancePath ?? '')
             .split('/')
             .filter(Boolean),
@@ -118,6 +121,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }),
   );
 
+  // Before any route, so every request passes it: control characters are refused everywhere.
+  registerInputGuard(app);
   registerHealthRoutes(app, options.checks);
   const services = options.services;
   if (!services) return app;

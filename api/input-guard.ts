@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors';
+import type { Issue } from './errors';
+
+/** Tab, line feed, carriage return: allowed only in the few fields that hold PEM or similar. */
+const LINE_CHARACTERS = new Set([0x09, 0x0a, 0x0d]);
+
+/**
+ * Whether `s` holds a C0 control character or DEL. Nothing the API accepts is meant to hold
+ * them: PostgreSQL refuses a NUL in text (a 500, or worse, an activity failing after the request
+ * was accepted), and the rest corrupt logs, audit rows and terminals.
+ */
+function hasControl(s: string, allowLines = false): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 || c === 0x7f) && !(allowLines && LINE_CHARACTERS.has(c))) return true;
+  }
+  return false;
+}
+
+/**
+ * The fields that may span lines, by route: values a tenant supplies (a certificate and its
+ * private key are PEM). Every other string is a name, a reason or a filter, and single-line.
+ */
+const MULTILINE: Readonly<Record<string, readonly string[]>> = {
+  'POST /api/v1/secrets': ['body.initialValue'],
+  'POST /api/v1/secrets/:tenantId/:name/supply': ['body.value', 'body.privateKey'],
+};
+
+/** Headers the API stores (in the engine database); the rest are read, never kept. */
+const STORED_HEADERS = ['idempotency-key'] as const;
+
+/** Enough to name what to fix without turning one bad request into a long answer. */
+const MAX_ISSUES = 20;
+
+const MESSAGE = 'must not contain control characters';
+const KEY_MESSAGE = 'has a field name with control characters';
+
+/**
+ * Every string in `value` (nested objects and arrays too, and object keys) that holds a control
+ * character, as issues naming the field. Iterative, so a deeply nested body cannot exhaust the
+ * stack. Field names with control characters are not echoed: the issue names their parent.
+ */
+export function controlCharacterIssues(
+  value: unknown,
+  root: string,
+  multiline: ReadonlySet<string> = new Set(),
+): Issue[] {
+  const issues: Issue[] = [];
+  const stack: { value: unknown; field: string }[] = [{ value, field: root }];
+  while (stack.length > 0 && issues.length < MAX_ISSUES) {
+    const next = stack.pop();
+    if (next === undefined) break;
+    const { value: v, field } = next;
+    if (typeof v === 'string') {
+      if (hasControl(v, multiline.has(field))) issues.push({ field, message: MESSAGE });
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], field: `${field}.${i}` });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>).reverse();
+      for (const [key, child] of entries) {
+        if (hasControl(key)) {
+          issues.push({ field, message: KEY_MESSAGE });
+          continue;
+        }
+        stack.push({ value: child, field: `${field}.${key}` });
+      }
+    }
+  }
+  return issues;
+}
+
+function requestIssues(req: FastifyRequest): Issue[] {
+  const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+  const multiline = new Set(MULTILINE[route] ?? []);
+  const headers = Object.fromEntries(
+    STORED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]),
+  );
+  return [
+    ...controlCharacterIssues(req.params, 'params'),
+    ...controlCharacterIssues(req.query, 'query'),
+    ...controlCharacterIssues(headers, 'headers'),
+    ...controlCharacterIssues(req.body, 'body', multiline),
+  ].slice(0, MAX_ISSUES);
+}
+
+/**
+ * Refuses control characters in every string a request carries (path, query, body, stored
+ * headers) with 400 ROT_ERR_VALIDATION naming each field, before any schema or handler sees
+ * it. One hook for every route, so a new route cannot forget it.
+ */
+export function registerInputGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', (req, _reply, done) => {
+    const issues = requestIssues(req);
+    done(
+      issues.length > 0
+        ? new ApiError(400, 'ROT_ERR_VALIDATION', 'invalid request', issues)
+        : undefined,
+    );
+  });
+}

@@ -24,6 +24,7 @@ import { registerHealthRoutes } from './routes/health';
 import { registerReportRoutes } from './routes/reports';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerRotationRoutes } from './routes/rotations';
+import { registerSecretControlRoutes } from './routes/secret-control';
 import { registerSecretPolicyRoutes } from './routes/secret-policy';
 import { registerSecretValueRoutes } from './routes/secret-value';
 import { registerSecretRoutes } from './routes/secrets';
@@ -164,6 +165,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerReferenceRoutes(scope, services);
     registerSecretPolicyRoutes(scope, services);
     registerSecretValueRoutes(scope, services);
+    registerSecretControlRoutes(scope, services);
     done();
   });
   return app;

@@ -9,6 +9,7 @@ import { registerReferenceCommands } from './commands/reference';
 import { queryString } from './commands/context';
 import { checkName, idSegment, secretPath } from './commands/names';
 import { registerRotationCommands } from './commands/rotations';
+import { registerSecretControlCommands } from './commands/secret-control';
 import { printObject, printRows, progressBar } from './output';
 import { registerRunCommand } from './run';
 
@@ -269,6 +270,7 @@ program
 registerAuditCommands(program, { api, json, qs });
 registerReportCommands(program, { api, json, qs });
 registerRotationCommands(program, { api, json });
+registerSecretControlCommands(secrets, { api, json });
 registerReferenceCommands(program, { api, json });
 registerRunCommand(program);
 

@@ -85,6 +85,12 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
       params: secret(),
       body: { reason: 'x' },
     },
+    ...(['pause', 'resume', 'retry'] as const).map((action): Row => ({
+      method: 'POST',
+      path: `/api/v1/secrets/{tenantId}/{name}/${action}`,
+      params: secret(),
+      body: { reason: 'x' },
+    })),
     {
       method: 'PUT',
       path: '/api/v1/secrets/{tenantId}/{name}/policy',

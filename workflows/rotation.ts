@@ -22,6 +22,11 @@ export interface RotationTarget {
   spec?: TargetSpec;
   /** A value its owner supplied, already written to Vault as this pending version. */
   supplied?: { version: number };
+  /**
+   * The consumer-safe layout: pending values wait here and promote copies the verified one to
+   * `vaultPath`, so consumers only ever read promoted values. Absent for rotations recorded before.
+   */
+  stagingPath?: string;
 }
 
 export type RotationOutcome =
@@ -63,6 +68,7 @@ export async function runRotation(
 ): Promise<RotationOutcome> {
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
+  const aside = target.stagingPath ? { stagingPath: target.stagingPath } : {};
   let latestVersion = target.latestVersion;
   // Compensations, newest first, by name: a compensation that fails is owed, and retried later.
   const compensations: RepairStep[] = [];
@@ -79,20 +85,28 @@ export async function runRotation(
         expectedLatestVersion: target.latestVersion,
         versionsKept: target.policy.versionsKept,
         ...(target.spec ? { target: target.spec } : {}),
+        ...aside,
       }));
-    latestVersion = version;
+    // Staged aside, the consumer path has no new version until promote.
+    if (!target.stagingPath) latestVersion = version;
     staged = version;
     compensations.unshift('discardPendingVersion');
     // apply: secrets without an external target live in Vault alone. Secrets without a target
     // schedule no commands here, so their recorded histories replay unchanged.
+    const verifyStaged = () =>
+      acts.verifyVersion({ rotationId, vaultPath: target.vaultPath, version, ...aside });
+    // Staged aside, the value is checked before apply, so that apply, verify and promote run
+    // back to back: for a single role, that is the window in which consumers hold a password
+    // the target no longer takes.
+    if (target.stagingPath) await verifyStaged();
     if (target.spec) {
-      const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version };
+      const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version, ...aside };
       // Registered before apply runs: an apply that half-happened is undone as well.
       compensations.unshift('compensateTarget');
       await acts.applyTarget(step);
       await acts.verifyTarget(step);
     }
-    await acts.verifyVersion({ rotationId, vaultPath: target.vaultPath, version });
+    if (!target.stagingPath) await verifyStaged();
   } catch (err) {
     const errorType = errorTypeOf(err);
     if (staged === null) return { ok: false, rotationId, errorType, latestVersion };
@@ -116,11 +130,7 @@ export async function runRotation(
   // Past verification the target accepts the new value (a single role no longer accepts the old
   // one), so the only way to agree again is forward: promote is retried, never compensated.
   try {
-    const { previousVersion } = await acts.promoteVersion({
-      ...ids,
-      vaultPath: target.vaultPath,
-      version: staged,
-    });
+    const { previousVersion } = await runRepairStep(target, rotationId, staged, 'promoteVersion');
     return { ok: true, rotationId, version: staged, previousVersion };
   } catch (err) {
     return {
@@ -145,22 +155,24 @@ export async function runRepairStep(
 ): Promise<{ previousVersion: number | null }> {
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
+  const at = {
+    ...ids,
+    vaultPath: target.vaultPath,
+    version,
+    ...(target.stagingPath ? { stagingPath: target.stagingPath } : {}),
+  };
   switch (step) {
     case 'compensateTarget':
-      if (target.spec) {
-        await acts.compensateTarget({
-          ...ids,
-          vaultPath: target.vaultPath,
-          target: target.spec,
-          version,
-        });
-      }
+      if (target.spec) await acts.compensateTarget({ ...at, target: target.spec });
       return { previousVersion: null };
     case 'discardPendingVersion':
-      await acts.discardPendingVersion({ ...ids, vaultPath: target.vaultPath, version });
+      await acts.discardPendingVersion(at);
       return { previousVersion: null };
     case 'promoteVersion':
-      return acts.promoteVersion({ ...ids, vaultPath: target.vaultPath, version });
+      return acts.promoteVersion({
+        ...at,
+        ...(target.stagingPath ? { versionsKept: target.policy.versionsKept } : {}),
+      });
   }
 }
 

@@ -23,6 +23,7 @@ import {
   RotationStatus,
   SecretState,
   approvalPolicy,
+  secretStagingPath,
   supplyPolicy,
   ErrorType,
 } from '../domain';
@@ -99,6 +100,11 @@ const notifier = proxyActivities<Activities>({
 
 /** Notifications were added after histories were recorded: old runs replay without them. */
 const NOTIFICATIONS_PATCH = 'notifications-v1';
+/**
+ * Rotations stage aside (a staging path consumers cannot read) and promote by writing the
+ * verified value to the consumer path. Rotations recorded before stage on the consumer path.
+ */
+const CONSUMER_LAYOUT_PATCH = 'consumer-layout-v1';
 
 const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled' } as const;
 
@@ -140,11 +146,12 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
   };
   const receivedSupply = () => supply.received;
   // The rotation in progress (approval and value waits included), for rotate-now's answer.
-  let running: string | null = null;
+  // A request joins it while its value is not made yet (before staging: approval or value wait).
+  let running: { rotationId: string; joinable: boolean } | null = null;
   const pendingRotate = (): Requester | null => (s ? s.rotateRequest : early.rotate);
   const queuedRotation = (): SecretStatus['queuedRotation'] => {
     const queued = pendingRotate();
-    if (!queued?.rotationId || running) return null;
+    if (!queued?.rotationId) return null;
     return { rotationId: queued.rotationId, startsAfter: graceWaitEndsAt() };
   };
   /** A rotate-now request waits for grace to end (break-glass does not). */
@@ -170,7 +177,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       : null,
     paused: s?.paused ?? early.paused,
     pendingSupply: supply.pending ? { ...supply.pending } : null,
-    rotationId: running,
+    rotationId: running?.rotationId ?? null,
     queuedRotation: queuedRotation(),
     previousCredentialLive: (s?.previousVersion ?? null) !== null,
     revokeRetryAt: s?.revokeRetryAt ?? null,
@@ -217,7 +224,8 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     requestRotationUpdate,
     (request: RotateRequest): RotateAnswer => {
       messages += 1;
-      if (running) return { status: 'in_progress', rotationId: running, startsAfter: null };
+      if (running?.joinable)
+        return { status: 'in_progress', rotationId: running.rotationId, startsAfter: null };
       const queued = pendingRotate();
       if (queued && !queued.rotationId) queued.rotationId = uuid4();
       const next: Requester = queued ?? {
@@ -229,7 +237,8 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       else early.rotate = next;
       const startsAfter = s ? graceWaitEndsAt() : null;
       return {
-        status: startsAfter || !s ? 'queued' : 'started',
+        // Behind a running rotation, it starts once that one (and any grace it begins) is over.
+        status: startsAfter || running || !s ? 'queued' : 'started',
         rotationId: next.rotationId ?? '',
         startsAfter,
       };
@@ -471,7 +480,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       ...(rotationId ? { rotationId } : {}),
     });
   };
-  const rotationTarget = (target: LifecycleState): RotationTarget => ({
+  const rotationTarget = (target: LifecycleState, aside: boolean): RotationTarget => ({
     secretId: target.secretId,
     tenantId,
     type,
@@ -480,6 +489,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     latestVersion: target.latestVersion,
     currentVersion: target.currentVersion,
     ...(input.target ? { spec: input.target } : {}),
+    ...(aside ? { stagingPath: secretStagingPath(tenantId, name) } : {}),
   });
 
   if (!s) {
@@ -695,7 +705,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     try {
       for (const step of [...repair.steps]) {
         ({ previousVersion } = await runRepairStep(
-          rotationTarget(st),
+          rotationTarget(st, repair.stagedAside === true),
           repair.rotationId,
           repair.version,
           step,
@@ -754,7 +764,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
   ): Promise<void> {
     // The caller has set ROTATING; recorded histories depend on that order of commands.
     const rotationId = request.rotationId ?? uuid4();
-    running = rotationId;
+    running = { rotationId, joinable: true };
     try {
       await rotateOnce(target, request, rotationId, options);
     } finally {
@@ -768,6 +778,8 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     rotationId: string,
     options: { initial?: boolean },
   ): Promise<void> {
+    // Decided once per rotation, before anything is staged, so every step uses one layout.
+    const aside = patched(CONSUMER_LAYOUT_PATCH);
     await rotationActivities(target.policy).beginRotation({
       rotationId,
       secretId: target.secretId,
@@ -814,7 +826,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     // Types Rotor cannot generate wait for their owner's value (staged in Vault by the API).
     let supplied: SupplyRequest | null = null;
     if (!target.policy.autoGenerate) {
-      supplied = await awaitValue(target, rotationId);
+      supplied = await awaitValue(target, rotationId, aside);
       if (!supplied) {
         // Retired while waiting: nothing was staged, the rotation simply ends.
         await bookkeeping.finishRotation({
@@ -830,9 +842,11 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         return;
       }
     }
+    // From here the new value is made: a request now needs a rotation of its own.
+    if (running) running.joinable = false;
     const outcome = await runRotation(
       {
-        ...rotationTarget(target),
+        ...rotationTarget(target, aside),
         ...(supplied ? { supplied: { version: supplied.version } } : {}),
       },
       rotationId,
@@ -854,6 +868,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
         nextAttemptAt: new Date(Date.now() + repairDelayMs(target.policy, 0)).toISOString(),
         requestedBy: request.requestedBy,
         expiresAt: supplied?.expiresAt ?? null,
+        stagedAside: aside,
       };
       await enterAttention(target, 'repair', outcome.errorType, 'reconciling', outcome.rotationId);
       return;
@@ -1024,6 +1039,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
   async function awaitValue(
     target: LifecycleState,
     rotationId: string,
+    aside: boolean,
   ): Promise<SupplyRequest | null> {
     const rules = supplyPolicy(target.policy);
     const requestedAt = Date.now();
@@ -1034,6 +1050,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       requestedAt: new Date(requestedAt).toISOString(),
       dueAt: dueIso,
       overdue: false,
+      ...(aside ? { stagingPath: secretStagingPath(tenantId, name) } : {}),
     };
     supply.pending = pending;
     supply.received = null;

@@ -54,5 +54,7 @@ export interface Repair {
   requestedBy: string;
   /** A supplied certificate's notAfter, for the next rotation's date once promoted. */
   expiresAt?: string | null;
+  /** Whether the rotation staged on the staging path (the consumer-safe layout). */
+  stagedAside?: boolean;
 }
 export type RepairStep = 'compensateTarget' | 'discardPendingVersion' | 'promoteVersion';

@@ -8,21 +8,29 @@ export interface DiscardInput {
   tenantId: string;
   vaultPath: string;
   version: number;
+  /** The consumer-safe layout's staging path: emptied; the consumer path is never touched. */
+  stagingPath?: string;
 }
 
 /**
- * Compensation for a rotation that failed after staging: destroys the pending version's data and
- * clears the pending label, leaving current (the old credential) untouched. Idempotent.
+ * Compensation for a rotation that failed after staging: the pending value is removed (the staging
+ * path emptied; before staging paths, the pending version destroyed and unlabelled), leaving what
+ * consumers read untouched. Idempotent.
  */
 export function createDiscardPendingVersion({ db, vault }: ActivityDeps) {
   return async function discardPendingVersion(input: DiscardInput): Promise<void> {
-    const meta = await vault.metadata(input.vaultPath);
-    await vault.destroyVersions(input.vaultPath, [input.version]);
-    if (meta.labels.pending === input.version) {
-      await vault.setLabels(input.vaultPath, {
-        current: meta.labels.current,
-        previous: meta.labels.previous,
-      });
+    if (input.stagingPath) {
+      // Only this rotation stages (one rotation at a time per secret): nothing there is kept.
+      await vault.deleteAll(input.stagingPath);
+    } else {
+      const meta = await vault.metadata(input.vaultPath);
+      await vault.destroyVersions(input.vaultPath, [input.version]);
+      if (meta.labels.pending === input.version) {
+        await vault.setLabels(input.vaultPath, {
+          current: meta.labels.current,
+          previous: meta.labels.previous,
+        });
+      }
     }
     await db
       .updateTable('secrets')

@@ -1,6 +1,9 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { readStaged } from '../vault/staging';
 
 export interface PromoteInput {
   rotationId: string;
@@ -8,25 +11,56 @@ export interface PromoteInput {
   tenantId: string;
   vaultPath: string;
   version: number;
+  /**
+   * The consumer-safe layout's staging path: the verified value is copied from there to the
+   * consumer path as its newest version. Absent for rotations staged on the consumer path itself.
+   */
+  stagingPath?: string;
+  /** KV versions the consumer path keeps (its max_versions). */
+  versionsKept?: number;
 }
 
 /**
- * pending → current, old current → previous, in Vault's custom_metadata and in the engine
- * database. Idempotent: promoting the version that is already current changes nothing.
+ * The verified value becomes what consumers read: the consumer path's newest version, labelled
+ * current, the old current labelled previous (still readable as the prior version through grace),
+ * in Vault and in the engine database. Idempotent: promoting twice changes nothing.
  */
 export function createPromoteVersion({ db, vault }: ActivityDeps) {
+  /**
+   * Writes the staged value as the consumer path's newest version, with check-and-set on the
+   * version before the one planned at stage, so it lands as exactly that version or not at all.
+   * Idempotent by rotation id: a retry finds its own write and does not write again.
+   */
+  const publish = async (input: PromoteInput, stagingPath: string): Promise<void> => {
+    const latest = await vault.read(input.vaultPath);
+    if (latest?.data.rotor_rotation_id === input.rotationId) return;
+    const staged = await readStaged(vault, stagingPath, input.rotationId);
+    if (staged?.version !== input.version) {
+      throw ApplicationFailure.nonRetryable(
+        `the staged value of rotation ${input.rotationId} is gone from ${stagingPath}; nothing to promote`,
+        ErrorType.VerificationFailed,
+      );
+    }
+    await vault.write(input.vaultPath, staged.data, input.version - 1);
+  };
+
   return async function promoteVersion(
     input: PromoteInput,
-  ): Promise<{ previousVersion: number | null }> {
+  ): Promise<{ previousVersion: number | null; version: number }> {
+    // Consumers read the newest version: the value is written there first, labels follow.
+    if (input.stagingPath) await publish(input, input.stagingPath);
     const meta = await vault.metadata(input.vaultPath);
     const alreadyPromoted = meta.labels.current === input.version;
     const previousVersion = (alreadyPromoted ? meta.labels.previous : meta.labels.current) ?? null;
     if (!alreadyPromoted) {
-      await vault.setLabels(input.vaultPath, {
-        current: input.version,
-        previous: previousVersion ?? undefined,
-      });
+      await vault.setLabels(
+        input.vaultPath,
+        { current: input.version, previous: previousVersion ?? undefined },
+        input.stagingPath ? input.versionsKept : undefined,
+      );
     }
+    // Staging holds nothing once a rotation is promoted.
+    if (input.stagingPath) await vault.deleteAll(input.stagingPath);
     const now = new Date();
     await db
       .updateTable('secrets')
@@ -58,6 +92,6 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       version: input.version,
       previousVersion,
     });
-    return { previousVersion };
+    return { previousVersion, version: input.version };
   };
 }

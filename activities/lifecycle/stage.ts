@@ -6,6 +6,7 @@ import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
+import { readStaged, writeStaged } from '../vault/staging';
 
 export interface StageInput {
   rotationId: string;
@@ -18,6 +19,11 @@ export interface StageInput {
   versionsKept: number;
   /** The secret's target, if any: it may add non-secret fields (the role) and a prefix. */
   target?: TargetSpec;
+  /**
+   * The consumer-safe layout: stage here, where consumers do not look, as the consumer version
+   * the value becomes. Absent for rotations recorded before it, which stage on the consumer path.
+   */
+  stagingPath?: string;
 }
 
 /**
@@ -26,10 +32,50 @@ export interface StageInput {
  * Idempotent by rotation id: a retry after a crash finds and reuses its own version.
  */
 export function createStageVersion({ db, vault, targets }: ActivityDeps) {
+  /** A fresh value (with the target's fields and prefix); only ever held inside this activity. */
+  const freshValue = async (input: StageInput, current: number | undefined) => {
+    const extra = input.target
+      ? await stageFieldsFor({ vault, targets }, input.target, input.vaultPath, current)
+      : { fields: {} };
+    return { ...extra.fields, value: `${extra.prefix ?? ''}${generateValue(input.type)}` };
+  };
+
+  /** Consumer-safe layout: the value waits on the staging path; the consumer path is untouched. */
+  const stageAside = async (input: StageInput, stagingPath: string): Promise<number> => {
+    const mine = await readStaged(vault, stagingPath, input.rotationId);
+    if (mine) return mine.version;
+    const meta = await vault.metadata(input.vaultPath);
+    if (meta.latestVersion > input.expectedLatestVersion) {
+      throw ApplicationFailure.nonRetryable(
+        `Vault ${input.vaultPath} has version ${meta.latestVersion}, newer than the expected ${input.expectedLatestVersion}, written outside Rotor`,
+        ErrorType.VaultVersionConflict,
+      );
+    }
+    // Promote writes with check-and-set on the consumer's newest version, so this is the number
+    // the value will have there; the target's records (API-key rows) use it from apply on.
+    return writeStaged(
+      vault,
+      stagingPath,
+      input.rotationId,
+      meta.latestVersion + 1,
+      await freshValue(input, meta.labels.current),
+    );
+  };
+
   return async function stageVersion(input: StageInput): Promise<{ version: number }> {
+    const version = input.stagingPath
+      ? await stageAside(input, input.stagingPath)
+      : await stageInPlace(input);
+    await recordStaged(input, version);
+    activityLog().info('Staged a new version in Vault', { version });
+    return { version };
+  };
+
+  /** The layout before staging paths: the pending value is the consumer path's newest version. */
+  async function stageInPlace(input: StageInput): Promise<number> {
     const meta = await vault.metadata(input.vaultPath);
     if (meta.labels.pendingRotationId === input.rotationId && meta.labels.pending) {
-      return { version: meta.labels.pending };
+      return meta.labels.pending;
     }
     let version: number;
     if (meta.latestVersion > input.expectedLatestVersion) {
@@ -43,18 +89,9 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       }
       version = latest.version;
     } else {
-      const extra = input.target
-        ? await stageFieldsFor(
-            { vault, targets },
-            input.target,
-            input.vaultPath,
-            meta.labels.current,
-          )
-        : { fields: {} };
-      const value = `${extra.prefix ?? ''}${generateValue(input.type)}`;
       version = await vault.write(
         input.vaultPath,
-        { ...extra.fields, value, rotor_rotation_id: input.rotationId },
+        { ...(await freshValue(input, meta.labels.current)), rotor_rotation_id: input.rotationId },
         meta.latestVersion,
       );
     }
@@ -63,6 +100,10 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       { ...meta.labels, pending: version, pendingRotationId: input.rotationId },
       input.versionsKept,
     );
+    return version;
+  }
+
+  async function recordStaged(input: StageInput, version: number): Promise<void> {
     await db
       .updateTable('secrets')
       .set({ pending_version: version, updated_at: new Date() })
@@ -83,7 +124,5 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       details: { version },
       idempotencyKey: `${input.rotationId}:staged`,
     });
-    activityLog().info('Staged a new version in Vault', { version });
-    return { version };
-  };
+  }
 }

@@ -2,11 +2,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { readStaged } from '../vault/staging';
 
 export interface VerifyInput {
   rotationId: string;
   vaultPath: string;
   version: number;
+  /** The consumer-safe layout's staging path, where the pending value is (see stageVersion). */
+  stagingPath?: string;
 }
 
 /**
@@ -16,15 +19,18 @@ export interface VerifyInput {
  */
 export function createVerifyVersion({ vault }: Pick<ActivityDeps, 'vault'>) {
   return async function verifyVersion(input: VerifyInput): Promise<void> {
-    const staged = await vault.read(input.vaultPath, input.version);
+    const staged = input.stagingPath
+      ? await readStaged(vault, input.stagingPath, input.rotationId)
+      : await vault.read(input.vaultPath, input.version);
     const value = staged?.data.value;
     if (
       staged?.data.rotor_rotation_id !== input.rotationId ||
+      staged.version !== input.version ||
       typeof value !== 'string' ||
       !value
     ) {
       throw ApplicationFailure.retryable(
-        `Vault ${input.vaultPath} version ${input.version} is missing or was not written by rotation ${input.rotationId}`,
+        `Vault ${input.stagingPath ?? input.vaultPath} version ${input.version} is missing or was not written by rotation ${input.rotationId}`,
         ErrorType.VerificationFailed,
       );
     }

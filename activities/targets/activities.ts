@@ -4,6 +4,7 @@ import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 import type { VaultKv } from '../vault/kv';
+import { readStaged } from '../vault/staging';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 
@@ -11,6 +12,8 @@ export interface TargetStepInput extends TargetStep {
   target: TargetSpec;
   /** The staged (pending) Vault version this step is about. */
   version: number;
+  /** The consumer-safe layout's staging path, where the pending value waits (see stageVersion). */
+  stagingPath?: string;
 }
 
 /** A Vault version as a credential, or null if it is gone. Values stay inside activities. */
@@ -32,8 +35,20 @@ async function currentCredential(vault: VaultKv, path: string): Promise<StagedCr
   return credentialAt(vault, path, (await vault.metadata(path)).labels.current);
 }
 
+/** The pending credential this step is about, wherever the rotation staged it. */
+async function pendingCredential(
+  vault: VaultKv,
+  input: TargetStepInput,
+): Promise<StagedCredential | null> {
+  if (!input.stagingPath) return credentialAt(vault, input.vaultPath, input.version);
+  const pending = await readStaged(vault, input.stagingPath, input.rotationId);
+  const { value, username } = pending?.data ?? {};
+  if (pending?.version !== input.version || typeof value !== 'string') return null;
+  return { version: pending.version, value, ...(typeof username === 'string' ? { username } : {}) };
+}
+
 async function staged(vault: VaultKv, input: TargetStepInput): Promise<StagedCredential> {
-  const cred = await credentialAt(vault, input.vaultPath, input.version);
+  const cred = await pendingCredential(vault, input);
   if (!cred) {
     throw ApplicationFailure.nonRetryable(
       `Vault ${input.vaultPath} version ${input.version} is gone; nothing to apply`,
@@ -90,7 +105,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
     },
 
     async compensateTarget(input: TargetStepInput): Promise<void> {
-      const cred = await credentialAt(vault, input.vaultPath, input.version);
+      const cred = await pendingCredential(vault, input);
       // Apply cannot have used a value that was never written; nothing to undo then.
       if (cred) {
         await driverFor(targets, input.target).compensate(

@@ -3,17 +3,22 @@ import { temporal } from '@temporalio/proto';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultKv } from '../../activities';
-import { secretVaultPath } from '../../domain';
+import { secretStagingPath, secretVaultPath } from '../../domain';
 import { resumeSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
-/** The real Vault client, with reads of staged versions failing while `failReads` is on. */
+/** The real Vault client: a value staged while `failReads` is on cannot be read back. */
 class FlakyReadVault extends VaultKv {
   failReads = false;
+  private readonly staged = new Set<string>();
+  override async write(path: string, data: Record<string, unknown>, cas: number) {
+    if (this.failReads && path.startsWith('rotor-staging/')) this.staged.add(path);
+    return super.write(path, data, cas);
+  }
   override async read(path: string, version?: number) {
-    if (this.failReads && version !== undefined) throw new Error('injected: read failed');
+    if (this.failReads && this.staged.has(path)) throw new Error('injected: read failed');
     return super.read(path, version);
   }
 }
@@ -100,15 +105,26 @@ describe('a lifecycle whose rotation fails', () => {
     );
     expect(failed.lastErrorType).toBe('Error');
     expect(failed.currentVersion).toBe(1);
-    // The staged version 2 was destroyed and unlabelled; version 1 is still current and readable.
+    // What consumers read never changed: version 1 is the consumer path's newest and only
+    // version, still current; the staged value was removed from the staging path.
     const meta = (await rotor.vault.read(kvMeta)) as {
       data: {
+        current_version: number;
         custom_metadata: Record<string, string>;
         versions: Record<string, { destroyed: boolean }>;
       };
     };
     expect(meta.data.custom_metadata).toEqual({ rotor_current_version: '1' });
-    expect(meta.data.versions['2']?.destroyed).toBe(true);
+    expect(meta.data.current_version).toBe(1);
+    expect(Object.keys(meta.data.versions)).toEqual(['1']);
+    expect(
+      ((await rotor.vault.read(kvData)) as { data: { data: { value: string } } }).data.data.value,
+    ).toBe(v1);
+    await expect(
+      rotor.vault.read(
+        `${rotor.config.vault.kvMount}/metadata/${secretStagingPath(tenantId, 'key')}`,
+      ),
+    ).rejects.toMatchObject({ response: { statusCode: 404 } });
     const audit = async () =>
       (
         await rotor.clients.db
@@ -127,14 +143,15 @@ describe('a lifecycle whose rotation fails', () => {
 
     flaky.failReads = false;
     await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'vault fixed' });
+    // The failed rotation never reached the consumer path: the retry's value is version 2.
     const healed = await waitForStatus(
       rotor.client,
       handle.workflowId,
-      (s) => s.currentVersion === 3,
+      (s) => s.currentVersion === 2,
     );
     expect(healed.lastErrorType).toBeNull();
-    const v3 = ((await rotor.vault.read(kvData)) as { data: { data: { value: string } } }).data.data
+    const v2 = ((await rotor.vault.read(kvData)) as { data: { data: { value: string } } }).data.data
       .value;
-    expect(v3).not.toBe(v1);
+    expect(v2).not.toBe(v1);
   });
 });

@@ -78,9 +78,15 @@ describe('secret values', () => {
     }
   };
 
-  it('were generated: 6 types, 3 versions each', () => {
-    expect(recording.written).toHaveLength(18);
-    expect(new Set(recording.written).size).toBe(18);
+  it('were generated: 6 types, 3 versions each, each staged aside once and then promoted once', () => {
+    const values = new Set(recording.written);
+    expect(values.size).toBe(18);
+    for (const value of values) {
+      const paths = recording.writes.filter((w) => w.value === value).map((w) => w.path);
+      expect(paths).toHaveLength(2);
+      expect(paths[0]).toMatch(/^rotor-staging\//);
+      expect(paths[1]).toMatch(/^rotor\//);
+    }
   });
 
   it('never appear in any run’s workflow history, raw or base64', async () => {

@@ -5,6 +5,8 @@ import type { Config } from '../../config';
 /** The real Vault client, remembering each value it is asked to write (for leak checks). */
 export class RecordingVault extends VaultKv {
   readonly written: string[] = [];
+  /** Where each value was written, in order (the staging path, then the consumer path). */
+  readonly writes: { path: string; value: string }[] = [];
   constructor(config: Config) {
     super(
       nodeVault({ apiVersion: 'v1', endpoint: config.vault.addr, token: config.vault.token }),
@@ -12,7 +14,10 @@ export class RecordingVault extends VaultKv {
     );
   }
   override write(path: string, data: Record<string, unknown>, cas: number) {
-    if (typeof data.value === 'string') this.written.push(data.value);
+    if (typeof data.value === 'string') {
+      this.written.push(data.value);
+      this.writes.push({ path, value: data.value });
+    }
     return super.write(path, data, cas);
   }
 }

@@ -1,0 +1,48 @@
+import type { VaultKv } from './kv';
+
+/**
+ * The consumer-safe layout's staging path. A rotation's pending value is the staging path's newest
+ * KV version, tagged with its rotation id and with the consumer version it becomes when promoted
+ * (`rotor_version`), so every step and the target's own records use that one number. Consumers
+ * never read here; it is emptied once the rotation is promoted or undone.
+ */
+export interface StagedValue {
+  /** The consumer-path version this value becomes (planned as the consumer's newest + 1). */
+  version: number;
+  /** The value's fields as consumers will read them (value, username…), without bookkeeping. */
+  data: Record<string, unknown>;
+}
+
+const VERSION_FIELD = 'rotor_version';
+
+/** The value staged by `rotationId`, or null if nothing of that rotation is staged. */
+export async function readStaged(
+  vault: Pick<VaultKv, 'read'>,
+  stagingPath: string,
+  rotationId: string,
+): Promise<StagedValue | null> {
+  const latest = await vault.read(stagingPath);
+  if (latest?.data.rotor_rotation_id !== rotationId) return null;
+  const version = latest.data[VERSION_FIELD];
+  if (typeof version !== 'number' || !Number.isInteger(version)) return null;
+  const data = { ...latest.data };
+  delete data[VERSION_FIELD];
+  return { version, data };
+}
+
+/** Stages `data` for `rotationId` as the future consumer `version`; returns that version. */
+export async function writeStaged(
+  vault: Pick<VaultKv, 'metadata' | 'write' | 'setLabels'>,
+  stagingPath: string,
+  rotationId: string,
+  version: number,
+  data: Record<string, unknown>,
+): Promise<number> {
+  const meta = await vault.metadata(stagingPath);
+  await vault.write(
+    stagingPath,
+    { ...data, rotor_rotation_id: rotationId, [VERSION_FIELD]: version },
+    meta.latestVersion,
+  );
+  return version;
+}

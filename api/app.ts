@@ -12,6 +12,7 @@ import { authenticate } from './auth/tokens';
 import { ApiError } from './errors';
 import type { Issue } from './errors';
 import { registerInputGuard } from './input-guard';
+import { registerErrorResponses } from './openapi';
 import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
@@ -122,8 +123,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }),
   );
 
-  // Before any route, so every request passes it: control characters are refused everywhere.
+  // Both before any route: the guard refuses control characters in every request, and every
+  // /api/v1 route documents (and serializes) its error answers with the shared error body.
   registerInputGuard(app);
+  registerErrorResponses(app);
   registerHealthRoutes(app, options.checks);
   const services = options.services;
   if (!services) return app;

@@ -28,6 +28,14 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
             path: ['tenantId'],
             message: 'is required for tenant tokens and only for them',
           }),
+        response: {
+          201: z.looseObject({
+            id: z.string(),
+            token: z.string(),
+            role: z.string(),
+            tenantId: z.string().nullable(),
+          }),
+        },
       },
     },
     async (req, reply) => {

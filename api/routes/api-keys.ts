@@ -7,6 +7,7 @@ import type { ApiKeyUsage } from '../api-key-usage';
 import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
+import { errorResponses } from './schemas';
 
 const verified = z.union([
   z.object({
@@ -35,7 +36,7 @@ export function registerApiKeyRoutes(
         summary:
           'Verify a tenant API key (one indexed lookup by keyed hash). The key goes in the body, never the URL.',
         body: z.strictObject({ key: z.string().min(1).max(512) }),
-        response: { 200: verified },
+        response: { 200: verified, ...errorResponses(503) },
       },
     },
     async (req) => {

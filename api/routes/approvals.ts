@@ -7,7 +7,7 @@ import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import { toLifecycle } from '../lifecycle';
-import { MAX_PAGE_SIZE } from './schemas';
+import { MAX_PAGE_SIZE, errorResponses } from './schemas';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -59,6 +59,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
         summary: 'Approve the pending rotation (security); 409 with the reason when refused',
         params: secretParams,
         body: z.strictObject({ rotationId, comment: z.string().max(500).optional() }),
+        response: errorResponses(409),
       },
     },
     async (req) => {
@@ -83,6 +84,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
         summary: 'Reject the pending rotation (security), with a reason',
         params: secretParams,
         body: z.strictObject({ rotationId, reason: z.string().trim().min(1).max(500) }),
+        response: errorResponses(409),
       },
     },
     async (req) => {

@@ -27,6 +27,7 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
           type: z.string().max(40).optional(),
           reason: z.string().trim().min(1).max(300),
         }),
+        response: { 202: z.object({ batchId: z.uuid(), total: z.number().int() }) },
       },
     },
     async (req, reply) => {

@@ -23,3 +23,46 @@ export const errorBody = z.object({
 
 export const iso = (d: Date | string | null): string | null =>
   d === null ? null : new Date(d).toISOString();
+
+/** What each error status means here; every one carries errorBody. */
+export const ERROR_STATUSES = {
+  400: 'Invalid request: ROT_ERR_VALIDATION names each bad field (never its value)',
+  401: 'No valid bearer token (ROT_ERR_UNAUTHENTICATED)',
+  403: 'The token’s role may not do this (ROT_ERR_FORBIDDEN)',
+  404: 'No such resource, or another tenant’s (ROT_ERR_NOT_FOUND)',
+  409: 'Refused in the current state, with a code saying why (e.g. ROT_ERR_NOT_RUNNING)',
+  413: 'The body is over 64 KiB',
+  414: 'A path parameter is over 100 characters (ROT_ERR_MAX_PARAM_LENGTH)',
+  415: 'The body is not application/json',
+  422: 'Understood but not done (ROT_ERR_UNSUPPORTED, ROT_ERR_IDEMPOTENCY_KEY_REUSED)',
+  500: 'Internal error (ROT_ERR_INTERNAL, with no detail)',
+  503: 'Something this needs is not configured or not reachable',
+} as const;
+export type ErrorStatus = keyof typeof ERROR_STATUSES;
+
+/** Response schemas for the given error statuses, to spread into a route's `response`. */
+export function errorResponses(
+  ...statuses: ErrorStatus[]
+): Partial<Record<ErrorStatus, z.ZodType>> {
+  return Object.fromEntries(
+    statuses.map((status) => [status, errorBody.describe(ERROR_STATUSES[status])]),
+  );
+}
+
+/** The answer of a request a lifecycle workflow takes over asynchronously. */
+export const accepted = z.object({ accepted: z.literal(true) });
+
+/**
+ * `validated`, documented in the OpenAPI document as `documented`. For bodies whose full rules
+ * live elsewhere (client/validate-secret.ts) so that each bad field is named by that code: the
+ * route checks only the shape it needs, clients and fuzzers still see every field.
+ */
+export function documentedAs<T extends z.ZodType>(validated: T, documented: z.ZodType): T {
+  const json: Record<string, unknown> = z.toJSONSchema(documented, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  });
+  delete json.$schema;
+  return validated.meta(json);
+}

@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { validateCreateSecret } from '../../client';
+import { policySchema, validateCreateSecret } from '../../client';
 import { Role, SecretState, isSecretType } from '../../domain';
+import type { Policy } from '../../domain';
 import { updatePolicySignal } from '../../workflows';
 import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';
 import { toLifecycle } from '../lifecycle';
 import { findSecret } from '../find-secret';
 import type { ApiServices } from '../services';
-import { secretParams } from './schemas';
+import { documentedAs, errorResponses, secretParams } from './schemas';
 
 export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -22,7 +23,18 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
         summary:
           'Replace the policy overrides (same fields as at create; a field left out reverts to the type’s default). The next rotation is rescheduled.',
         params: secretParams,
-        body: z.looseObject({}),
+        // Documented in full; validated by validateCreateSecret, which names policy.<field>.
+        body: documentedAs(z.looseObject({}), policySchema(config.policy)),
+        response: {
+          202: z.object({
+            accepted: z.literal(true),
+            // The type's defaults with the overrides applied: an object, shown as one.
+            policy: z
+              .custom<Policy>((v) => typeof v === 'object' && v !== null)
+              .meta({ type: 'object' }),
+          }),
+          ...errorResponses(409),
+        },
       },
     },
     async (req, reply) => {

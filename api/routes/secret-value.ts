@@ -7,7 +7,7 @@ import { Role, SecretState, allowsValueRead } from '../../domain';
 import { principalOf } from '../auth/access';
 import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
-import { secretParams } from './schemas';
+import { errorResponses, secretParams } from './schemas';
 
 const READERS: readonly Role[] = [Role.Admin, Role.Operator, Role.Tenant];
 const ACTION = 'secret.value_read';
@@ -40,6 +40,7 @@ export function registerSecretValueRoutes(root: FastifyInstance, services: ApiSe
             version: z.number(),
             value: z.string(),
           }),
+          ...errorResponses(409, 503),
         },
       },
     },

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { breakGlassRotate, createSecret } from '../../client';
-import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
+import { breakGlassRotate, createSecret, requestSchema } from '../../client';
+import { NAME_PATTERN, Role, SECRET_TYPES, secretWorkflowId } from '../../domain';
 import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
@@ -10,7 +10,7 @@ import { findSecret } from '../find-secret';
 import { idempotencyHeaders, idempotent } from '../idempotency';
 import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
-import { iso } from './schemas';
+import { accepted, documentedAs, errorResponses, iso, nameParam } from './schemas';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
 const secretParams = z.object({ tenantId: name, name });
@@ -34,6 +34,17 @@ const secretSummary = z.object({
 export function registerSecretRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db, temporal, config } = services;
+  // Documented in full; validated by createSecret, which names each bad field its own way.
+  const createBody = documentedAs(
+    z.looseObject({ tenantId: z.string() }),
+    requestSchema(config.policy)
+      .omit({ requestedBy: true })
+      .extend({
+        tenantId: nameParam,
+        name: nameParam,
+        type: z.enum(SECRET_TYPES as [string, ...string[]]),
+      }),
+  );
 
   app.post(
     '/api/v1/secrets',
@@ -42,9 +53,10 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         summary:
           'Bring a secret under management (idempotent by tenant and name, and by Idempotency-Key)',
         headers: idempotencyHeaders,
-        body: z.looseObject({ tenantId: z.string() }),
+        body: createBody,
         response: {
           201: z.object({ workflowId: z.string(), tenantId: z.string(), name: z.string() }),
+          ...errorResponses(409, 422),
         },
       },
     },
@@ -182,6 +194,8 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         headers: idempotencyHeaders,
         params: secretParams,
         body: reasonBody,
+        // Loose: what rotate-now answers is growing (a rotation id, or why not).
+        response: { 202: z.looseObject({ accepted: z.boolean() }), ...errorResponses(409, 422) },
       },
     },
     async (req, reply) => {
@@ -205,6 +219,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         summary: 'Retire: revoke what is live and delete it from Vault',
         params: secretParams,
         body: reasonBody,
+        response: { 202: accepted, ...errorResponses(409) },
       },
     },
     async (req, reply) => {
@@ -226,6 +241,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         summary: 'Emergency rotation (admin): no approval, no grace wait',
         params: secretParams,
         body: reasonBody,
+        response: { 202: accepted, ...errorResponses(409) },
       },
     },
     async (req, reply) => {

@@ -7,7 +7,7 @@ import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';
 import { findSecret } from '../find-secret';
 import type { ApiServices } from '../services';
-import { secretParams } from './schemas';
+import { errorResponses, secretParams } from './schemas';
 
 /** Owner-supplied values (OAuth client secrets, TLS certificates): the one way they come in. */
 export function registerSupplyRoutes(root: FastifyInstance, services: ApiServices): void {
@@ -32,6 +32,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
             version: z.number(),
             expiresAt: z.string().nullable(),
           }),
+          ...errorResponses(409, 503),
         },
       },
     },

@@ -200,6 +200,7 @@ interface BulkProgress {
   completed: number;
   failed: number;
   awaitingApproval: number;
+  awaitingValue: number;
   done: boolean;
 }
 
@@ -230,11 +231,11 @@ program
         'GET',
         `/api/v1/rotations/bulk/${idSegment(batchId, 'batchId')}`,
       );
-      const settled = p.completed + p.failed + p.awaitingApproval;
+      const settled = p.completed + p.failed + p.awaitingApproval + p.awaitingValue;
       const line = progressBar(
         settled,
         p.requested,
-        `rotated ${p.completed}, failed ${p.failed}, awaiting approval ${p.awaitingApproval}`,
+        `rotated ${p.completed}, failed ${p.failed}, awaiting approval ${p.awaitingApproval}, awaiting a value ${p.awaitingValue}`,
       );
       if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`);
       last = line;

@@ -39,6 +39,8 @@ export interface RotationsTable {
   reason: string;
   requested_by: string;
   approved_by: string | null;
+  /** The bulk batch that asked for this rotation, if any. */
+  bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
   from_version: number | null;
   to_version: number | null;
   error_type: string | null;

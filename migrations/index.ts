@@ -5,6 +5,7 @@ import * as m0003 from './0003_audit_chain';
 import * as m0004 from './0004_idempotency_keys';
 import * as m0005 from './0005_tenant_api_keys';
 import * as m0006 from './0006_token_subjects';
+import * as m0007 from './0007_rotation_bulk_id';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_idempotency_keys': m0004,
   '0005_tenant_api_keys': m0005,
   '0006_token_subjects': m0006,
+  '0007_rotation_bulk_id': m0007,
 };

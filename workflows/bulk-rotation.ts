@@ -9,6 +9,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { bookkeepingOptions } from './activity-options';
 import { rotateNowSignal } from './messages';
 
 export interface BulkRotationInput {
@@ -32,22 +33,28 @@ export interface BulkProgress {
   completed: number;
   failed: number;
   awaitingApproval: number;
-  /** Every secret has completed, failed, or is waiting for a human (approval). */
+  /** Rotations of supplied types waiting for their owner's value. */
+  awaitingValue: number;
+  /** Every requested rotation has completed, failed, or waits for a human (approval or value). */
   done: boolean;
+  /**
+   * Every requested rotation has completed or failed. Until then the batch keeps counting, so
+   * a rotation approved later is counted as completed, not left as awaiting approval.
+   */
+  finished: boolean;
 }
 
 export const bulkProgressQuery = defineQuery<BulkProgress>('progress');
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 10 },
-});
+const acts = proxyActivities<Activities>(bookkeepingOptions);
 
 /** The tag every rotation of a batch carries in its reason, so progress can be counted. */
 export const bulkReason = (reason: string, batchId: string): string =>
   `${reason} (bulk ${batchId})`;
 
 const POLL_MS = 2000;
+/** Once every rotation is done or waits for a human, counting slows down to this. */
+const SETTLED_POLL_MS = 15_000;
 const POLLS_PER_RUN = 300;
 
 /** "Rotate everything for tenant X now": asks each secret to rotate, then tracks the outcomes. */
@@ -61,7 +68,9 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
     completed: 0,
     failed: 0,
     awaitingApproval: 0,
+    awaitingValue: 0,
     done: false,
+    finished: false,
   };
   setHandler(bulkProgressQuery, () => progress);
 
@@ -69,6 +78,7 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
     const request = {
       requestedBy: input.requestedBy,
       reason: bulkReason(input.reason, input.batchId),
+      bulkId: input.batchId,
     };
     for (let i = 0; i < input.workflowIds.length; i += 50) {
       const chunk = input.workflowIds.slice(i, i + 50);
@@ -83,9 +93,11 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
   for (let polls = 0; ; polls += 1) {
     const counts = await acts.countBulkOutcomes({ batchId: input.batchId });
     Object.assign(progress, counts);
+    const final = progress.completed + progress.failed;
+    progress.finished = final >= progress.requested;
     progress.done =
-      progress.completed + progress.failed + progress.awaitingApproval >= progress.requested;
-    if (progress.done) return progress;
+      final + progress.awaitingApproval + progress.awaitingValue >= progress.requested;
+    if (progress.finished) return progress;
     if (polls >= POLLS_PER_RUN) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof bulkRotation>({
@@ -93,6 +105,6 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
         signalled: { requested: progress.requested, unreachable: progress.unreachable },
       });
     }
-    await sleep(POLL_MS);
+    await sleep(progress.done ? SETTLED_POLL_MS : POLL_MS);
   }
 }

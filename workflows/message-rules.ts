@@ -28,7 +28,8 @@ export function isValidRequester(request: unknown): request is Requester {
     r !== null &&
     isCleanText(r.requestedBy, 200) &&
     isCleanText(r.reason) &&
-    (r.breakGlass === undefined || typeof r.breakGlass === 'boolean')
+    (r.breakGlass === undefined || typeof r.breakGlass === 'boolean') &&
+    (r.bulkId === undefined || isCleanText(r.bulkId, 100))
   );
 }
 

@@ -62,6 +62,8 @@ export interface Requester {
   breakGlass?: boolean;
   /** The id the rotation will run under, given when the request was accepted. */
   rotationId?: string;
+  /** The bulk batch asking, recorded on the rotation row so progress is counted by key. */
+  bulkId?: string;
 }
 
 /** A rotate-now request through the update: who and why. */

@@ -10,6 +10,8 @@ export interface BeginRotationInput {
   reason: string;
   requestedBy: string;
   fromVersion: number | null;
+  /** The bulk batch that asked for it, if any. */
+  bulkId?: string;
 }
 
 export interface FinishRotationInput {
@@ -49,6 +51,7 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
           reason: input.reason,
           requested_by: input.requestedBy,
           from_version: input.fromVersion,
+          bulk_id: input.bulkId ?? null,
           started_at: new Date(),
         })
         .onConflict((oc) => oc.column('id').doNothing())

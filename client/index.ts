@@ -15,7 +15,7 @@ export {
 } from './approvals';
 export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';
 export { SupplyRefusedError, supplyValue } from './supply-value';
-export { RotateRefusedError, requestRotation } from './rotate-now';
+export { LifecycleUnavailableError, RotateRefusedError, requestRotation } from './rotate-now';
 export type { SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';
 export type { SuppliedValue } from './validate-supplied';

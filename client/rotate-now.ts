@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, isGrpcDeadlineError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { ErrorType } from '../domain';
 import { requestRotationUpdate } from '../workflows';
@@ -12,6 +12,24 @@ const REFUSAL_CODES: Record<RotateRefusal, string> = {
   RETIRING: 'ROT_ERR_RETIRING',
   INVALID_REQUEST: 'ROT_ERR_VALIDATION',
 };
+
+/** How long the workflow has to answer before the caller is told it is not reachable. */
+const ANSWER_DEADLINE_MS = 15_000;
+
+/**
+ * The lifecycle did not answer in time (no worker is running it, or it is far behind). The
+ * request was not refused: the workflow may still take it once a worker runs it.
+ */
+export class LifecycleUnavailableError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'ROT_ERR_LIFECYCLE_UNAVAILABLE';
+  constructor() {
+    super(
+      `the secret's lifecycle did not answer within ${ANSWER_DEADLINE_MS / 1000} s (is a worker running?); the request may still be taken when it does`,
+    );
+    this.name = 'LifecycleUnavailableError';
+  }
+}
 
 /** A rotate-now request the workflow refused, with why (a 409 for the API, exit 1 for the CLI). */
 export class RotateRefusedError extends Error {
@@ -35,10 +53,14 @@ export async function requestRotation(
   request: RotateRequest,
 ): Promise<RotateAnswer> {
   try {
-    return await client.workflow
-      .getHandle(workflowId)
-      .executeUpdate(requestRotationUpdate, { args: [request] });
+    return await client.withDeadline(Date.now() + ANSWER_DEADLINE_MS, () =>
+      client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(requestRotationUpdate, { args: [request] }),
+    );
   } catch (err) {
+    if (isGrpcDeadlineError(err) || isGrpcDeadlineError((err as { cause?: unknown }).cause))
+      throw new LifecycleUnavailableError();
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
     if (!(cause instanceof ApplicationFailure) || cause.type !== ErrorType.RotateRefused) throw err;
     const refusal = cause.details?.[0] as RotateRefusal | undefined;

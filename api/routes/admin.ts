@@ -32,6 +32,7 @@ export function registerAdminRoutes(root: FastifyInstance, services: ApiServices
           201: z.looseObject({
             id: z.string(),
             token: z.string(),
+            subject: z.string(),
             role: z.string(),
             tenantId: z.string().nullable(),
           }),

@@ -1,11 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { breakGlassRotate, createSecret, requestSchema } from '../../client';
+import {
+  LifecycleUnavailableError,
+  breakGlassRotate,
+  createSecret,
+  requestRotation,
+  requestSchema,
+} from '../../client';
 import { NAME_PATTERN, Role, SECRET_TYPES, secretWorkflowId } from '../../domain';
-import { retireSignal, rotateNowSignal, statusQuery } from '../../workflows';
+import { retireSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
+import { ApiError } from '../errors';
 import { findSecret } from '../find-secret';
 import { idempotencyHeaders, idempotent } from '../idempotency';
 import { toLifecycle } from '../lifecycle';
@@ -17,6 +24,15 @@ const secretParams = z.object({ tenantId: name, name });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
 const STATUS_QUERY_DEADLINE_MS = 5_000;
+
+/** What rotate-now does: starts, joins the rotation running, or waits for grace to end. */
+const rotateAnswer = z.object({
+  accepted: z.literal(true),
+  status: z.enum(['started', 'in_progress', 'queued']),
+  rotationId: z.string(),
+  /** Queued: the grace period in progress ends then, and the rotation starts. */
+  startsAfter: z.string().nullable(),
+});
 
 const secretSummary = z.object({
   tenantId: z.string(),
@@ -194,20 +210,25 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         headers: idempotencyHeaders,
         params: secretParams,
         body: reasonBody,
-        // Loose: what rotate-now answers is growing (a rotation id, or why not).
-        response: { 202: z.looseObject({ accepted: z.boolean() }), ...errorResponses(409, 422) },
+        response: { 202: rotateAnswer, ...errorResponses(409, 422, 503) },
       },
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       return idempotent(db, principal, req, reply, async () => {
-        await toLifecycle(() =>
-          temporal.workflow
-            .getHandle(row.workflow_id)
-            .signal(rotateNowSignal, { requestedBy: principal.subject, reason: req.body.reason }),
-        );
-        return { statusCode: 202, body: { accepted: true } };
+        const answer = await toLifecycle(() =>
+          requestRotation(temporal, row.workflow_id, {
+            requestedBy: principal.subject,
+            reason: req.body.reason,
+          }),
+        ).catch((err: unknown) => {
+          // Not refused, not a bug: the lifecycle's worker is not answering. Say so, coded.
+          if (err instanceof LifecycleUnavailableError)
+            throw new ApiError(503, err.code, err.message);
+          throw err;
+        });
+        return { statusCode: 202, body: { accepted: true, ...answer } };
       });
     },
   );

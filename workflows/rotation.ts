@@ -103,8 +103,10 @@ export async function runRotation(
       const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version, ...aside };
       // Registered before apply runs: an apply that half-happened is undone as well.
       compensations.unshift('compensateTarget');
-      await acts.applyTarget(step);
-      await acts.verifyTarget(step);
+      // Where apply stops the old credential working, it also verified and published the new
+      // one (older histories return nothing here): verifying again would only widen the window.
+      const applied = await acts.applyTarget(step);
+      if (!applied?.published) await acts.verifyTarget(step);
     }
     if (!target.stagingPath) await verifyStaged();
   } catch (err) {
@@ -112,7 +114,9 @@ export async function runRotation(
     if (staged === null) return { ok: false, rotationId, errorType, latestVersion };
     for (const [i, step] of compensations.entries()) {
       try {
-        await runRepairStep(target, rotationId, staged, step);
+        const { published } = await runRepairStep(target, rotationId, staged, step);
+        // Consumers already read the new value: undoing would break them, so roll forward.
+        if (published) return promoteOrOwe(target, rotationId, staged, errorType, latestVersion);
       } catch (compensationError) {
         // The rotation failed and could not be undone yet: what is owed is retried until it works.
         errorTypeOf(compensationError);
@@ -129,16 +133,27 @@ export async function runRotation(
   }
   // Past verification the target accepts the new value (a single role no longer accepts the old
   // one), so the only way to agree again is forward: promote is retried, never compensated.
+  return promoteOrOwe(target, rotationId, staged, null, latestVersion);
+}
+
+/** Promote; if it fails, the promote is owed (retried by the lifecycle until it works). */
+async function promoteOrOwe(
+  target: RotationTarget,
+  rotationId: string,
+  version: number,
+  earlierError: string | null,
+  latestVersion: number,
+): Promise<RotationOutcome> {
   try {
-    const { previousVersion } = await runRepairStep(target, rotationId, staged, 'promoteVersion');
-    return { ok: true, rotationId, version: staged, previousVersion };
+    const { previousVersion } = await runRepairStep(target, rotationId, version, 'promoteVersion');
+    return { ok: true, rotationId, version, previousVersion };
   } catch (err) {
     return {
       ok: false,
       rotationId,
-      errorType: errorTypeOf(err),
+      errorType: earlierError ?? errorTypeOf(err),
       latestVersion,
-      unresolved: { version: staged, steps: ['promoteVersion'] },
+      unresolved: { version, steps: ['promoteVersion'] },
     };
   }
 }
@@ -152,7 +167,7 @@ export async function runRepairStep(
   rotationId: string,
   version: number,
   step: RepairStep,
-): Promise<{ previousVersion: number | null }> {
+): Promise<{ previousVersion: number | null; published?: boolean }> {
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
   const at = {
@@ -162,9 +177,12 @@ export async function runRepairStep(
     ...(target.stagingPath ? { stagingPath: target.stagingPath } : {}),
   };
   switch (step) {
-    case 'compensateTarget':
-      if (target.spec) await acts.compensateTarget({ ...at, target: target.spec });
-      return { previousVersion: null };
+    case 'compensateTarget': {
+      if (!target.spec) return { previousVersion: null };
+      const undone = await acts.compensateTarget({ ...at, target: target.spec });
+      // Older histories return nothing: their compensation always undid.
+      return { previousVersion: null, published: undone?.published === true };
+    }
     case 'discardPendingVersion':
       await acts.discardPendingVersion(at);
       return { previousVersion: null };

@@ -18,7 +18,6 @@ import {
   DEFAULT_REPAIR_EVERY_SECONDS,
   DEFAULT_UPCOMING_NOTICE_SECONDS,
   MAX_REPAIR_INTERVAL_SECONDS,
-  NON_RETRYABLE_ERROR_TYPES,
   NotificationKind,
   RotationStatus,
   SecretState,
@@ -29,6 +28,7 @@ import {
 } from '../domain';
 import type { Audience, CredentialsAfterFailure, NotificationEvent } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
+import { bookkeepingOptions } from './activity-options';
 import { checkBreakGlass, checkDecision } from './approval-rules';
 import {
   approveUpdate,
@@ -65,7 +65,7 @@ import {
   SecretTypeKey,
   TenantIdKey,
 } from './search-attributes';
-import type { LifecycleState, Repair } from './state';
+import type { LifecycleState, Repair, RepairStep } from './state';
 
 export interface SecretLifecycleInput {
   tenantId: string;
@@ -80,17 +80,7 @@ export interface SecretLifecycleInput {
   carried?: LifecycleState;
 }
 
-// Bookkeeping activities (database rows, audit, schedule): short, retried generously.
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  },
-});
+const bookkeeping = proxyActivities<Activities>(bookkeepingOptions);
 
 // Handing an event to the notifier is quick; if even that fails, the rotation goes on.
 const notifier = proxyActivities<Activities>({
@@ -700,17 +690,20 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       msUntil(repair.nextAttemptAt),
     );
     if (st.retireRequest || Date.now() < Date.parse(repair.nextAttemptAt)) return;
-    const rolledForward = repair.steps.includes('promoteVersion');
     let previousVersion: number | null = null;
+    let lastStep: RepairStep | null = null;
     try {
-      for (const step of [...repair.steps]) {
-        ({ previousVersion } = await runRepairStep(
+      while (repair.steps[0]) {
+        lastStep = repair.steps[0];
+        const done = await runRepairStep(
           rotationTarget(st, repair.stagedAside === true),
           repair.rotationId,
           repair.version,
-          step,
-        ));
-        repair.steps.shift();
+          repair.steps[0],
+        );
+        previousVersion = done.previousVersion;
+        // Consumers already read the new value: the only way to agree is forward.
+        repair.steps = done.published ? ['promoteVersion'] : repair.steps.slice(1);
       }
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
@@ -722,6 +715,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
     }
     st.repair = null;
     const request: Requester = { requestedBy: repair.requestedBy, reason: 'repair' };
+    const rolledForward = lastStep === 'promoteVersion';
     if (rolledForward) {
       // The target already took the new credential: promoted, it is the rotation's success.
       st.needsAttention = false;
@@ -787,6 +781,7 @@ export async function secretLifecycle(input: SecretLifecycleInput): Promise<Secr
       reason: request.reason,
       requestedBy: request.requestedBy,
       fromVersion: target.currentVersion,
+      ...(request.bulkId ? { bulkId: request.bulkId } : {}),
     });
     // Creating a secret is not a rotation of a live credential; every later rotation of a
     // sensitive type waits for security, unless an admin broke the glass.

@@ -1,9 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
-import { readStaged } from '../vault/staging';
+import { publishStaged } from '../vault/staging';
 
 export interface PromoteInput {
   rotationId: string;
@@ -26,29 +24,11 @@ export interface PromoteInput {
  * in Vault and in the engine database. Idempotent: promoting twice changes nothing.
  */
 export function createPromoteVersion({ db, vault }: ActivityDeps) {
-  /**
-   * Writes the staged value as the consumer path's newest version, with check-and-set on the
-   * version before the one planned at stage, so it lands as exactly that version or not at all.
-   * Idempotent by rotation id: a retry finds its own write and does not write again.
-   */
-  const publish = async (input: PromoteInput, stagingPath: string): Promise<void> => {
-    const latest = await vault.read(input.vaultPath);
-    if (latest?.data.rotor_rotation_id === input.rotationId) return;
-    const staged = await readStaged(vault, stagingPath, input.rotationId);
-    if (staged?.version !== input.version) {
-      throw ApplicationFailure.nonRetryable(
-        `the staged value of rotation ${input.rotationId} is gone from ${stagingPath}; nothing to promote`,
-        ErrorType.VerificationFailed,
-      );
-    }
-    await vault.write(input.vaultPath, staged.data, input.version - 1);
-  };
-
   return async function promoteVersion(
     input: PromoteInput,
   ): Promise<{ previousVersion: number | null; version: number }> {
     // Consumers read the newest version: the value is written there first, labels follow.
-    if (input.stagingPath) await publish(input, input.stagingPath);
+    if (input.stagingPath) await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
     const meta = await vault.metadata(input.vaultPath);
     const alreadyPromoted = meta.labels.current === input.version;
     const previousVersion = (alreadyPromoted ? meta.labels.previous : meta.labels.current) ?? null;

@@ -4,7 +4,7 @@ import { ErrorType } from '../../domain';
 import { appendAudit } from '../audit/append';
 import type { ActivityDeps } from '../deps';
 import type { VaultKv } from '../vault/kv';
-import { readStaged } from '../vault/staging';
+import { isPublished, publishStaged, readStaged } from '../vault/staging';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 
@@ -68,12 +68,20 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
   });
 
   return {
-    async applyTarget(input: TargetStepInput): Promise<void> {
-      await driverFor(targets, input.target).apply(
-        input.target,
-        await staged(vault, input),
-        stepOf(input),
-      );
+    /**
+     * Makes the target accept the staged credential. Where that stops the old one working (a
+     * single PostgreSQL role) and the value is staged aside, it also verifies it and writes it
+     * where consumers read, in this one step: `published` tells the workflow it can only go on.
+     */
+    async applyTarget(input: TargetStepInput): Promise<{ published: boolean }> {
+      const driver = driverFor(targets, input.target);
+      const cred = await staged(vault, input);
+      await driver.apply(input.target, cred, stepOf(input));
+      const publish = input.stagingPath !== undefined && driver.oldStopsAtApply(input.target);
+      if (publish && input.stagingPath) {
+        await driver.verify(input.target, cred, stepOf(input));
+        await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
+      }
       await db
         .updateTable('rotations')
         .set({ status: 'APPLIED' })
@@ -89,6 +97,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         details: { version: input.version, target: input.target.kind },
         idempotencyKey: `${input.rotationId}:applied`,
       });
+      return { published: publish };
     },
 
     async verifyTarget(input: TargetStepInput): Promise<void> {
@@ -104,7 +113,12 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         .execute();
     },
 
-    async compensateTarget(input: TargetStepInput): Promise<void> {
+    /**
+     * Undoes apply, unless consumers already read the new value (published with apply): then
+     * undoing would break them, and `published` tells the workflow to roll forward instead.
+     */
+    async compensateTarget(input: TargetStepInput): Promise<{ published: boolean }> {
+      if (input.stagingPath && (await isPublished(vault, input))) return { published: true };
       const cred = await pendingCredential(vault, input);
       // Apply cannot have used a value that was never written; nothing to undo then.
       if (cred) {
@@ -125,6 +139,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         details: { version: input.version, target: input.target.kind },
         idempotencyKey: `${input.rotationId}:compensated-target`,
       });
+      return { published: false };
     },
   };
 }

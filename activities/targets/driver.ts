@@ -25,6 +25,12 @@ export interface TargetDriver<S extends TargetSpec> {
     spec: S,
     current: StagedCredential | null,
   ): { fields: Record<string, string>; prefix?: string };
+  /**
+   * Whether apply makes the target stop accepting the credential consumers hold (one PostgreSQL
+   * role, one password). Then apply, verify and the write consumers read are done in one step,
+   * so the window in which consumers hold a refused credential is as short as it can be.
+   */
+  oldStopsAtApply(spec: S): boolean;
   /** Make the target accept the staged credential (apply/issue). */
   apply(spec: S, staged: StagedCredential, step: TargetStep): Promise<void>;
   /** Prove the staged credential works against the real target. */

@@ -1,3 +1,5 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../domain';
 import type { VaultKv } from './kv';
 
 /**
@@ -45,4 +47,32 @@ export async function writeStaged(
     meta.latestVersion,
   );
   return version;
+}
+
+/**
+ * Writes the value staged by `rotationId` as the consumer path's newest version, with
+ * check-and-set on the version before the one planned at stage, so it lands as exactly that
+ * version or not at all. Idempotent by rotation id: a retry finds its own write.
+ */
+export async function publishStaged(
+  vault: Pick<VaultKv, 'read' | 'write'>,
+  step: { vaultPath: string; stagingPath: string; rotationId: string; version: number },
+): Promise<void> {
+  if (await isPublished(vault, step)) return;
+  const staged = await readStaged(vault, step.stagingPath, step.rotationId);
+  if (staged?.version !== step.version) {
+    throw ApplicationFailure.nonRetryable(
+      `the staged value of rotation ${step.rotationId} is gone from ${step.stagingPath}; nothing to promote`,
+      ErrorType.VerificationFailed,
+    );
+  }
+  await vault.write(step.vaultPath, staged.data, step.version - 1);
+}
+
+/** Whether the consumer path's newest version is the value of `rotationId`. */
+export async function isPublished(
+  vault: Pick<VaultKv, 'read'>,
+  step: { vaultPath: string; rotationId: string },
+): Promise<boolean> {
+  return (await vault.read(step.vaultPath))?.data.rotor_rotation_id === step.rotationId;
 }

@@ -4,8 +4,10 @@ import nodeVault from 'node-vault';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultKv } from '../../activities';
+import { verifyAuditTrail } from '../../activities/audit/verify';
 import type { RotorLabels } from '../../activities/vault/kv';
 import { RotateRefusedError, requestRotation } from '../../client';
+import { createDb } from '../../db';
 import { SecretType, secretVaultPath } from '../../domain';
 import type { PostgresRoleTarget } from '../../domain';
 import { pauseSignal, resumeSignal, rotateNowSignal } from '../../workflows';
@@ -13,6 +15,8 @@ import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { setUpPgTarget } from '../helpers/pg-target';
 import type { PgTarget } from '../helpers/pg-target';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
+import { startToggleProxy } from '../helpers/toggle-proxy';
+import type { ToggleProxy } from '../helpers/toggle-proxy';
 import type { TestRotor } from '../helpers/stack';
 
 const INVALID_PASSWORD = '28P01';
@@ -41,6 +45,14 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
   let rotor: TestRotor;
   let outageVault: PromoteOutageVault;
   const vaultOutageQueue = `vault-outage-${randomUUID()}`;
+  const dbOutageQueue = `db-outage-${randomUUID()}`;
+  let dbProxy: ToggleProxy;
+  const tenants: string[] = [];
+  /** Every tenant this file creates, for the audit check at the end. */
+  const track = (tenantId: string): string => {
+    tenants.push(tenantId);
+    return tenantId;
+  };
   const verifyThenRevokeQueue = `verify-revoke-${randomUUID()}`;
   /** Roles whose verification fails, after which the rotator loses its grant on them. */
   const breakAfterApply = new Set<string>();
@@ -57,6 +69,14 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
       kvMount,
     );
     await rotor.startWorker({ taskQueue: vaultOutageQueue, deps: { vault: outageVault } });
+    // The engine database behind a proxy this file can take down (a real outage for the worker).
+    const dbUrl = new URL(rotor.config.databaseUrl);
+    dbProxy = await startToggleProxy({ host: dbUrl.hostname, port: Number(dbUrl.port) });
+    dbUrl.port = String(dbProxy.port);
+    await rotor.startWorker({
+      taskQueue: dbOutageQueue,
+      deps: { db: createDb(dbUrl.toString(), { max: 2 }) },
+    });
     // The real driver; for the listed roles, verification really logs in, then fails, and the
     // rotator loses its ADMIN OPTION on the role, so compensation is refused too.
     const real = rotor.clients.targets;
@@ -82,6 +102,7 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
   afterAll(async () => {
     await rotor?.close();
     await target?.close();
+    await dbProxy?.close();
   });
 
   const revokeGrant = (role: string) =>
@@ -103,7 +124,7 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
   };
   const startPg = (queue: string, spec: PostgresRoleTarget, graceSeconds = 2) =>
     startSecret(rotor.client, queue, {
-      tenantId: uniqueName('hard'),
+      tenantId: track(uniqueName('hard')),
       name: 'orders-db',
       type: SecretType.DatabasePassword,
       policy: { requiresApproval: false, graceSeconds, maxAttempts: 2, repairEverySeconds: 1 },
@@ -117,7 +138,7 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
       .executeTakeFirst();
 
   it('ignores a rotate signal whose reason holds a NUL byte, and keeps answering rotate requests', async () => {
-    const tenantId = uniqueName('nul');
+    const tenantId = track(uniqueName('nul'));
     const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
       tenantId,
       name: 'key',
@@ -153,7 +174,7 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
 
   it('answers rotate-now with a rotation id: a burst runs no rotation that was not answered, and during grace a request is queued with the same id until grace ends', async () => {
     const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
-      tenantId: uniqueName('burst'),
+      tenantId: track(uniqueName('burst')),
       name: 'key',
       policy: { graceSeconds: 6 },
     });
@@ -189,7 +210,7 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
 
   it('refuses rotate-now with a reason while paused or in NEEDS_ATTENTION, instead of accepting and dropping it', async () => {
     const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
-      tenantId: uniqueName('refuse'),
+      tenantId: track(uniqueName('refuse')),
       name: 'key',
     });
     await waitForStatus(rotor.client, handle.workflowId, settled(1));
@@ -337,5 +358,45 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
     await waitForStatus(rotor.client, handle.workflowId, (s) => s.currentVersion === 2);
     const current = await vaultCurrent(path);
     expect(await target.loginError(role, current.password)).toBeNull();
+  });
+  it('keeps running when the engine database is down past the retry budget at the start of a rotation, and rotates on resume once it is back', async () => {
+    const tenantId = track(uniqueName('dbdown'));
+    const handle = await startSecret(rotor.client, dbOutageQueue, { tenantId, name: 'key' });
+    await waitForStatus(rotor.client, handle.workflowId, settled(1));
+    const path = secretVaultPath(tenantId, 'key');
+    const before = await rotor.clients.vault.read(path);
+
+    await dbProxy.down();
+    try {
+      // The workflow answers without the database: the request is taken, and then fails.
+      await requestRotation(rotor.client, handle.workflowId, {
+        requestedBy: 'ops',
+        reason: 'db down',
+      });
+      const stuck = await waitForStatus(
+        rotor.client,
+        handle.workflowId,
+        (s) => s.state === 'NEEDS_ATTENTION',
+      );
+      expect(stuck).toMatchObject({ currentVersion: 1 });
+      expect(stuck.lastErrorType).not.toBeNull();
+      // What consumers read did not move.
+      expect((await rotor.clients.vault.read(path))?.version).toBe(before?.version);
+    } finally {
+      await dbProxy.up();
+    }
+    await handle.signal(resumeSignal, { requestedBy: 'oncall', reason: 'database back' });
+    // The failure is recorded once the database answers again (its retries back off to 1 min).
+    const healed = await waitForStatus(rotor.client, handle.workflowId, settled(2), 180_000);
+    expect(healed.state).toMatch(/^(IN_GRACE|ACTIVE)$/);
+    expect((await rotor.clients.vault.read(path))?.version).toBe(2);
+  }, 240_000);
+
+  it('leaves every touched tenant’s audit chain intact', async () => {
+    for (const tenantId of tenants) {
+      const report = await verifyAuditTrail(rotor.clients.db, { tenantId });
+      expect(report.ok, tenantId).toBe(true);
+    }
+    expect(tenants.length).toBeGreaterThan(0);
   });
 });

@@ -76,6 +76,10 @@ export function createPostgresRoleDriver(
     spec.strategy === 'single' ? spec.role : (staged.username ?? spec.roles[0]);
 
   return {
+    oldStopsAtApply(spec) {
+      return spec.strategy === 'single';
+    },
+
     stageFields(spec, current) {
       if (spec.strategy === 'single') return { fields: { username: spec.role } };
       // The role not in use takes the new password; the first rotation starts with the first.

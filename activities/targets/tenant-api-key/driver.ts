@@ -38,6 +38,11 @@ export function createTenantApiKeyDriver(deps: TenantApiKeyDeps): TargetDriver<T
   };
 
   return {
+    oldStopsAtApply() {
+      // The previous key keeps verifying until revoke.
+      return false;
+    },
+
     stageFields() {
       return { fields: {}, prefix: TENANT_API_KEY_PREFIX };
     },

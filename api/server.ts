@@ -1,7 +1,6 @@
 // `tsx api/server.ts`: the production API process (docker-compose runs it). Config from env.
 import { loadConfigOrExit } from '../config';
-import { buildEngineClients, connectTemporalClient } from '../workers/clients';
-import { buildHealthChecks } from '../workers/health-checks';
+import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
 import { buildApp } from './app';
 import { ensureBootstrapAdmin } from './auth/tokens';
 

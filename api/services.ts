@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { VaultKv } from '../activities';
 import type { Database } from '../db';
 
-/** What the API's routes use; workers/ builds the real ones. */
+/** What the API's routes use; engine/ builds the real ones. */
 export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;

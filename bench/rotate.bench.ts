@@ -17,7 +17,7 @@ import type { Database } from '../db';
 import { migrateOrThrow } from '../db';
 import { SecretType, policyFor, secretVaultPath, secretWorkflowId } from '../domain';
 import { startStack, stderrProgress } from '../devstack';
-import { buildNotifyClients } from '../workers/clients';
+import { buildNotifyClients } from '../engine';
 import { createRotorWorker } from '../workers/worker';
 import { rotateNowSignal, secretLifecycle } from '../workflows';
 

@@ -14,8 +14,7 @@ import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../dev
 import type { Stack, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
-import { buildEngineClients, connectTemporalClient } from './clients';
-import { buildHealthChecks } from './health-checks';
+import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 

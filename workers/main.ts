@@ -1,7 +1,7 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
 import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
 import { loadConfigOrExit } from '../config';
-import { buildEngineClients, connectTemporalClient } from './clients';
+import { buildEngineClients, connectTemporalClient } from '../engine';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 

@@ -4,7 +4,7 @@ import { buildApp } from '../../api/app';
 import { authenticate, createToken, ensureBootstrapAdmin } from '../../api/auth/tokens';
 import { loadConfig } from '../../config';
 import { Role } from '../../domain';
-import { buildEngineClients } from '../../workers/clients';
+import { buildEngineClients } from '../../engine';
 import { withFreshDatabase } from '../helpers/fresh-db';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';

@@ -7,8 +7,8 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
 import type { ActivityDeps } from '../../activities';
-import { buildEngineClients } from '../../workers/clients';
-import type { EngineClients } from '../../workers/clients';
+import { buildEngineClients } from '../../engine';
+import type { EngineClients } from '../../engine';
 import { createRotorWorker } from '../../workers/worker';
 import '../setup/stack-info';
 

@@ -2,9 +2,8 @@ import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { loadConfig } from '../../config';
-import { buildEngineClients } from '../../workers/clients';
-import type { EngineClients } from '../../workers/clients';
-import { buildHealthChecks } from '../../workers/health-checks';
+import { buildEngineClients, buildHealthChecks } from '../../engine';
+import type { EngineClients } from '../../engine';
 import { testConfig } from '../helpers/stack';
 
 describe('GET /healthz and /readyz', () => {

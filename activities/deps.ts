@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { NotifyDeps } from './notify/deps';
 import type { TargetRegistry } from './targets/driver';
-import type { VaultKv } from './vault/kv';
+import type { VaultKv } from '../vault';
 
 /** The clients activities are built over. Only workers/ (and tests) construct real ones. */
 export interface ActivityDeps {

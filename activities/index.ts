@@ -18,16 +18,11 @@ import { computeNextRotation } from './schedule/compute';
 import { createTargetActivities } from './targets/activities';
 
 export type { ActivityDeps } from './deps';
-export { VaultKv, VaultOperation, VaultOutcome } from './vault/kv';
-export type { VaultRequestObserver } from './vault/kv';
-export { appendAudit } from './audit/append';
 export { generateValue, canGenerate } from './generate/generators';
 export { renderDigest } from './notify/templates';
 export type { NotifyDeps } from './notify/deps';
 export { createTargetRegistry } from './targets/registry';
 export type { TargetDeps } from './targets/registry';
-export { lookupApiKey } from './targets/tenant-api-key/lookup';
-export type { VerifiedApiKey } from './targets/tenant-api-key/lookup';
 
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {

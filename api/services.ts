@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
-import type { VaultKv } from '../activities';
+import type { VaultKv } from '../vault';
 import type { Database } from '../db';
 
 /** What the API's routes use; engine/ builds the real ones. */

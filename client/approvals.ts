@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { appendAudit } from '../activities';
+import { appendAudit } from '../audit';
 import type { Database } from '../db';
 import { ErrorType, SecretState } from '../domain';
 import { approveUpdate, breakGlassUpdate, rejectUpdate, statusQuery } from '../workflows';

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { VaultKv } from '../activities';
-import { writeStaged } from '../activities/vault/staging';
+import type { VaultKv } from '../vault';
+import { writeStaged } from '../vault';
 import { ErrorType, secretVaultPath, secretWorkflowId } from '../domain';
 import type { SecretType } from '../domain';
 import { statusQuery, supplyValueUpdate } from '../workflows';

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { isValidCron, isValidTimeZone } from '../activities/schedule/next-rotation';
+import { isValidCron, isValidTimeZone } from '../schedule';
 import {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,

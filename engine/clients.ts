@@ -7,8 +7,10 @@ import type { Config } from '../config';
 import { createDb } from '../db';
 import type { Database } from '../db';
 import pg from 'pg';
-import { VaultKv, createTargetRegistry } from '../activities';
-import type { ActivityDeps, TargetDeps, VaultRequestObserver } from '../activities';
+import { createTargetRegistry } from '../activities';
+import type { ActivityDeps, TargetDeps } from '../activities';
+import { VaultKv } from '../vault';
+import type { VaultRequestObserver } from '../vault';
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
 export interface EngineClients {

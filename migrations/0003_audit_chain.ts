@@ -1,5 +1,5 @@
 // Frozen in time: imports nothing from the app. The hash below is a frozen copy of encoding
-// "rotor-audit-v1" (activities/audit/chain.ts); a chain hashed here must verify there forever.
+// "rotor-audit-v1" (audit/chain.ts); a chain hashed here must verify there forever.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';

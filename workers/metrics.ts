@@ -1,5 +1,5 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { VaultRequestObserver } from '../activities';
+import type { VaultRequestObserver } from '../vault';
 
 /**
  * Metrics of the Temporal SDK's own (Core's Prometheus exporter, see workers/telemetry.ts) that

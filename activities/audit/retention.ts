@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { ErrorType } from '../../domain';
 import type { Database } from '../../db/schema';
-import { AuditChainBrokenError, archiveAuditEvents } from './archive';
+import { AuditChainBrokenError, archiveAuditEvents } from '../../audit';
 
 export interface RetentionInput {
   /** Audit rows older than this move to the archive, behind a checkpoint. */

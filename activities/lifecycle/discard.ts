@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 

@@ -1,7 +1,7 @@
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
-import { publishStaged } from '../vault/staging';
+import { publishStaged } from '../../vault';
 
 export interface PromoteInput {
   rotationId: string;

@@ -1,6 +1,6 @@
 import type { Policy, SecretType } from '../../domain';
 import { SecretState } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 
 export interface RegisterSecretInput {

@@ -1,7 +1,7 @@
 import { SecretState } from '../../domain';
 import type { TargetSpec } from '../../domain';
 import { driverFor } from '../targets/registry';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 
 export interface RetireInput {

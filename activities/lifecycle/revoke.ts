@@ -1,5 +1,5 @@
 import type { TargetSpec } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import { revokeAtTarget } from '../targets/activities';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';

@@ -1,5 +1,5 @@
 import type { RotationStatus } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 

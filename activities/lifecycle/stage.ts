@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretType, TargetSpec } from '../../domain';
 import { ErrorType } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
-import { readStaged, writeStaged } from '../vault/staging';
+import { readStaged, writeStaged } from '../../vault';
 
 export interface StageInput {
   rotationId: string;

@@ -1,5 +1,5 @@
 import type { Policy } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 
 export interface StateChangeInput {

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
-import { readStaged } from '../vault/staging';
+import { readStaged } from '../../vault';
 
 export interface VerifyInput {
   rotationId: string;

@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain';
 import type { NotifyDeps } from '../notify/deps';
-import { renderSecurityReport } from './render';
-import { buildSecurityReport } from './security-report';
+import { buildSecurityReport, renderSecurityReport } from '../../reports';
 
 export interface SendSecurityReportInput {
   /** Unique per scheduled run: a retried activity does not send a channel twice. */

@@ -1,5 +1,5 @@
 import type { Policy } from '../../domain';
-import { nextRotationAt } from './next-rotation';
+import { nextRotationAt } from '../../schedule';
 
 /**
  * The next due time, as an activity: cron and time-zone arithmetic stays out of the workflow

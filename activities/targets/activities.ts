@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TargetSpec } from '../../domain';
 import { ErrorType } from '../../domain';
-import { appendAudit } from '../audit/append';
+import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
-import type { VaultKv } from '../vault/kv';
-import { isPublished, publishStaged, readStaged } from '../vault/staging';
+import type { VaultKv } from '../../vault';
+import { isPublished, publishStaged, readStaged } from '../../vault';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { lookupApiKey } from '../../activities';
+import { lookupApiKey } from '../../api-keys';
 import { Role } from '../../domain';
 import type { ApiKeyUsage } from '../api-key-usage';
 import { requireRole } from '../auth/access';

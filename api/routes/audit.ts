@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { archiveAuditEvents, verifyAuditTrail } from '../../activities/audit';
+import { archiveAuditEvents, verifyAuditTrail } from '../../audit';
 import type { Database } from '../../db';
 import { NAME_PATTERN, Role } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';

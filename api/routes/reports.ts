@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { buildSecurityReport } from '../../activities/report';
+import { buildSecurityReport } from '../../reports';
 import { NAME_PATTERN, Role } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { ApiError } from '../errors';

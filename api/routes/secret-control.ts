@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appendAudit } from '../../activities';
+import { appendAudit } from '../../audit';
 import { Role, SecretState } from '../../domain';
 import { pauseSignal, resumeSignal, statusQuery } from '../../workflows';
 import { requireRole } from '../auth/access';

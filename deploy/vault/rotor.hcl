@@ -4,7 +4,7 @@
 # `secret` (VAULT_KV_MOUNT's default); for another mount, replace `secret/` below, e.g.
 #   sed 's#"secret/#"kv/#' deploy/vault/rotor.hcl | bao policy write rotor -
 #
-# Two prefixes, each the same calls (activities/vault/kv.ts, api/routes/secret-value.ts,
+# Two prefixes, each the same calls (vault/kv.ts, api/routes/secret-value.ts,
 # client/supply-value.ts):
 #   rotor/<tenant>/<name>          the consumer path: newest version = the promoted current value
 #   rotor-staging/<tenant>/<name>  pending and supplied values before they are promoted

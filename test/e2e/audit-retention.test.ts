@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, verifyAuditTrail } from '../../activities/audit';
+import { appendAudit, verifyAuditTrail } from '../../audit';
 import { ensureAuditRetentionSchedule } from '../../client';
 import { migrateOrThrow } from '../../db';
 import { createFreshDatabase } from '../helpers/fresh-db';

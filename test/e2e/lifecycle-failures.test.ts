@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../activities';
+import { VaultKv } from '../../vault';
 import { secretStagingPath, secretVaultPath } from '../../domain';
 import { resumeSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../activities';
+import { VaultKv } from '../../vault';
 import { buildApp } from '../../api/app';
 import { rejectRotation } from '../../client';
 import { SecretType } from '../../domain';

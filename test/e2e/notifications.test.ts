@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import nodeVault from 'node-vault';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../activities';
+import { VaultKv } from '../../vault';
 import { SecretType } from '../../domain';
 import { rotateNowSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';

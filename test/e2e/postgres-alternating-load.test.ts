@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupApiKey } from '../../activities';
+import { lookupApiKey } from '../../api-keys';
 import { createRotorReader } from '../../consumers';
 import { SecretType, secretVaultPath } from '../../domain';
 import type { Policy, TargetSpec } from '../../domain';

@@ -1,6 +1,6 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../activities';
+import { VaultKv } from '../../vault';
 import { hashToken } from '../../api/auth/tokens';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit } from '../../activities';
+import { appendAudit } from '../../audit';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
 import { ensureSecurityReportSchedule } from '../../client';

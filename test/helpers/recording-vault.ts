@@ -1,5 +1,5 @@
 import nodeVault from 'node-vault';
-import { VaultKv } from '../../activities';
+import { VaultKv } from '../../vault';
 import type { Config } from '../../config';
 
 /** The real Vault client, remembering each value it is asked to write (for leak checks). */

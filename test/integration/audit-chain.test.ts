@@ -8,7 +8,7 @@ import {
   archiveAuditEvents,
   auditHash,
   verifyAuditTrail,
-} from '../../activities/audit';
+} from '../../audit';
 import { migrateOrThrow } from '../../db';
 import { migrations } from '../../migrations';
 import { createFreshDatabase } from '../helpers/fresh-db';

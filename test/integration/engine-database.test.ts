@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { appendAudit } from '../../activities';
+import { appendAudit } from '../../audit';
 import { createDb, migrateToLatest } from '../../db';
 import type { Database } from '../../db';
 import { migrations } from '../../migrations';

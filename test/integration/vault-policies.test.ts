@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import nodeVault from 'node-vault';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { VaultKv } from '../../activities/vault/kv';
+import { VaultKv } from '../../vault';
 import { ErrorType } from '../../domain';
 import { uniqueName } from '../helpers/stack';
 import {

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isValidCron,
-  isValidTimeZone,
-  nextRotationAt,
-} from '../../activities/schedule/next-rotation';
+import { isValidCron, isValidTimeZone, nextRotationAt } from '../../schedule';
 import { SecretType, policyFor } from '../../domain';
 import type { MaintenanceWindow, Schedule } from '../../domain';
 

@@ -4,8 +4,7 @@ import { ErrorType, TENANT_API_KEY_PREFIX } from '../../../domain';
 import type { TenantApiKeyTarget } from '../../../domain';
 import type { Database } from '../../../db/schema';
 import type { TargetDriver } from '../driver';
-import { apiKeyHash } from './hash';
-import { lookupApiKey } from './lookup';
+import { apiKeyHash, lookupApiKey } from '../../../api-keys';
 
 export interface TenantApiKeyDeps {
   db: Kysely<Database>;

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema';
-import { RotationStatus, SecretState } from '../../domain';
-import { verifyAuditTrail } from '../audit/verify';
-import type { VerifyReport } from '../audit/verify';
+import type { Database } from '../db/schema';
+import { RotationStatus, SecretState } from '../domain';
+import { verifyAuditTrail } from '../audit';
+import type { VerifyReport } from '../audit';
 
 /** Past due by more than this counts as overdue (as the secrets_overdue metric counts it). */
 const OVERDUE_GRACE_MS = 5 * 60_000;

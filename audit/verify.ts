@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema';
+import type { Database } from '../db/schema';
 import { GENESIS_HASH, chainKey, chainTenant, storedRowHash } from './chain';
 import type { StoredAuditRow } from './chain';
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../domain';
+import { ErrorType } from '../domain';
 import type { VaultKv } from './kv';
 
 /**

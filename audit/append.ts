@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../db/schema';
+import type { Database } from '../db/schema';
 import { GENESIS_HASH, auditHash, chainKey } from './chain';
 
 export interface AuditEntry {

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { CronExpressionParser } from 'cron-parser';
-import { ErrorType } from '../../domain';
-import type { MaintenanceWindow, Policy } from '../../domain';
+import { ErrorType } from '../domain';
+import type { MaintenanceWindow, Policy } from '../domain';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { TENANT_API_KEY_PREFIX } from '../../../domain';
-import type { Database } from '../../../db/schema';
+import { TENANT_API_KEY_PREFIX } from '../domain';
+import type { Database } from '../db/schema';
 import { apiKeyHash } from './hash';
 
 export interface VerifiedApiKey {

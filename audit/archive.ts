@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema';
+import type { Database } from '../db/schema';
 import { appendAudit, lockChain } from './append';
 import { chainKey, chainTenant } from './chain';
 import { chainRows, liveAnchor, seqExists, walkChain } from './verify';

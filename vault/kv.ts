@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type NodeVault from 'node-vault';
-import { ErrorType } from '../../domain';
+import { ErrorType } from '../domain';
 
 /** Rotor's bookkeeping on a KV v2 secret, kept in the secret's custom_metadata (strings only). */
 export interface RotorLabels {

@@ -1,0 +1,3 @@
+export { apiKeyHash } from './hash';
+export { lookupApiKey } from './lookup';
+export type { VerifiedApiKey } from './lookup';

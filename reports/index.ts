@@ -1,0 +1,4 @@
+export { buildSecurityReport } from './security-report';
+export type { SecurityReport, SecurityReportOptions } from './security-report';
+export { renderSecurityReport } from './render';
+export type { RenderedReport } from './render';

@@ -1,0 +1,1 @@
+export { isValidCron, isValidTimeZone, nextRotationAt } from './next-rotation';

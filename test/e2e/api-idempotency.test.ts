@@ -118,10 +118,13 @@ describe('Idempotency-Key on create-secret and rotate-now', () => {
     ]);
     await waitForStatus(rotor.client, workflowId, (s) => s.rotationsCompleted === 2);
     const history = await rotor.client.workflow.getHandle(workflowId).fetchHistory();
-    const signals = (history.events ?? []).filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'rotateNow',
+    // Rotate-now is a Temporal Update: the workflow accepted exactly one.
+    const updates = (history.events ?? []).filter(
+      (e) =>
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ===
+        'requestRotation',
     );
-    expect(signals).toHaveLength(1);
+    expect(updates).toHaveLength(1);
   });
 
   it('frees a key after a refused request, and after it expires', async () => {

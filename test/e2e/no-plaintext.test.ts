@@ -125,18 +125,34 @@ describe('secret values', () => {
   });
 
   it('never appear in any engine database table, audit rows included', async () => {
-    for (const table of [
-      'tenants',
-      'secrets',
-      'rotations',
-      'approvals',
-      'audit_events',
-      'api_tokens',
-    ]) {
+    // Every table there is, so a table added later is checked without editing this list.
+    const { rows: tables } = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables
+      where table_schema = 'public' and table_type = 'BASE TABLE'
+    `.execute(rotor.clients.db);
+    const names = tables.map((t) => t.table_name);
+    expect(names).toEqual(expect.arrayContaining(['secrets', 'rotations', 'audit_events']));
+    for (const table of names) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
         rotor.clients.db,
       );
       assertNoValue(JSON.stringify(rows.rows), `table ${table}`);
     }
+  });
+
+  it('would be found if one were there: a value planted in a table is caught by the same scan', async () => {
+    const planted = recording.written[0] ?? '';
+    expect(planted).not.toBe('');
+    const { rows } = await sql<Record<string, unknown>>`select ${planted}::text as leaked`.execute(
+      rotor.clients.db,
+    );
+    expect(() => assertNoValue(JSON.stringify(rows), 'a planted row')).toThrow();
+    const base64 = Buffer.from(JSON.stringify({ value: planted })).toString('base64');
+    expect(() =>
+      assertNoValue(
+        searchableText({ payload: { metadata: {}, data: base64 } }),
+        'a planted payload',
+      ),
+    ).toThrow();
   });
 });

@@ -106,12 +106,14 @@ describe('identity is a token’s unique subject, not its name', () => {
       approvals: [sam.security1.subject, sam.security2.subject],
     });
     await waitForStatus(rotor.client, workflowId, (s) => s.rotationsCompleted === 2);
-    const row = await rotor.clients.db
-      .selectFrom('rotations')
-      .select(['requested_by', 'approved_by', 'status'])
-      .where('id', '=', rotationId)
-      .executeTakeFirstOrThrow();
-    expect(row).toEqual({
+    // The status flips first; finishRotation writes the row just after, so the row is polled.
+    const row = () =>
+      rotor.clients.db
+        .selectFrom('rotations')
+        .select(['requested_by', 'approved_by', 'status'])
+        .where('id', '=', rotationId)
+        .executeTakeFirstOrThrow();
+    await expect.poll(row, { timeout: 30_000 }).toEqual({
       requested_by: sam.operator.subject,
       approved_by: `${sam.security1.subject},${sam.security2.subject}`,
       status: 'COMPLETED',

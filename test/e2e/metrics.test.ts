@@ -169,21 +169,23 @@ describe('Prometheus metrics after real rotations', () => {
     const body = await res.text();
     const count = (operation: string, outcome: string) =>
       sample(body, 'vault_request_duration_seconds_count', { operation, outcome });
-    // This process's workers alone: 3 versions written (web-key twice, orders-db once).
-    expect(count('write', 'success')).toBe(3);
+    // This process's workers alone: 3 versions (web-key twice, orders-db once), each written
+    // twice: staged aside, then promoted onto the consumer path (which empties staging).
+    expect(count('write', 'success')).toBe(6);
     expect(count('metadata', 'not_found')).toBeGreaterThanOrEqual(2);
     expect(count('read', 'success')).toBeGreaterThanOrEqual(3);
-    expect(count('set_labels', 'success')).toBeGreaterThanOrEqual(6);
+    expect(count('set_labels', 'success')).toBeGreaterThanOrEqual(3);
+    expect(count('delete_all', 'success')).toBeGreaterThanOrEqual(3);
     expect(count('destroy_versions', 'success')).toBeGreaterThanOrEqual(1);
-    // The refused token: stageVersion's first request, once (non-retryable).
-    expect(count('metadata', 'permission_denied')).toBe(1);
+    // The refused token: stageVersion's first request (a read of its own staged value), once.
+    expect(count('read', 'permission_denied')).toBe(1);
     expect(
       sample(body, 'vault_request_duration_seconds_bucket', {
         operation: 'write',
         outcome: 'success',
         le: '+Inf',
       }),
-    ).toBe(3);
+    ).toBe(6);
     expect(body).toMatch(/^rotor_worker_process_cpu_seconds_total /m);
   });
 

@@ -1,0 +1,46 @@
+import { workflowInfo } from '@temporalio/workflow';
+import type { LifecycleState } from '../state';
+import { bookkeeping } from './context';
+import type { LifecycleContext } from './context';
+import { rotate } from './rotate';
+
+/**
+ * The first run: register the secret, then provision its first version like any rotation, so it
+ * is audited the same way. Messages that arrived before registration are applied to the state.
+ */
+export async function provision(ctx: LifecycleContext): Promise<LifecycleState> {
+  const { input: first, early: pending } = ctx;
+  const secretId = await bookkeeping.registerSecret({
+    tenantId: first.tenantId,
+    name: first.name,
+    type: first.type,
+    policy: first.policy,
+    workflowId: workflowInfo().workflowId,
+    vaultPath: first.vaultPath,
+    requestedBy: first.requestedBy,
+  });
+  const fresh: LifecycleState = {
+    secretId,
+    policy: first.policy,
+    currentVersion: null,
+    previousVersion: null,
+    latestVersion: 0,
+    nextRotationAt: new Date().toISOString(),
+    lastRotatedAt: null,
+    graceEndsAt: null,
+    lastErrorType: null,
+    needsAttention: false,
+    paused: pending.paused,
+    rotationsCompleted: 0,
+    rotateRequest: pending.rotate,
+    retireRequest: pending.retire,
+  };
+  ctx.s = fresh;
+  await rotate(
+    ctx,
+    fresh,
+    { requestedBy: first.requestedBy, reason: 'initial' },
+    { initial: true },
+  );
+  return fresh;
+}

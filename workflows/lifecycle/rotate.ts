@@ -1,0 +1,196 @@
+/** ROTATING: one rotation, from its request through approval and value waits to its outcome. */
+import { patched, uuid4 } from '@temporalio/workflow';
+import { NotificationKind, RotationStatus, SecretState, secretStagingPath } from '../../domain';
+import type { Requester, SupplyRequest } from '../messages';
+import { rotationActivities, runRotation } from '../rotation';
+import type { RotationTarget } from '../rotation';
+import type { LifecycleState } from '../state';
+import { awaitApproval } from './await-approval';
+import { awaitValue } from './await-value';
+import { completeRotation } from './complete-rotation';
+import { enterAttention } from './attention';
+import { bookkeeping, repairDelayMs, setNextRotation, setState } from './context';
+import type { LifecycleContext } from './context';
+import { notify } from './notify';
+
+/**
+ * Rotations stage aside (a staging path consumers cannot read) and promote by writing the
+ * verified value to the consumer path. Rotations recorded before stage on the consumer path.
+ */
+const CONSUMER_LAYOUT_PATCH = 'consumer-layout-v1';
+
+/** What one rotation (or repair step) works on: the secret, its target, and the layout. */
+export function rotationTarget(
+  ctx: LifecycleContext,
+  target: LifecycleState,
+  aside: boolean,
+): RotationTarget {
+  const { tenantId, name, type, vaultPath } = ctx.input;
+  return {
+    secretId: target.secretId,
+    tenantId,
+    type,
+    vaultPath,
+    policy: target.policy,
+    latestVersion: target.latestVersion,
+    currentVersion: target.currentVersion,
+    ...(ctx.input.target ? { spec: ctx.input.target } : {}),
+    ...(aside ? { stagingPath: secretStagingPath(tenantId, name) } : {}),
+  };
+}
+
+/**
+ * ROTATING: one rotation from request to outcome, through the approval and value waits when the
+ * type has them. It ends in ACTIVE or IN_GRACE (completed), NEEDS_ATTENTION (failed), or back in
+ * ACTIVE or PAUSED (approval rejected or expired).
+ */
+export async function rotate(
+  ctx: LifecycleContext,
+  target: LifecycleState,
+  request: Requester,
+  options: { initial?: boolean } = {},
+): Promise<void> {
+  // The caller has set ROTATING; recorded histories depend on that order of commands.
+  const rotationId = request.rotationId ?? uuid4();
+  ctx.running = { rotationId, joinable: true };
+  try {
+    await rotateOnce(ctx, target, request, rotationId, options);
+  } finally {
+    ctx.running = null;
+  }
+}
+
+async function rotateOnce(
+  ctx: LifecycleContext,
+  target: LifecycleState,
+  request: Requester,
+  rotationId: string,
+  options: { initial?: boolean },
+): Promise<void> {
+  const { tenantId } = ctx.input;
+  // Decided once per rotation, before anything is staged, so every step uses one layout.
+  const aside = patched(CONSUMER_LAYOUT_PATCH);
+  await rotationActivities(target.policy).beginRotation({
+    rotationId,
+    secretId: target.secretId,
+    tenantId,
+    reason: request.reason,
+    requestedBy: request.requestedBy,
+    fromVersion: target.currentVersion,
+    ...(request.bulkId ? { bulkId: request.bulkId } : {}),
+  });
+  // Creating a secret is not a rotation of a live credential; every later rotation of a
+  // sensitive type waits for security, unless an admin broke the glass.
+  if (target.policy.requiresApproval && !options.initial && !request.breakGlass) {
+    const gate = await awaitApproval(ctx, target, rotationId, request);
+    if (gate !== 'approved' && gate !== 'superseded') {
+      setNextRotation(
+        ctx,
+        await bookkeeping.computeNextRotation({
+          policy: target.policy,
+          from: new Date().toISOString(),
+        }),
+      );
+      const next = target.paused ? SecretState.Paused : SecretState.Active;
+      setState(ctx, next);
+      await bookkeeping.finishRotation({
+        rotationId,
+        secretId: target.secretId,
+        tenantId,
+        status: gate === 'expired' ? RotationStatus.ApprovalExpired : RotationStatus.Rejected,
+        secretState: next,
+        nextRotationAt: target.nextRotationAt,
+        actor: gate === 'expired' ? 'rotor' : (ctx.approval.decision?.by ?? 'rotor'),
+      });
+      if (gate === 'expired') {
+        // Said after the next attempt is scheduled, so the message can tell when it is.
+        await notify(ctx, NotificationKind.ApprovalExpired, ['security', 'tenant'], {
+          rotationId,
+          requestedBy: request.requestedBy,
+          reason: request.reason,
+          nextRotationAt: target.nextRotationAt,
+        });
+      }
+      return;
+    }
+    setState(ctx, SecretState.Rotating);
+  }
+  // Types Rotor cannot generate wait for their owner's value (staged in Vault by the API).
+  let supplied: SupplyRequest | null = null;
+  if (!target.policy.autoGenerate) {
+    supplied = await awaitValue(ctx, target, rotationId, aside);
+    if (!supplied) {
+      // Retired while waiting: nothing was staged, the rotation simply ends.
+      await bookkeeping.finishRotation({
+        rotationId,
+        secretId: target.secretId,
+        tenantId,
+        status: RotationStatus.Failed,
+        secretState: ctx.state,
+        errorType: 'SecretRetired',
+        nextRotationAt: target.nextRotationAt,
+        actor: 'rotor',
+      });
+      return;
+    }
+  }
+  // From here the new value is made: a request now needs a rotation of its own.
+  if (ctx.running) ctx.running.joinable = false;
+  const outcome = await runRotation(
+    {
+      ...rotationTarget(ctx, target, aside),
+      ...(supplied ? { supplied: { version: supplied.version } } : {}),
+    },
+    rotationId,
+  );
+  if (outcome.ok) {
+    await completeRotation(ctx, target, outcome, request, supplied?.expiresAt ?? null);
+    return;
+  }
+  target.latestVersion = outcome.latestVersion;
+  if (outcome.unresolved) {
+    // Stopped half-way (a compensation or the promote failed too): Vault and the target may
+    // disagree until what is owed succeeds, so it is retried on a schedule of its own.
+    target.repair = {
+      rotationId: outcome.rotationId,
+      version: outcome.unresolved.version,
+      steps: outcome.unresolved.steps,
+      errorType: outcome.errorType,
+      attempts: 0,
+      nextAttemptAt: new Date(Date.now() + repairDelayMs(target.policy, 0)).toISOString(),
+      requestedBy: request.requestedBy,
+      expiresAt: supplied?.expiresAt ?? null,
+      stagedAside: aside,
+    };
+    await enterAttention(
+      ctx,
+      target,
+      'repair',
+      outcome.errorType,
+      'reconciling',
+      outcome.rotationId,
+    );
+    return;
+  }
+  // Retries ran out: the old credential keeps working, a human decides what next (resume).
+  target.lastErrorType = outcome.errorType;
+  target.needsAttention = true;
+  target.attentionCause = 'rotation';
+  setState(ctx, SecretState.NeedsAttention);
+  await bookkeeping.finishRotation({
+    rotationId: outcome.rotationId,
+    secretId: target.secretId,
+    tenantId,
+    status: RotationStatus.Failed,
+    secretState: SecretState.NeedsAttention,
+    errorType: outcome.errorType,
+    nextRotationAt: target.nextRotationAt,
+    actor: request.requestedBy,
+  });
+  // The alert: ops and the owning tenant hear at once that a human is needed.
+  await notify(ctx, NotificationKind.RotationFailed, ['ops', 'tenant'], {
+    rotationId: outcome.rotationId,
+    errorType: outcome.errorType,
+    credentials: 'old-works',
+  });
+}

@@ -1,7 +1,8 @@
-import { SecretState } from '../../domain';
+import { RotationStatus, SecretState } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { recordRotationStep } from './record-step';
 
 export interface ApprovalRequestInput {
   rotationId: string;
@@ -30,27 +31,19 @@ export interface ApprovalDecisionInput {
 export function createApprovalRecords({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     async requestApproval(input: ApprovalRequestInput): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('rotations')
-          .set({ status: 'AWAITING_APPROVAL' })
-          .where('id', '=', input.rotationId)
-          .execute();
-        await trx
-          .updateTable('secrets')
-          .set({ state: SecretState.AwaitingApproval, updated_at: new Date() })
-          .where('id', '=', input.secretId)
-          .execute();
-        await appendAudit(trx, {
-          tenantId: input.tenantId,
-          secretId: input.secretId,
-          rotationId: input.rotationId,
+      await recordRotationStep(db, {
+        rotationId: input.rotationId,
+        secretId: input.secretId,
+        tenantId: input.tenantId,
+        status: RotationStatus.AwaitingApproval,
+        secret: { state: SecretState.AwaitingApproval, updated_at: new Date() },
+        audit: {
           actor: input.requestedBy,
           action: 'approval.requested',
           outcome: 'info',
           details: { reason: input.reason, quorum: input.quorum, expiresAt: input.expiresAt },
           idempotencyKey: `${input.rotationId}:approval-requested`,
-        });
+        },
       });
       activityLog().info('Approval requested', {
         quorum: input.quorum,

@@ -1,6 +1,6 @@
-import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { recordRotationStep } from './record-step';
 
 export interface DiscardInput {
   rotationId: string;
@@ -32,21 +32,18 @@ export function createDiscardPendingVersion({ db, vault }: ActivityDeps) {
         });
       }
     }
-    await db
-      .updateTable('secrets')
-      .set({ pending_version: null, updated_at: new Date() })
-      .where('id', '=', input.secretId)
-      .where('pending_version', '=', input.version)
-      .execute();
-    await appendAudit(db, {
-      tenantId: input.tenantId,
-      secretId: input.secretId,
+    await recordRotationStep(db, {
       rotationId: input.rotationId,
-      actor: 'rotor',
-      action: 'rotation.compensated',
-      outcome: 'info',
-      details: { discardedVersion: input.version },
-      idempotencyKey: `${input.rotationId}:compensated`,
+      secretId: input.secretId,
+      tenantId: input.tenantId,
+      secret: { pending_version: null, updated_at: new Date() },
+      secretIf: { column: 'pending_version', equals: input.version },
+      audit: {
+        action: 'rotation.compensated',
+        outcome: 'info',
+        details: { discardedVersion: input.version },
+        idempotencyKey: `${input.rotationId}:compensated`,
+      },
     });
     activityLog().warn('Discarded the pending version after a failed rotation', {
       version: input.version,

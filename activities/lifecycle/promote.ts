@@ -1,7 +1,8 @@
-import { appendAudit } from '../../audit';
+import { RotationStatus } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { publishStaged } from '../../vault';
+import { recordRotationStep } from './record-step';
 
 export interface PromoteInput {
   rotationId: string;
@@ -42,31 +43,24 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
     // Staging holds nothing once a rotation is promoted.
     if (input.stagingPath) await vault.deleteAll(input.stagingPath);
     const now = new Date();
-    await db
-      .updateTable('secrets')
-      .set({
+    await recordRotationStep(db, {
+      rotationId: input.rotationId,
+      secretId: input.secretId,
+      tenantId: input.tenantId,
+      status: RotationStatus.Promoted,
+      secret: {
         current_version: input.version,
         previous_version: previousVersion,
         pending_version: null,
         last_rotated_at: now,
         updated_at: now,
-      })
-      .where('id', '=', input.secretId)
-      .execute();
-    await db
-      .updateTable('rotations')
-      .set({ status: 'PROMOTED' })
-      .where('id', '=', input.rotationId)
-      .execute();
-    await appendAudit(db, {
-      tenantId: input.tenantId,
-      secretId: input.secretId,
-      rotationId: input.rotationId,
-      actor: 'rotor',
-      action: 'rotation.promoted',
-      outcome: 'success',
-      details: { version: input.version, previousVersion },
-      idempotencyKey: `${input.rotationId}:promoted`,
+      },
+      audit: {
+        action: 'rotation.promoted',
+        outcome: 'success',
+        details: { version: input.version, previousVersion },
+        idempotencyKey: `${input.rotationId}:promoted`,
+      },
     });
     activityLog().info('Promoted the staged version to current', {
       version: input.version,

@@ -1,8 +1,8 @@
 import type { TargetSpec } from '../../domain';
-import { appendAudit } from '../../audit';
 import { revokeAtTarget } from '../targets/activities';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { recordRotationStep } from './record-step';
 
 export interface RevokeInput {
   rotationId: string;
@@ -27,21 +27,18 @@ export function createRevokeVersion({ db, vault, targets }: ActivityDeps) {
     if (meta.labels.previous === input.version) {
       await vault.setLabels(input.vaultPath, { ...meta.labels, previous: undefined });
     }
-    await db
-      .updateTable('secrets')
-      .set({ previous_version: null, updated_at: new Date() })
-      .where('id', '=', input.secretId)
-      .where('previous_version', '=', input.version)
-      .execute();
-    await appendAudit(db, {
-      tenantId: input.tenantId,
-      secretId: input.secretId,
+    await recordRotationStep(db, {
       rotationId: input.rotationId,
-      actor: 'rotor',
-      action: 'credential.revoked',
-      outcome: 'success',
-      details: { version: input.version },
-      idempotencyKey: `${input.rotationId}:revoked`,
+      secretId: input.secretId,
+      tenantId: input.tenantId,
+      secret: { previous_version: null, updated_at: new Date() },
+      secretIf: { column: 'previous_version', equals: input.version },
+      audit: {
+        action: 'credential.revoked',
+        outcome: 'success',
+        details: { version: input.version },
+        idempotencyKey: `${input.rotationId}:revoked`,
+      },
     });
     activityLog().info('Revoked the previous version', { version: input.version });
   };

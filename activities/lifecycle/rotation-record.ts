@@ -1,7 +1,8 @@
-import type { RotationStatus } from '../../domain';
+import { RotationStatus } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
+import { recordRotationStep } from './record-step';
 
 export interface BeginRotationInput {
   rotationId: string;
@@ -47,7 +48,7 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
         .values({
           id: input.rotationId,
           secret_id: input.secretId,
-          status: 'REQUESTED',
+          status: RotationStatus.Requested,
           reason: input.reason,
           requested_by: input.requestedBy,
           from_version: input.fromVersion,
@@ -74,31 +75,23 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
 
     async finishRotation(input: FinishRotationInput): Promise<void> {
       const now = new Date();
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('rotations')
-          .set({
-            status: input.status,
-            to_version: input.toVersion ?? null,
-            error_type: input.errorType ?? null,
-            completed_at: now,
-          })
-          .where('id', '=', input.rotationId)
-          .execute();
-        await trx
-          .updateTable('secrets')
-          .set({
-            state: input.secretState,
-            last_error_type: input.errorType ?? null,
-            next_rotation_at: input.nextRotationAt ?? null,
-            updated_at: now,
-          })
-          .where('id', '=', input.secretId)
-          .execute();
-        await appendAudit(trx, {
-          tenantId: input.tenantId,
-          secretId: input.secretId,
-          rotationId: input.rotationId,
+      await recordRotationStep(db, {
+        rotationId: input.rotationId,
+        secretId: input.secretId,
+        tenantId: input.tenantId,
+        status: input.status,
+        rotation: {
+          to_version: input.toVersion ?? null,
+          error_type: input.errorType ?? null,
+          completed_at: now,
+        },
+        secret: {
+          state: input.secretState,
+          last_error_type: input.errorType ?? null,
+          next_rotation_at: input.nextRotationAt ?? null,
+          updated_at: now,
+        },
+        audit: {
           actor: input.actor,
           action: `rotation.${input.status.toLowerCase()}`,
           outcome: input.errorType ? 'failure' : 'success',
@@ -108,7 +101,7 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
             state: input.secretState,
           },
           idempotencyKey: `${input.rotationId}:finished`,
-        });
+        },
       });
       activityLog()[input.errorType ? 'warn' : 'info']('Rotation finished', {
         status: input.status,

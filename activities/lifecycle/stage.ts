@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretType, TargetSpec } from '../../domain';
-import { ErrorType } from '../../domain';
-import { appendAudit } from '../../audit';
+import { ErrorType, RotationStatus } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
 import { readStaged, writeStaged } from '../../vault';
+import { recordRotationStep } from './record-step';
 
 export interface StageInput {
   rotationId: string;
@@ -104,25 +104,19 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
   }
 
   async function recordStaged(input: StageInput, version: number): Promise<void> {
-    await db
-      .updateTable('secrets')
-      .set({ pending_version: version, updated_at: new Date() })
-      .where('id', '=', input.secretId)
-      .execute();
-    await db
-      .updateTable('rotations')
-      .set({ status: 'STAGED', to_version: version })
-      .where('id', '=', input.rotationId)
-      .execute();
-    await appendAudit(db, {
-      tenantId: input.tenantId,
-      secretId: input.secretId,
+    await recordRotationStep(db, {
       rotationId: input.rotationId,
-      actor: 'rotor',
-      action: 'rotation.staged',
-      outcome: 'success',
-      details: { version },
-      idempotencyKey: `${input.rotationId}:staged`,
+      secretId: input.secretId,
+      tenantId: input.tenantId,
+      status: RotationStatus.Staged,
+      rotation: { to_version: version },
+      secret: { pending_version: version, updated_at: new Date() },
+      audit: {
+        action: 'rotation.staged',
+        outcome: 'success',
+        details: { version },
+        idempotencyKey: `${input.rotationId}:staged`,
+      },
     });
   }
 }

@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TargetSpec } from '../../domain';
-import { ErrorType } from '../../domain';
-import { appendAudit } from '../../audit';
+import { ErrorType, RotationStatus } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import type { VaultKv } from '../../vault';
 import { isPublished, publishStaged, readStaged } from '../../vault';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
+import { recordRotationStep } from '../lifecycle/record-step';
 
 export interface TargetStepInput extends TargetStep {
   target: TargetSpec;
@@ -82,20 +82,17 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         await driver.verify(input.target, cred, stepOf(input));
         await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
       }
-      await db
-        .updateTable('rotations')
-        .set({ status: 'APPLIED' })
-        .where('id', '=', input.rotationId)
-        .execute();
-      await appendAudit(db, {
-        tenantId: input.tenantId,
-        secretId: input.secretId,
+      await recordRotationStep(db, {
         rotationId: input.rotationId,
-        actor: 'rotor',
-        action: 'rotation.applied',
-        outcome: 'success',
-        details: { version: input.version, target: input.target.kind },
-        idempotencyKey: `${input.rotationId}:applied`,
+        secretId: input.secretId,
+        tenantId: input.tenantId,
+        status: RotationStatus.Applied,
+        audit: {
+          action: 'rotation.applied',
+          outcome: 'success',
+          details: { version: input.version, target: input.target.kind },
+          idempotencyKey: `${input.rotationId}:applied`,
+        },
       });
       return { published: publish };
     },
@@ -106,11 +103,12 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         await staged(vault, input),
         stepOf(input),
       );
-      await db
-        .updateTable('rotations')
-        .set({ status: 'VERIFIED' })
-        .where('id', '=', input.rotationId)
-        .execute();
+      await recordRotationStep(db, {
+        rotationId: input.rotationId,
+        secretId: input.secretId,
+        tenantId: input.tenantId,
+        status: RotationStatus.Verified,
+      });
     },
 
     /**
@@ -129,15 +127,16 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
           stepOf(input),
         );
       }
-      await appendAudit(db, {
-        tenantId: input.tenantId,
-        secretId: input.secretId,
+      await recordRotationStep(db, {
         rotationId: input.rotationId,
-        actor: 'rotor',
-        action: 'rotation.compensated',
-        outcome: 'info',
-        details: { version: input.version, target: input.target.kind },
-        idempotencyKey: `${input.rotationId}:compensated-target`,
+        secretId: input.secretId,
+        tenantId: input.tenantId,
+        audit: {
+          action: 'rotation.compensated',
+          outcome: 'info',
+          details: { version: input.version, target: input.target.kind },
+          idempotencyKey: `${input.rotationId}:compensated-target`,
+        },
       });
       return { published: false };
     },

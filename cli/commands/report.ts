@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { CliContext } from './audit';
-import { printObject, printRows } from './output';
+import { printObject, printRows } from '../output';
+import type { CliContext } from './context';
+import { qs } from './context';
 
 interface Report {
   tenantId: string | null;
@@ -37,7 +38,7 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
     .action(async (o: { tenant?: string; windowDays: string; dueWithinDays: string }) => {
       const r = await ctx.api().request<Report>(
         'GET',
-        `/api/v1/reports/security${ctx.qs({
+        `/api/v1/reports/security${qs({
           tenantId: o.tenant,
           windowDays: o.windowDays,
           dueWithinDays: o.dueWithinDays,

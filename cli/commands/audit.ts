@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
-import type { ApiClient } from './api-client';
-import { checkName, nameSegment, secretPath } from './commands/names';
-import { printObject, printRows } from './output';
-
-/** What a command group needs from the program: the API, the --json flag, a query-string helper. */
-export interface CliContext {
-  api: () => ApiClient;
-  json: () => boolean;
-  qs: (params: Record<string, string | undefined>) => string;
-}
+import { printObject, printRows } from '../output';
+import type { CliContext } from './context';
+import { qs } from './context';
+import { checkName, nameSegment, secretPath } from './names';
 
 interface ChainResult {
   tenantId: string | null;
@@ -44,7 +38,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
         .api()
         .request<VerifyReport>(
           'GET',
-          `/api/v1/audit/verify${ctx.qs({ tenantId: o.tenant, scope: o.scope })}`,
+          `/api/v1/audit/verify${qs({ tenantId: o.tenant, scope: o.scope })}`,
         );
       if (ctx.json()) printObject(report, true);
       else {
@@ -96,7 +90,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
           : `/api/v1/tenants/${nameSegment(o.tenant, '--tenant')}/audit`;
         const res = await ctx.api().request<{ items: Record<string, unknown>[] }>(
           'GET',
-          `${path}${ctx.qs({
+          `${path}${qs({
             action: o.action,
             actor: o.actor,
             since: o.since,

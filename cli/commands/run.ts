@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { createRotorReader, RotorReadError, RotorReadErrorCode } from '../consumers';
-import type { Credential, RotorReader } from '../consumers';
-import { CliError } from './api-client';
+import { createRotorReader, RotorReadError, RotorReadErrorCode } from '../../consumers';
+import type { Credential, RotorReader } from '../../consumers';
+import { CliError } from '../api-client';
 
 /** Could not build the child's environment from what the user asked for; the child never starts. */
 const EXIT_BAD_INPUT = 2;

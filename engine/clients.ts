@@ -88,8 +88,10 @@ function buildPostgresTarget(
 ): { pool: pg.Pool; deps: NonNullable<TargetDeps['postgres']> } | undefined {
   if (!url) return undefined;
   const pool = new pg.Pool({ connectionString: url, max: 4 });
-  // An idle connection dropped by the server must not crash the worker; the next query reconnects.
+  // A connection dropped by the server must not crash the worker, idle or checked out; the next
+  // query reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const parsed = new URL(url);
   return {
     pool,

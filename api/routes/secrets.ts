@@ -197,6 +197,15 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         previousVersion: status?.previousVersion ?? row.previous_version,
         nextRotationAt: status?.nextRotationAt ?? iso(row.next_rotation_at),
         pendingApproval: status?.pendingApproval ?? null,
+        lastErrorType: status?.lastErrorType ?? row.last_error_type,
+        // What is live and what Rotor still owes, so a failed revoke or repair is visible here.
+        // Without a live status, the row says whether a previous credential is still live.
+        previousCredentialLive: status?.previousCredentialLive ?? row.previous_version !== null,
+        revokeRetryAt: status?.revokeRetryAt ?? null,
+        repair: status?.repair ?? null,
+        runningRotationId: status?.rotationId ?? null,
+        queuedRotation: status?.queuedRotation ?? null,
+        liveStatus: status !== null,
         rotations,
       };
     },

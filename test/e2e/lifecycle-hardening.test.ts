@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultKv } from '../../vault';
 import { verifyAuditTrail } from '../../audit';
 import type { RotorLabels } from '../../vault';
+import { buildApp } from '../../api/app';
+import { createToken } from '../../api/auth/tokens';
 import { RotateRefusedError, requestRotation } from '../../client';
 import { createDb } from '../../db';
-import { SecretType, secretVaultPath } from '../../domain';
+import { Role, SecretType, secretVaultPath } from '../../domain';
 import type { PostgresRoleTarget } from '../../domain';
 import { pauseSignal, resumeSignal, rotateNowSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
@@ -256,6 +258,36 @@ describe('a lifecycle under faults and hostile input keeps running, and Vault an
     });
     expect(stuck.revokeRetryAt).not.toBeNull();
     expect(await target.loginError(a, v1.password)).toBeNull(); // True: it still works.
+    // Visible in the API, and rotate-now says why it will not rotate instead of taking it.
+    const app = buildApp({
+      checks: {},
+      logLevel: 'silent',
+      services: { db: rotor.clients.db, temporal: rotor.client, config: rotor.config },
+    });
+    try {
+      const { token } = await createToken(rotor.clients.db, { name: 'ops', role: Role.Admin });
+      const shown = await app.inject({
+        method: 'GET',
+        url: `/api/v1/secrets/${first.tenantId}/orders-db`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(shown.json()).toMatchObject({
+        state: 'NEEDS_ATTENTION',
+        lastErrorType: 'TargetRejected',
+        previousVersion: 1,
+        previousCredentialLive: true,
+      });
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/api/v1/secrets/${first.tenantId}/orders-db/rotate`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { reason: 'now' },
+      });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toMatchObject({ error: { code: 'ROT_ERR_NEEDS_ATTENTION' } });
+    } finally {
+      await app.close();
+    }
     await expect
       .poll(
         async () =>

@@ -8,20 +8,7 @@ import { resumeSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
-
-/** The real Vault client: a value staged while `failReads` is on cannot be read back. */
-class FlakyReadVault extends VaultKv {
-  failReads = false;
-  private readonly staged = new Set<string>();
-  override async write(path: string, data: Record<string, unknown>, cas: number) {
-    if (this.failReads && path.startsWith('rotor-staging/')) this.staged.add(path);
-    return super.write(path, data, cas);
-  }
-  override async read(path: string, version?: number) {
-    if (this.failReads && this.staged.has(path)) throw new Error('injected: read failed');
-    return super.read(path, version);
-  }
-}
+import { FlakyReadVault } from '../helpers/flaky-read-vault';
 
 describe('a lifecycle whose rotation fails', () => {
   let rotor: TestRotor;

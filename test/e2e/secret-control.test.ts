@@ -1,6 +1,5 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../vault';
 import { hashToken } from '../../api/auth/tokens';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';
@@ -8,20 +7,7 @@ import { runCli } from '../helpers/cli';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
-
-/** The real Vault client: a value staged while `failReads` is on cannot be read back. */
-class FlakyReadVault extends VaultKv {
-  failReads = false;
-  private readonly staged = new Set<string>();
-  override async write(path: string, data: Record<string, unknown>, cas: number) {
-    if (this.failReads && path.startsWith('rotor-staging/')) this.staged.add(path);
-    return super.write(path, data, cas);
-  }
-  override async read(path: string, version?: number) {
-    if (this.failReads && this.staged.has(path)) throw new Error('injected: read failed');
-    return super.read(path, version);
-  }
-}
+import { FlakyReadVault } from '../helpers/flaky-read-vault';
 
 interface ControlAudit {
   actor: string;

@@ -5,8 +5,11 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { createRotorReader, RotorReadError, RotorReadErrorCode } from '../../consumers';
-import type { Credential, RotorReader } from '../../consumers';
+import type { Credential } from '../../consumers';
 import { CliError } from '../api-client';
+import { createContext } from './context';
+import { createApiReader } from './run-api-reader';
+import type { RunReader } from './run-api-reader';
 
 /** Could not build the child's environment from what the user asked for; the child never starts. */
 const EXIT_BAD_INPUT = 2;
@@ -77,7 +80,7 @@ const secretKey = (b: { tenant: string; name: string }): string => `${b.tenant}/
  * field that cannot be had stops here, naming the binding and what is missing, never a value.
  */
 async function resolveEnvironment(
-  reader: RotorReader,
+  reader: RunReader,
   bindings: EnvBinding[],
   fresh: boolean,
 ): Promise<{ env: Record<string, string>; versions: Map<string, number> }> {
@@ -117,6 +120,8 @@ async function resolveEnvironment(
 
 interface RunOptions {
   env: string[];
+  viaApi?: boolean;
+  reason?: string;
   watch?: boolean;
   watchInterval: string;
   onRotate: string;
@@ -127,7 +132,8 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description(
       'run a command with Rotor-managed secrets in its environment, read from Vault with a consumer token ' +
-        '(VAULT_ADDR, VAULT_TOKEN, VAULT_KV_MOUNT); exits with the command’s code',
+        '(VAULT_ADDR, VAULT_TOKEN, VAULT_KV_MOUNT), or with --via-api through the audited value API; ' +
+        'exits with the command’s code',
     )
     .argument('<command...>', 'the command and its arguments, after --')
     .option(
@@ -136,6 +142,11 @@ export function registerRunCommand(program: Command): void {
       (spec: string, all: string[]) => [...all, spec],
       [] as string[],
     )
+    .option(
+      '--via-api',
+      'read through Rotor’s audited value API (ROTOR_API_URL, ROTOR_TOKEN; the secret’s policy must allow value reads) instead of Vault',
+    )
+    .option('--reason <text>', 'with --via-api: recorded in the audit trail for every read')
     .option('--watch', 'check for a newly promoted version and act on it (--on-rotate)')
     .option('--watch-interval <duration>', 'how often --watch checks (e.g. 500ms, 5s, 1m)', '5s')
     .option(
@@ -156,19 +167,7 @@ export function registerRunCommand(program: Command): void {
         throw badInput('give at least one --env NAME=<tenant>/<secret>#<field>');
       const interval = parseDuration(o.watchInterval);
       const onRotate = parseOnRotate(o.onRotate);
-      const token = process.env.VAULT_TOKEN;
-      if (!token) {
-        throw badInput(
-          'VAULT_TOKEN is required: a Vault token with the tenant’s consumer policy (deploy/vault/consumer.hcl.tmpl)',
-        );
-      }
-      const reader = createRotorReader({
-        vaultAddr: process.env.VAULT_ADDR || 'http://127.0.0.1:8200',
-        token,
-        mount: process.env.VAULT_KV_MOUNT || 'secret',
-        // Every read here is deliberate (start, or a new version seen): no cache.
-        cacheTtlMs: 0,
-      });
+      const reader = o.viaApi ? apiReader(program, o.reason) : vaultReader();
       const first = await resolveEnvironment(reader, bindings, true);
       const [file, ...args] = command;
       if (file === undefined) throw badInput('give the command to run after --');
@@ -180,6 +179,29 @@ export function registerRunCommand(program: Command): void {
       });
       process.exit(code);
     });
+}
+
+/** Reads Vault with a consumer token: the default. */
+function vaultReader(): RunReader {
+  const token = process.env.VAULT_TOKEN;
+  if (!token) {
+    throw badInput(
+      'VAULT_TOKEN is required: a Vault token with the tenant’s consumer policy (deploy/vault/consumer.hcl.tmpl), or use --via-api',
+    );
+  }
+  return createRotorReader({
+    vaultAddr: process.env.VAULT_ADDR || 'http://127.0.0.1:8200',
+    token,
+    mount: process.env.VAULT_KV_MOUNT || 'secret',
+    // Every read here is deliberate (start, or a new version seen): no cache.
+    cacheTtlMs: 0,
+  });
+}
+
+/** Reads through the audited value API with the caller's Rotor token and a stated reason. */
+function apiReader(program: Command, reason: string | undefined): RunReader {
+  if (!reason?.trim()) throw badInput('--via-api needs --reason: every read is audited with it');
+  return createApiReader(createContext(program).api(), reason);
 }
 
 function note(message: string): void {
@@ -196,7 +218,7 @@ function supervise(options: {
   args: string[];
   first: { env: Record<string, string>; versions: Map<string, number> };
   watch?: {
-    reader: RotorReader;
+    reader: RunReader;
     bindings: EnvBinding[];
     interval: number;
     onRotate: 'restart' | NodeJS.Signals;

@@ -10,7 +10,7 @@ import {
 } from '../../domain';
 
 describe('default policies', () => {
-  it('match the table in ARCHITECTURE.md', () => {
+  it('are, per type, the interval, generation, approval and grace (in days) written here and in ARCHITECTURE.md', () => {
     const day = 86_400;
     const table = Object.fromEntries(
       SECRET_TYPES.map((t) => {

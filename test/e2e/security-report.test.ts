@@ -286,12 +286,16 @@ describe('the security report', () => {
       expect(mail?.text).toContain(`${tenant}/overdue-db (database_password, ACTIVE): due`);
       expect(mail?.text).toContain('eve@example.com: secret.value_read');
       expect(mail?.text).toContain('This message never contains secret values.');
-      const delivered = await rotor.clients.db
-        .selectFrom('notification_deliveries')
-        .select(['status', 'audience', 'channel'])
-        .where('idempotency_key', 'like', `${scheduleId}%:security-report:email`)
-        .execute();
-      expect(delivered).toEqual([{ status: 'sent', audience: 'security', channel: 'email' }]);
+      // The mail can arrive before the delivery activity records it as sent: poll the row.
+      const delivered = () =>
+        rotor.clients.db
+          .selectFrom('notification_deliveries')
+          .select(['status', 'audience', 'channel'])
+          .where('idempotency_key', 'like', `${scheduleId}%:security-report:email`)
+          .execute();
+      await expect
+        .poll(delivered, { timeout: 30_000 })
+        .toEqual([{ status: 'sent', audience: 'security', channel: 'email' }]);
     } finally {
       expect(
         await ensureSecurityReportSchedule(rotor.client, { ...options, intervalSeconds: 0 }),

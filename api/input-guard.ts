@@ -1,22 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hasControlCharacter as hasControl } from '../domain';
 import { ApiError } from './errors';
 import type { Issue } from './errors';
-
-/** Tab, line feed, carriage return: allowed only in the few fields that hold PEM or similar. */
-const LINE_CHARACTERS = new Set([0x09, 0x0a, 0x0d]);
-
-/**
- * Whether `s` holds a C0 control character or DEL. Nothing the API accepts is meant to hold
- * them: PostgreSQL refuses a NUL in text (a 500, or worse, an activity failing after the request
- * was accepted), and the rest corrupt logs, audit rows and terminals.
- */
-function hasControl(s: string, allowLines = false): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 || c === 0x7f) && !(allowLines && LINE_CHARACTERS.has(c))) return true;
-  }
-  return false;
-}
 
 /**
  * The fields that may span lines, by route: values a tenant supplies (a certificate and its

@@ -25,6 +25,7 @@ export {
   secretVaultPath,
 } from './naming';
 export { Role } from './roles';
+export { hasControlCharacter, withoutControlCharacters } from './text';
 export { NotificationKind } from './notifications';
 export type { Audience, CredentialsAfterFailure, NotificationEvent } from './notifications';
 export {

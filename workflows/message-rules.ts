@@ -1,13 +1,11 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { ErrorType } from '../domain';
+import { ErrorType, hasControlCharacter } from '../domain';
 import type { Policy } from '../domain';
 import type { Requester, RotateRefusal } from './messages';
 
 // Workflows may not import the API's validation, so the few rules a message must pass are here.
 // A signal cannot be refused, only ignored: a malformed one changes nothing, rather than reaching
 // an activity that would fail on it (a NUL byte in a reason once failed every later rotation).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_TEXT = 500;
 
 /** A short single-line text (an actor, a reason), as the API accepts it. */
@@ -16,7 +14,7 @@ export function isCleanText(value: unknown, max = MAX_TEXT): value is string {
     typeof value === 'string' &&
     value.trim().length > 0 &&
     value.length <= max &&
-    !CONTROL.test(value)
+    !hasControlCharacter(value)
   );
 }
 

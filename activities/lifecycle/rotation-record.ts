@@ -1,4 +1,4 @@
-import { RotationStatus } from '../../domain';
+import { RotationStatus, withoutControlCharacters } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
@@ -28,20 +28,16 @@ export interface FinishRotationInput {
   actor: string;
 }
 
-// PostgreSQL refuses NUL in text; other control characters have no place in a one-line reason.
-// The API and the workflow refuse them first; this keeps an older request from failing forever.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f]/g;
-const printable = (text: string): string => text.replace(CONTROL, '\ufffd');
-
 /** The rotation's row and audit trail. Both are idempotent by rotation id. */
 export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     async beginRotation(raw: BeginRotationInput): Promise<void> {
       const input = {
         ...raw,
-        reason: printable(raw.reason),
-        requestedBy: printable(raw.requestedBy),
+        // PostgreSQL refuses NUL in text. The API and the workflow refuse control characters first;
+        // this keeps an older request from failing forever.
+        reason: withoutControlCharacters(raw.reason),
+        requestedBy: withoutControlCharacters(raw.requestedBy),
       };
       await db
         .insertInto('rotations')

@@ -3,9 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import nodeVault from 'node-vault';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultKv } from '../../vault';
 import { verifyAuditTrail } from '../../audit';
-import type { RotorLabels } from '../../vault';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
 import { RotateRefusedError, requestRotation } from '../../client';
@@ -20,6 +18,7 @@ import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import { startToggleProxy } from '../helpers/toggle-proxy';
 import type { ToggleProxy } from '../helpers/toggle-proxy';
 import type { TestRotor } from '../helpers/stack';
+import { PromoteOutageVault } from '../helpers/promote-outage-vault';
 
 const INVALID_PASSWORD = '28P01';
 
@@ -29,18 +28,6 @@ const settled =
   (s: { currentVersion: number | null; rotationId?: string | null }): boolean =>
     s.currentVersion === version && !s.rotationId;
 const LOGIN_NOT_PERMITTED = '28000';
-
-/** The real Vault client, except that promote's label write fails while `failPromote` is on. */
-class PromoteOutageVault extends VaultKv {
-  failPromote = false;
-  override async setLabels(path: string, labels: RotorLabels, maxVersions?: number) {
-    // Promote is the one label write that names current and no pending version.
-    if (this.failPromote && labels.current !== undefined && labels.pending === undefined) {
-      throw ApplicationFailure.retryable('injected: Vault unavailable', 'VaultUnavailable');
-    }
-    return super.setLabels(path, labels, maxVersions);
-  }
-}
 
 describe('a lifecycle under faults and hostile input keeps running, and Vault and the target agree', () => {
   let target: PgTarget;

@@ -37,6 +37,8 @@ export interface Stack {
   /** A separate database on the same server, used as a rotation target. */
   targetDatabaseUrl: string;
   postgresAdminUrl: string;
+  /** PostgreSQL's cluster: in the state folder, or under /var/lib/rotor when root's home is closed. */
+  postgresClusterDir: string;
   stateDir: string;
   stop(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export async function startStack(options: {
       databaseUrl: postgres.urlFor(ENGINE_DATABASE),
       targetDatabaseUrl: postgres.urlFor(TARGET_DATABASE),
       postgresAdminUrl: postgres.adminUrl,
+      postgresClusterDir: postgres.clusterDir,
       stateDir,
       stop: stopAll,
     };

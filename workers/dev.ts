@@ -142,6 +142,10 @@ async function main(): Promise<void> {
       `  OpenBao      ${stack.vaultAddr}`,
       `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
+      // Local secrets, readable by this user only (mode 0600): where to find them when needed.
+      `  Root token   ${path.join(stack.stateDir, 'openbao', 'init.json')} (OpenBao, mode 0600)`,
+      `  DB superuser ${path.join(stack.stateDir, 'postgres', 'credentials.json')} (mode 0600)`,
+      `  DB cluster   ${stack.postgresClusterDir}`,
       `  API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
       `  Metrics      ${apiUrl}/metrics (engine), ${telemetry.metricsUrl} (worker)`,
       ...(bootstrap

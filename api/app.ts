@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { DestinationStream } from 'pino';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -38,6 +39,8 @@ export { REDACT_PATHS };
 export interface AppOptions {
   checks: Record<string, HealthCheck>;
   logLevel?: string;
+  /** Where request and error lines go; stdout unless given (`npm start` also files them). */
+  logStream?: DestinationStream;
   /** The engine's clients; without them only the health routes exist (probes, tests). */
   services?: ApiServices;
 }
@@ -64,7 +67,11 @@ function ownError(
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', redact: REDACT_PATHS },
+    logger: {
+      level: options.logLevel ?? 'info',
+      redact: REDACT_PATHS,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: 64 * 1024,
     // Errors the router raises before any route runs (a malformed URL, a path parameter over
     // 100 characters) get the same coded body as every other client error.

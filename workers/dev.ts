@@ -14,6 +14,7 @@ import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../dev
 import type { Stack, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
+import { fileAndConsole } from '../logging';
 import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
@@ -93,7 +94,15 @@ async function main(): Promise<void> {
   });
   // Before any Temporal connection: it installs the runtime. Signals are handled here, in order:
   // worker, API, then the servers, so the SDK is given none of its own.
-  const telemetry = await startWorkerTelemetry(config, { shutdownSignals: [] });
+  // Full logs go to files in the state folder; the terminal shows warnings (or LOG_LEVEL) only.
+  const fileLevel =
+    config.logLevel === 'trace' || config.logLevel === 'debug' ? config.logLevel : 'info';
+  const logFile = (name: string): string => path.join(stack.stateDir, 'logs', `${name}.log`);
+  const telemetry = await startWorkerTelemetry(config, {
+    shutdownSignals: [],
+    logLevel: fileLevel,
+    logDestination: fileAndConsole(logFile('worker'), config.logLevel),
+  });
   shutdownSteps.push(() => telemetry.close());
   const clients = buildEngineClients(config, { observeVault: telemetry.metrics.observeVault });
   shutdownSteps.push(() => clients.db.destroy());
@@ -124,7 +133,8 @@ async function main(): Promise<void> {
   });
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
-    logLevel: 'warn',
+    logLevel: fileLevel,
+    logStream: fileAndConsole(logFile('api'), config.logLevel),
     services: { db: clients.db, temporal, config, vault: clients.vault },
   });
   const bootstrap = await ensureBootstrapAdmin(clients.db);

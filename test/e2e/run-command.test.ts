@@ -83,6 +83,17 @@ describe('the README run command (workers/dev.ts)', () => {
       expect(output).toContain(workerMetrics);
       expect((await fetch(workerMetrics)).status).toBe(200);
       expect((await processesMentioning(stateDir)).length).toBeGreaterThanOrEqual(3);
+
+      // The banner says where the local stack's own secrets are kept, never what they are.
+      expect(output).toContain(`Root token   ${path.join(stateDir, 'openbao', 'init.json')}`);
+      expect(output).toContain(
+        `DB superuser ${path.join(stateDir, 'postgres', 'credentials.json')}`,
+      );
+      // The worker's and the API's full logs are filed in the state folder.
+      const logOf = (name: string) => () =>
+        readFile(path.join(stateDir, 'logs', `${name}.log`), 'utf8').catch(() => '');
+      await expect.poll(logOf('api'), { timeout: 10_000 }).toContain('/healthz');
+      await expect.poll(logOf('worker'), { timeout: 10_000 }).toContain('"name":"rotor-worker"');
     } finally {
       child.kill('SIGINT');
     }

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';

@@ -1,5 +1,5 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
 import { loadConfigOrExit } from '../config';
 import { buildEngineClients, connectTemporalClient } from '../engine';
 import { startWorkerTelemetry } from './telemetry';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { approveRotation, findPendingApprovals, rejectRotation } from '../../client';
+import { approveRotation, findPendingApprovals, rejectRotation } from '../../control';
 import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { policySchema, validateCreateSecret } from '../../client';
+import { policySchema, validateCreateSecret } from '../../control';
 import { Role, SecretState, isSecretType } from '../../domain';
 import type { Policy } from '../../domain';
 import { updatePolicySignal } from '../../workflows';

@@ -7,7 +7,7 @@ import {
   createSecret,
   requestRotation,
   requestSchema,
-} from '../../client';
+} from '../../control';
 import { NAME_PATTERN, Role, SECRET_TYPES, secretWorkflowId } from '../../domain';
 import { retireSignal, statusQuery } from '../../workflows';
 import { assertTenant, requireRole } from '../auth/access';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { supplyValue } from '../../client';
+import { supplyValue } from '../../control';
 import { Role, isSecretType } from '../../domain';
 import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';

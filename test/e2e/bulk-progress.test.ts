@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRotation, supplyValue } from '../../client';
+import { approveRotation, supplyValue } from '../../control';
 import { SecretType } from '../../domain';
 import { bulkProgressQuery, bulkRotation } from '../../workflows';
 import type { BulkProgress } from '../../workflows';

@@ -13,7 +13,7 @@ const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
  * so it imports nothing of the app (only its own folder and packages).
  */
 const RULES: { from: string; forbidden: (target: string) => boolean; says: string }[] = [
-  ...['api', 'client', 'cli'].map((from) => ({
+  ...['api', 'control', 'cli'].map((from) => ({
     from,
     forbidden: (target: string) => within(target, 'activities'),
     says: 'activities/',

@@ -49,7 +49,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
           vault: services.vault,
           maxValueBytes: services.config.policy.maxValueBytes,
         },
-        { tenantId: req.params.tenantId, name: req.params.name, type: row.type },
+        { workflowId: row.workflow_id, vaultPath: row.vault_path, type: row.type },
         req.body,
         principal.subject,
       );

@@ -15,6 +15,7 @@ import type { Stack, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
 import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
+import { activityDepsFor } from './activity-deps';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
@@ -103,7 +104,10 @@ async function main(): Promise<void> {
   progress.done('Engine database migrated');
 
   progress.step('Bundling workflows and starting the worker');
-  const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  const { worker, connection } = await createRotorWorker({
+    config,
+    deps: activityDepsFor(clients),
+  });
   shutdownSteps.push(() => connection.close());
   const running = runWorker(worker);
   shutdownSteps.push(async () => {

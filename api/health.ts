@@ -1,5 +1,6 @@
-/** A dependency probe: resolves when the dependency answers, rejects otherwise. */
-export type HealthCheck = () => Promise<void>;
+import type { HealthCheck } from '../engine';
+
+export type { HealthCheck };
 
 export interface DependencyStatus {
   status: 'up' | 'down';

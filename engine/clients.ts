@@ -3,28 +3,48 @@ import type { Kysely } from 'kysely';
 import { LogLevel, WebClient } from '@slack/web-api';
 import nodeVault from 'node-vault';
 import nodemailer from 'nodemailer';
-import type { Config } from '../config';
+import type { Transporter } from 'nodemailer';
+import type { Config, NotificationConfig } from '../config';
 import { createDb } from '../db';
 import type { Database } from '../db';
 import pg from 'pg';
-import { createTargetRegistry } from '../activities';
-import type { ActivityDeps, TargetDeps } from '../activities';
 import { VaultKv } from '../vault';
 import type { VaultRequestObserver } from '../vault';
+
+/** Mail and Slack clients, when configured, and where notifications go. */
+export interface NotifyClients {
+  config: NotificationConfig;
+  mailer?: Transporter;
+  slack?: WebClient;
+}
+
+/**
+ * The connections rotation targets are driven over: the worker builds one driver per target kind
+ * on them (workers/activity-deps.ts), so engine/ holds clients only, never activity code.
+ */
+export interface TargetConnections {
+  db: Kysely<Database>;
+  /** The rotator's pool on the PostgreSQL target, and where verification logs in; when configured. */
+  postgres?: {
+    admin: pg.Pool;
+    login: { host: string; port: number; database: string };
+  };
+  apiKeyPepper?: string;
+}
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
 export interface EngineClients {
   db: Kysely<Database>;
   vault: VaultKv;
   vaultClient: ReturnType<typeof nodeVault>;
-  notify: ActivityDeps['notify'];
-  targets: ActivityDeps['targets'];
+  notify: NotifyClients;
+  targetConnections: TargetConnections;
   /** Pools to end on shutdown besides the engine database. */
   close(): Promise<void>;
 }
 
 /** SMTP and Slack clients for what is configured; absent channels are skipped at delivery. */
-export function buildNotifyClients(config: Config): ActivityDeps['notify'] {
+export function buildNotifyClients(config: Config): NotifyClients {
   const { smtp, slack } = config.notifications;
   return {
     config: config.notifications,
@@ -66,11 +86,11 @@ export function buildEngineClients(
     vault: new VaultKv(vaultClient, config.vault.kvMount, options.observeVault),
     vaultClient,
     notify: buildNotifyClients(config),
-    targets: createTargetRegistry({
+    targetConnections: {
       db,
       ...(postgres ? { postgres: postgres.deps } : {}),
       ...(config.targets.apiKeyPepper ? { apiKeyPepper: config.targets.apiKeyPepper } : {}),
-    }),
+    },
     close: async () => {
       await postgres?.pool.end();
     },
@@ -85,7 +105,7 @@ export async function connectTemporalClient(config: Config): Promise<Client> {
 /** The rotator's pool on the target server; verification logs in to the same host and database. */
 function buildPostgresTarget(
   url: string | undefined,
-): { pool: pg.Pool; deps: NonNullable<TargetDeps['postgres']> } | undefined {
+): { pool: pg.Pool; deps: NonNullable<TargetConnections['postgres']> } | undefined {
   if (!url) return undefined;
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   // A connection dropped by the server must not crash the worker, idle or checked out; the next

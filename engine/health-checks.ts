@@ -1,7 +1,12 @@
 import type { ConnectionLike } from '@temporalio/client';
 import { sql } from 'kysely';
-import type { HealthCheck } from '../api/health';
 import type { EngineClients } from './clients';
+
+/**
+ * A dependency probe: resolves when the dependency answers, rejects otherwise. Defined here, where
+ * the probes are built, so the API's health routes depend on engine/ and not the other way.
+ */
+export type HealthCheck = () => Promise<void>;
 
 /** Probes for /healthz and /readyz over the process's real clients. */
 export function buildHealthChecks(

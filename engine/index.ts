@@ -1,3 +1,4 @@
 export { buildEngineClients, buildNotifyClients, connectTemporalClient } from './clients';
-export type { EngineClients } from './clients';
+export type { EngineClients, NotifyClients, TargetConnections } from './clients';
 export { buildHealthChecks } from './health-checks';
+export type { HealthCheck } from './health-checks';

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
 import { fileAndConsole } from '../logging';
 import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
+import { activityDepsFor } from './activity-deps';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
@@ -112,7 +113,10 @@ async function main(): Promise<void> {
   progress.done('Engine database migrated');
 
   progress.step('Bundling workflows and starting the worker');
-  const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  const { worker, connection } = await createRotorWorker({
+    config,
+    deps: activityDepsFor(clients),
+  });
   shutdownSteps.push(() => connection.close());
   const running = runWorker(worker);
   shutdownSteps.push(async () => {

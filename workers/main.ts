@@ -1,7 +1,8 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../client';
+import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
 import { loadConfigOrExit } from '../config';
 import { buildEngineClients, connectTemporalClient } from '../engine';
+import { activityDepsFor } from './activity-deps';
 import { startWorkerTelemetry } from './telemetry';
 import { createRotorWorker } from './worker';
 
@@ -10,7 +11,10 @@ async function main(): Promise<void> {
   // First: it installs the Temporal runtime (pino logs, SDK metrics) before any connection.
   const telemetry = await startWorkerTelemetry(config);
   const clients = buildEngineClients(config, { observeVault: telemetry.metrics.observeVault });
-  const { worker, connection } = await createRotorWorker({ config, deps: clients });
+  const { worker, connection } = await createRotorWorker({
+    config,
+    deps: activityDepsFor(clients),
+  });
   // Every worker keeps the report schedule in step with its config; creating it twice is a no-op.
   const temporal = await connectTemporalClient(config);
   try {

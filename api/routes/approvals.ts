@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { approveRotation, findPendingApprovals, rejectRotation } from '../../client';
-import { NAME_PATTERN, Role, secretWorkflowId } from '../../domain';
-import { assertTenant, requireRole } from '../auth/access';
+import { approveRotation, findPendingApprovals, rejectRotation } from '../../control';
+import { NAME_PATTERN, Role } from '../../domain';
+import { requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
-import { ApiError } from '../errors';
-import { toLifecycle } from '../lifecycle';
+import { findSecret } from '../find-secret';
 import { MAX_PAGE_SIZE, errorResponses } from './schemas';
 import type { ApiServices } from '../services';
 
@@ -17,16 +16,6 @@ const rotationId = z.string().min(1).max(100);
 export function registerApprovalRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const deps = { client: services.temporal, db: services.db };
-  /** A decision about a secret that does not exist is the caller's 404, not Temporal's error. */
-  const assertSecret = async (tenantId: string, name: string): Promise<void> => {
-    const row = await services.db
-      .selectFrom('secrets')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (!row) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
-  };
 
   app.get(
     '/api/v1/approvals',
@@ -64,16 +53,14 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     },
     async (req) => {
       const principal = requireRole(req, [Role.Security]);
-      assertTenant(principal, req.params.tenantId);
-      await assertSecret(req.params.tenantId, req.params.name);
-      return toLifecycle(() =>
-        approveRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-          approver: principal.subject,
-          roles: [principal.role],
-          rotationId: req.body.rotationId,
-          ...(req.body.comment ? { comment: req.body.comment } : {}),
-        }),
-      );
+      // A decision about a secret that does not exist is the caller's 404, not Temporal's error.
+      const row = await findSecret(services.db, principal, req.params.tenantId, req.params.name);
+      return approveRotation(deps, row.workflow_id, {
+        approver: principal.subject,
+        roles: [principal.role],
+        rotationId: req.body.rotationId,
+        ...(req.body.comment ? { comment: req.body.comment } : {}),
+      });
     },
   );
 
@@ -89,16 +76,13 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
     },
     async (req) => {
       const principal = requireRole(req, [Role.Security]);
-      assertTenant(principal, req.params.tenantId);
-      await assertSecret(req.params.tenantId, req.params.name);
-      return toLifecycle(() =>
-        rejectRotation(deps, secretWorkflowId(req.params.tenantId, req.params.name), {
-          approver: principal.subject,
-          roles: [principal.role],
-          rotationId: req.body.rotationId,
-          reason: req.body.reason,
-        }),
-      );
+      const row = await findSecret(services.db, principal, req.params.tenantId, req.params.name);
+      return rejectRotation(deps, row.workflow_id, {
+        approver: principal.subject,
+        roles: [principal.role],
+        rotationId: req.body.rotationId,
+        reason: req.body.reason,
+      });
     },
   );
 }

@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NAME_PATTERN, Role, SecretState } from '../../domain';
-import { bulkProgressQuery, bulkRotation } from '../../workflows';
+import { readBulkProgress, startBulkRotation } from '../../control';
+import { NAME_PATTERN, Role } from '../../domain';
 import { requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
-const bulkWorkflowId = (batchId: string): string => `bulk/${batchId}`;
 
 export function registerBulkRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -35,28 +33,16 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
       // Naming another tenant is refused, never quietly narrowed to one's own; a tenant token
       // without a tenant is refused rather than read as "every tenant".
       const tenantId = tenantScope(principal, req.body.tenantId);
-      let query = db
-        .selectFrom('secrets')
-        .select('workflow_id')
-        .where('state', '!=', SecretState.Retired);
-      if (tenantId) query = query.where('tenant_id', '=', tenantId);
-      if (req.body.type) query = query.where('type', '=', req.body.type);
-      const workflowIds = (await query.orderBy('workflow_id').execute()).map((r) => r.workflow_id);
-      const batchId = randomUUID();
-      await temporal.workflow.start(bulkRotation, {
-        taskQueue: config.temporal.taskQueue,
-        workflowId: bulkWorkflowId(batchId),
-        args: [
-          {
-            batchId,
-            tenantId,
-            workflowIds,
-            requestedBy: principal.subject,
-            reason: req.body.reason,
-          },
-        ],
-      });
-      return reply.code(202).send({ batchId, total: workflowIds.length });
+      const batch = await startBulkRotation(
+        { client: temporal, db, taskQueue: config.temporal.taskQueue },
+        {
+          tenantId,
+          type: req.body.type,
+          requestedBy: principal.subject,
+          reason: req.body.reason,
+        },
+      );
+      return reply.code(202).send(batch);
     },
   );
 
@@ -65,14 +51,8 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
     { schema: { summary: 'Progress of a bulk rotation', params: z.object({ batchId: z.uuid() }) } },
     async (req) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Security, Role.Tenant]);
-      // Bounded: a batch whose worker is gone must not hold the request open.
-      const progress = await temporal
-        .withDeadline(Date.now() + 5_000, () =>
-          temporal.workflow.getHandle(bulkWorkflowId(req.params.batchId)).query(bulkProgressQuery),
-        )
-        .catch(() => {
-          throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such batch');
-        });
+      // Bounded: a batch whose worker is gone answers 404 rather than holding the request open.
+      const progress = await readBulkProgress(temporal, req.params.batchId);
       if (principal.role === Role.Tenant && progress.tenantId !== principal.tenantId) {
         throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such batch');
       }

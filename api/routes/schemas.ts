@@ -54,7 +54,7 @@ export const accepted = z.object({ accepted: z.literal(true) });
 
 /**
  * `validated`, documented in the OpenAPI document as `documented`. For bodies whose full rules
- * live elsewhere (client/validate-secret.ts) so that each bad field is named by that code: the
+ * live elsewhere (control/validate-secret.ts) so that each bad field is named by that code: the
  * route checks only the shape it needs, clients and fuzzers still see every field.
  */
 export function documentedAs<T extends z.ZodType>(validated: T, documented: z.ZodType): T {

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { policySchema, validateCreateSecret } from '../../client';
-import { Role, SecretState, isSecretType } from '../../domain';
+import { policySchema, setPolicy } from '../../control';
+import { Role } from '../../domain';
 import type { Policy } from '../../domain';
-import { updatePolicySignal } from '../../workflows';
 import { requireRole } from '../auth/access';
-import { ApiError } from '../errors';
-import { toLifecycle } from '../lifecycle';
 import { findSecret } from '../find-secret';
 import type { ApiServices } from '../services';
 import { documentedAs, errorResponses, secretParams } from './schemas';
@@ -23,7 +20,7 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
         summary:
           'Replace the policy overrides (same fields as at create; a field left out reverts to the type’s default). The next rotation is rescheduled.',
         params: secretParams,
-        // Documented in full; validated by validateCreateSecret, which names policy.<field>.
+        // Documented in full; validated by setPolicy, which names policy.<field>.
         body: documentedAs(z.looseObject({}), policySchema(config.policy)),
         response: {
           202: z.object({
@@ -41,19 +38,11 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const { tenantId, name } = req.params;
       const row = await findSecret(db, principal, tenantId, name);
-      if (!isSecretType(row.type)) throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');
-      if (row.state === SecretState.Retired)
-        throw new ApiError(409, 'ROT_ERR_RETIRED', 'The secret is retired');
-      // The create-time rules apply unchanged (minimum interval, cron, windows, approval…),
-      // and each bad field is named as policy.<field>.
-      const { policy } = validateCreateSecret(
-        { tenantId, name, type: row.type, requestedBy: principal.subject, policy: req.body },
-        config.policy,
-      );
-      await toLifecycle(() =>
-        temporal.workflow
-          .getHandle(row.workflow_id)
-          .signal(updatePolicySignal, { policy, requestedBy: principal.subject }),
+      const policy = await setPolicy(
+        { client: temporal, limits: config.policy },
+        { tenantId, name, type: row.type, state: row.state, workflowId: row.workflow_id },
+        req.body,
+        principal.subject,
       );
       return reply.code(202).send({ accepted: true, policy });
     },

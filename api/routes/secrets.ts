@@ -5,17 +5,17 @@ import {
   LifecycleUnavailableError,
   breakGlassRotate,
   createSecret,
+  readLiveStatus,
   requestRotation,
   requestSchema,
-} from '../../client';
-import { NAME_PATTERN, Role, SECRET_TYPES, secretWorkflowId } from '../../domain';
-import { retireSignal, statusQuery } from '../../workflows';
+  retireSecret,
+} from '../../control';
+import { NAME_PATTERN, Role, SECRET_TYPES } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
 import { findSecret } from '../find-secret';
 import { idempotencyHeaders, idempotent } from '../idempotency';
-import { toLifecycle } from '../lifecycle';
 import type { ApiServices } from '../services';
 import { accepted, documentedAs, errorResponses, iso, nameParam } from './schemas';
 
@@ -23,7 +23,6 @@ const name = z.string().regex(NAME_PATTERN).max(63);
 const secretParams = z.object({ tenantId: name, name });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
-const STATUS_QUERY_DEADLINE_MS = 5_000;
 
 /** What rotate-now does: starts, joins the rotation running, or waits for grace to end. */
 const rotateAnswer = z.object({
@@ -160,13 +159,8 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, ALL);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       const [status, rotations] = await Promise.all([
-        // Live status when the workflow answers in time; a workflow with no worker polling
-        // would otherwise hold the request open indefinitely. The row is the fallback.
-        temporal
-          .withDeadline(Date.now() + STATUS_QUERY_DEADLINE_MS, () =>
-            temporal.workflow.getHandle(row.workflow_id).query(statusQuery),
-          )
-          .catch(() => null),
+        // Live status when the workflow answers in time; the row is the fallback.
+        readLiveStatus(temporal, row.workflow_id),
         db
           .selectFrom('rotations')
           .select([
@@ -226,12 +220,10 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
       return idempotent(db, principal, req, reply, async () => {
-        const answer = await toLifecycle(() =>
-          requestRotation(temporal, row.workflow_id, {
-            requestedBy: principal.subject,
-            reason: req.body.reason,
-          }),
-        ).catch((err: unknown) => {
+        const answer = await requestRotation(temporal, row.workflow_id, {
+          requestedBy: principal.subject,
+          reason: req.body.reason,
+        }).catch((err: unknown) => {
           // Not refused, not a bug: the lifecycle's worker is not answering. Say so, coded.
           if (err instanceof LifecycleUnavailableError)
             throw new ApiError(503, err.code, err.message);
@@ -255,11 +247,10 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Tenant]);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
-      await toLifecycle(() =>
-        temporal.workflow
-          .getHandle(row.workflow_id)
-          .signal(retireSignal, { requestedBy: principal.subject, reason: req.body.reason }),
-      );
+      await retireSecret(temporal, row.workflow_id, {
+        requestedBy: principal.subject,
+        reason: req.body.reason,
+      });
       return reply.code(202).send({ accepted: true });
     },
   );
@@ -276,18 +267,12 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
-      await findSecret(db, principal, req.params.tenantId, req.params.name);
-      await toLifecycle(() =>
-        breakGlassRotate(
-          { client: temporal, db },
-          secretWorkflowId(req.params.tenantId, req.params.name),
-          {
-            requestedBy: principal.subject,
-            roles: [principal.role],
-            reason: req.body.reason,
-          },
-        ),
-      );
+      const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
+      await breakGlassRotate({ client: temporal, db }, row.workflow_id, {
+        requestedBy: principal.subject,
+        roles: [principal.role],
+        reason: req.body.reason,
+      });
       return reply.code(202).send({ accepted: true });
     },
   );

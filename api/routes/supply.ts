@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { supplyValue } from '../../client';
+import { supplyValue } from '../../control';
 import { Role, isSecretType } from '../../domain';
 import { requireRole } from '../auth/access';
 import { ApiError } from '../errors';
@@ -49,7 +49,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
           vault: services.vault,
           maxValueBytes: services.config.policy.maxValueBytes,
         },
-        { tenantId: req.params.tenantId, name: req.params.name, type: row.type },
+        { workflowId: row.workflow_id, vaultPath: row.vault_path, type: row.type },
         req.body,
         principal.subject,
       );

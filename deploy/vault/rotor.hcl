@@ -5,7 +5,7 @@
 #   sed 's#"secret/#"kv/#' deploy/vault/rotor.hcl | bao policy write rotor -
 #
 # Two prefixes, each the same calls (vault/kv.ts, api/routes/secret-value.ts,
-# client/supply-value.ts):
+# control/supply-value.ts):
 #   rotor/<tenant>/<name>          the consumer path: newest version = the promoted current value
 #   rotor-staging/<tenant>/<name>  pending and supplied values before they are promoted
 # Both are spelled out (no `rotor*` glob), so a path such as `rotor-other/` stays out of reach.

@@ -5,7 +5,7 @@ import {
   breakGlassRotate,
   listPendingApprovals,
   rejectRotation,
-} from '../../client';
+} from '../../control';
 import { SecretType, secretVaultPath } from '../../domain';
 import type { ApprovalPolicy } from '../../domain';
 import { rotateNowSignal } from '../../workflows';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditTrail } from '../../audit';
-import { ensureAuditRetentionSchedule } from '../../client';
+import { ensureAuditRetentionSchedule } from '../../control';
 import { migrateOrThrow } from '../../db';
 import { createFreshDatabase } from '../helpers/fresh-db';
 import type { FreshDatabase } from '../helpers/fresh-db';

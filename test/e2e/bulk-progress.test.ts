@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRotation, supplyValue } from '../../client';
-import { SecretType } from '../../domain';
+import { approveRotation, supplyValue } from '../../control';
+import { SecretType, secretVaultPath } from '../../domain';
 import { bulkProgressQuery, bulkRotation } from '../../workflows';
 import type { BulkProgress } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
@@ -39,7 +39,11 @@ describe('bulk rotation progress', () => {
       vault: rotor.clients.vault,
       maxValueBytes: 65_536,
     };
-    const oauthSecret = { tenantId, name: 'oauth', type: SecretType.OauthClientSecret };
+    const oauthSecret = {
+      workflowId: oauth.workflowId,
+      vaultPath: secretVaultPath(tenantId, 'oauth'),
+      type: SecretType.OauthClientSecret,
+    };
     await waitForStatus(rotor.client, oauth.workflowId, (s) => s.state === 'AWAITING_VALUE');
     await supplyValue(supplyDeps, oauthSecret, { value: `first-${randomUUID()}` }, 'owner');
     const ids = [...plain, 'db', 'oauth'].map((n) => `secret/${tenantId}/${n}`);

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnsupportedError, ValidationError, createSecret } from '../../client';
+import { UnsupportedError, ValidationError, createSecret } from '../../control';
 import { secretWorkflowId } from '../../domain';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSecretLifecycle } from '../../client/start-secret';
+import { startSecretLifecycle } from '../../control/start-secret';
 import { SecretType, policyFor } from '../../domain';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';

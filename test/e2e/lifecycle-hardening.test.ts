@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../audit';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
-import { RotateRefusedError, requestRotation } from '../../client';
+import { RotateRefusedError, requestRotation } from '../../control';
 import { createDb } from '../../db';
 import { Role, SecretType, secretVaultPath } from '../../domain';
 import type { PostgresRoleTarget } from '../../domain';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRotation } from '../../client';
+import { approveRotation } from '../../control';
 import { SecretType, secretVaultPath } from '../../domain';
 import { rotateNowSignal } from '../../workflows';
 import { startWorkerTelemetry } from '../../workers/telemetry';

@@ -4,7 +4,7 @@ import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultKv } from '../../vault';
 import { buildApp } from '../../api/app';
-import { rejectRotation } from '../../client';
+import { rejectRotation } from '../../control';
 import { SecretType } from '../../domain';
 import { rotateNowSignal } from '../../workflows';
 import { TEMPORAL_SDK_METRICS } from '../../workers/metrics';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetRegistry } from '../../activities';
-import { ValidationError, validateCreateSecret } from '../../client';
+import { ValidationError, validateCreateSecret } from '../../control';
 import { SecretType } from '../../domain';
 import type { PostgresRoleTarget } from '../../domain';
 import { rotateNowSignal } from '../../workflows';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../audit';
 import { buildApp } from '../../api/app';
 import { createToken } from '../../api/auth/tokens';
-import { ensureSecurityReportSchedule } from '../../client';
+import { ensureSecurityReportSchedule } from '../../control';
 import { migrateOrThrow } from '../../db';
 import { freePort } from '../../devstack';
 import { REPO_ROOT } from '../../devstack/paths';

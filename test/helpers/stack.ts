@@ -9,6 +9,7 @@ import type { Config } from '../../config';
 import type { ActivityDeps } from '../../activities';
 import { buildEngineClients } from '../../engine';
 import type { EngineClients } from '../../engine';
+import { activityDepsFor } from '../../workers/activity-deps';
 import { createRotorWorker } from '../../workers/worker';
 import '../setup/stack-info';
 
@@ -39,7 +40,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export interface TestRotor {
   config: Config;
-  clients: EngineClients;
+  /** The engine's clients, with the target drivers the worker builds over them. */
+  clients: EngineClients & ActivityDeps;
   client: Client;
   /** A node-vault client separate from the one activities use, for assertions. */
   vault: ReturnType<typeof nodeVault>;
@@ -57,7 +59,7 @@ export interface TestRotor {
 /** Real clients plus workers that run until close(), for one test file. */
 export async function createTestRotor(config: Config = testConfig()): Promise<TestRotor> {
   quietRuntime();
-  const clients = buildEngineClients(config);
+  const clients = activityDepsFor(buildEngineClients(config));
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const running: { worker: Worker; run: Promise<void>; close: () => Promise<void> }[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../client/errors';
-import { validateCreateSecret } from '../../client/validate-secret';
+import { ValidationError } from '../../control/errors';
+import { validateCreateSecret } from '../../control/validate-secret';
 import { DEFAULT_APPROVAL, DEFAULT_POLICIES } from '../../domain';
 
 const limits = { minRotationIntervalSeconds: 3600, maxValueBytes: 64 };

@@ -13,6 +13,7 @@ import type {
   PendingApproval,
   RejectRequest,
 } from '../workflows';
+import { toLifecycle } from './lifecycle';
 
 /** A decision the workflow refused (wrong role, self-approval, stale or expired rotation…). */
 export class ApprovalRefusedError extends Error {
@@ -31,7 +32,8 @@ export interface ApprovalDeps {
 
 /**
  * Sends a decision as a Temporal Update and waits for the workflow's answer. A refusal leaves no
- * trace in workflow history, so it is audited here, where the API and CLI both pass.
+ * trace in workflow history, so it is audited here, where the API and CLI both pass. A lifecycle
+ * that has ended is a LifecycleNotRunningError.
  */
 async function send<T>(
   deps: ApprovalDeps,
@@ -42,7 +44,7 @@ async function send<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   try {
-    return await run();
+    return await toLifecycle(run);
   } catch (err) {
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
     if (!(cause instanceof ApplicationFailure) || cause.type !== ErrorType.ApprovalRefused)

@@ -32,3 +32,36 @@ export class UnsupportedError extends Error {
     this.name = 'UnsupportedError';
   }
 }
+
+/**
+ * The secret's lifecycle workflow has ended (retired, or terminated by an operator), so it takes
+ * no signal or update: the caller's 409, not the server's 500.
+ */
+export class LifecycleNotRunningError extends Error {
+  readonly code = 'ROT_ERR_NOT_RUNNING';
+  readonly statusCode = 409;
+  constructor() {
+    super('This secret’s lifecycle is not running (it may be retired)');
+    this.name = 'LifecycleNotRunningError';
+  }
+}
+
+/** No such secret (or one whose row names a type Rotor does not know); HTTP 404. */
+export class SecretNotFoundError extends Error {
+  readonly code = 'ROT_ERR_NOT_FOUND';
+  readonly statusCode = 404;
+  constructor() {
+    super('No such secret');
+    this.name = 'SecretNotFoundError';
+  }
+}
+
+/** A change to a retired secret; HTTP 409. */
+export class SecretRetiredError extends Error {
+  readonly code = 'ROT_ERR_RETIRED';
+  readonly statusCode = 409;
+  constructor() {
+    super('The secret is retired');
+    this.name = 'SecretRetiredError';
+  }
+}

@@ -3,6 +3,7 @@ import { WorkflowUpdateFailedError, isGrpcDeadlineError } from '@temporalio/clie
 import type { Client } from '@temporalio/client';
 import { ErrorType } from '../domain';
 import { requestRotationUpdate } from '../workflows';
+import { toLifecycle } from './lifecycle';
 import type { RotateAnswer, RotateRefusal, RotateRequest } from '../workflows';
 
 /** The API code for each reason the workflow refuses a rotate-now request. */
@@ -45,7 +46,8 @@ export class RotateRefusedError extends Error {
 
 /**
  * Asks a secret's lifecycle to rotate now, as an Update, so the caller learns what happens: the
- * rotation id it runs (or will run) under, or why not. Nothing is accepted and then dropped.
+ * rotation id it runs (or will run) under, or why not. Nothing is accepted and then dropped. A
+ * lifecycle that has ended is a LifecycleNotRunningError.
  */
 export async function requestRotation(
   client: Client,
@@ -53,10 +55,12 @@ export async function requestRotation(
   request: RotateRequest,
 ): Promise<RotateAnswer> {
   try {
-    return await client.withDeadline(Date.now() + ANSWER_DEADLINE_MS, () =>
-      client.workflow
-        .getHandle(workflowId)
-        .executeUpdate(requestRotationUpdate, { args: [request] }),
+    return await toLifecycle(() =>
+      client.withDeadline(Date.now() + ANSWER_DEADLINE_MS, () =>
+        client.workflow
+          .getHandle(workflowId)
+          .executeUpdate(requestRotationUpdate, { args: [request] }),
+      ),
     );
   } catch (err) {
     if (isGrpcDeadlineError(err) || isGrpcDeadlineError((err as { cause?: unknown }).cause))

@@ -3,7 +3,13 @@ export { startSecretLifecycle } from './start-secret';
 export type { StartSecretRequest } from './start-secret';
 export { policySchema, requestSchema, validateCreateSecret } from './validate-secret';
 export type { CreateSecretLimits, CreateSecretRequest } from './validate-secret';
-export { ValidationError, UnsupportedError } from './errors';
+export {
+  LifecycleNotRunningError,
+  SecretNotFoundError,
+  SecretRetiredError,
+  UnsupportedError,
+  ValidationError,
+} from './errors';
 export type { ValidationIssue } from './errors';
 export {
   ApprovalRefusedError,
@@ -16,7 +22,7 @@ export {
 export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';
 export { SupplyRefusedError, supplyValue } from './supply-value';
 export { LifecycleUnavailableError, RotateRefusedError, requestRotation } from './rotate-now';
-export type { SupplyDeps } from './supply-value';
+export type { SuppliedSecret, SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';
 export type { SuppliedValue } from './validate-supplied';
 export {
@@ -29,3 +35,16 @@ export {
   ensureAuditRetentionSchedule,
 } from './audit-retention-schedule';
 export type { AuditRetentionScheduleOptions } from './audit-retention-schedule';
+export { readLiveStatus, toLifecycle } from './lifecycle';
+export { retireSecret } from './retire-secret';
+export { setPolicy } from './set-policy';
+export type { PolicySecret, SetPolicyDeps } from './set-policy';
+export {
+  MAX_CONTROL_REASON,
+  SecretAction,
+  SecretControlRefusedError,
+  controlSecret,
+} from './secret-control';
+export type { ControlRequest, ControlledSecret, SecretControlDeps } from './secret-control';
+export { BatchNotFoundError, readBulkProgress, startBulkRotation } from './bulk-rotate';
+export type { BulkRotateDeps, BulkRotateRequest } from './bulk-rotate';

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VaultKv } from '../vault';
 import { writeStaged } from '../vault';
-import { ErrorType, secretVaultPath, secretWorkflowId } from '../domain';
+import { ErrorType } from '../domain';
 import type { SecretType } from '../domain';
 import { statusQuery, supplyValueUpdate } from '../workflows';
 import { checkSuppliedValue } from './validate-supplied';
@@ -26,18 +26,28 @@ export interface SupplyDeps {
 }
 
 /**
+ * The secret as its row records it: its workflow and its consumer path were decided once, when
+ * it was created (start-secret), and are never derived again here.
+ */
+export interface SuppliedSecret {
+  workflowId: string;
+  vaultPath: string;
+  type: SecretType;
+}
+
+/**
  * The owner's new value for a supplied type. Checked, written to Vault as a pending version
  * here (it never passes through the workflow), then handed to the workflow by version number.
  * If the workflow refuses it, the version is destroyed again.
  */
 export async function supplyValue(
   deps: SupplyDeps,
-  secret: { tenantId: string; name: string; type: SecretType },
+  secret: SuppliedSecret,
   input: SuppliedValue,
   suppliedBy: string,
 ): Promise<{ rotationId: string; version: number; expiresAt: string | null }> {
   const checked = checkSuppliedValue(secret.type, input, deps.maxValueBytes);
-  const handle = deps.temporal.workflow.getHandle(secretWorkflowId(secret.tenantId, secret.name));
+  const handle = deps.temporal.workflow.getHandle(secret.workflowId);
   const status = await handle.query(statusQuery).catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError)
       throw new SupplyRefusedError('this secret has no running lifecycle');
@@ -47,7 +57,7 @@ export async function supplyValue(
   if (!pending) throw new SupplyRefusedError('no rotation of this secret is waiting for a value');
   const rotationId = pending.rotationId;
 
-  const path = secretVaultPath(secret.tenantId, secret.name);
+  const path = secret.vaultPath;
   const meta = await deps.vault.metadata(path);
   const stagingPath = pending.stagingPath;
   // Staged aside (consumer-safe layout), the value waits where consumers cannot read it, as the

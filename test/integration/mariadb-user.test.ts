@@ -288,4 +288,21 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     expect(await target.log('general')).toContain(canary);
     expect(await target.log('slow')).toContain(canary);
   });
+
+  // Last: it stops this file's server.
+  it('a target server that is down is a retryable TargetRejected, never a validation failure', async () => {
+    const [app] = await target.createUsers('down');
+    if (!app) throw new Error('no user');
+    const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+    const staged = stage(spec, null, 2);
+    await target.server.stop();
+    for (const call of [
+      () => driver.apply(spec, staged, step()),
+      () => driver.verify(spec, staged, step()),
+      () => driver.retire(spec, step()),
+    ]) {
+      const failure = await call().catch((err: unknown) => err);
+      expect(failure).toMatchObject({ type: 'TargetRejected', nonRetryable: false });
+    }
+  });
 });

@@ -54,7 +54,11 @@ export async function startMariaDb(options: {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(path.resolve(options.logFile)), { recursive: true });
 
-  if (!(await exists(path.join(dataDir, 'mysql')))) {
+  const initialised = await access(path.join(dataDir, 'mysql')).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) {
     const init = await run(
       binaries.installDb,
       [
@@ -174,14 +178,5 @@ export async function startMariaDb(options: {
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
   }
 }

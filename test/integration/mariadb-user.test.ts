@@ -35,6 +35,36 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     return { version, value, username: driver.stageFields(spec, current).fields.username };
   };
 
+  const singleUser = async (
+    stem: string,
+  ): Promise<{ app: { name: string; password: string }; spec: MariaDbUserTarget }> => {
+    const [app] = await target.createUsers(stem);
+    if (!app) throw new Error('no user');
+    return { app, spec: { kind: 'mariadb_user', strategy: 'single', user: app.name } };
+  };
+  const userPair = async (
+    stemA: string,
+    stemB: string,
+  ): Promise<{
+    a: { name: string; password: string };
+    b: { name: string; password: string };
+    spec: MariaDbUserTarget;
+  }> => {
+    const [a, b] = await target.createUsers(stemA, stemB);
+    if (!a || !b) throw new Error('no users');
+    return {
+      a,
+      b,
+      spec: { kind: 'mariadb_user', strategy: 'alternating', users: [a.name, b.name] },
+    };
+  };
+  /** A failed verification: the server holds the staged password, the login uses another. */
+  const verifyWithAnotherPassword = (
+    spec: MariaDbUserTarget,
+    staged: StagedCredential,
+  ): Promise<void> =>
+    driver.verify(spec, { ...staged, value: generateValue(SecretType.DatabasePassword) }, step());
+
   beforeAll(async () => {
     target = await mariaDbTarget();
     driver = createMariaDbUserDriver(target.deps);
@@ -43,9 +73,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
 
   describe('single user', () => {
     it('sets the new password, which logs in, and the old one is refused from then on', async () => {
-      const [app] = await target.createUsers('app');
-      if (!app) throw new Error('no user');
-      const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+      const { app, spec } = await singleUser('app');
       const current = { version: 1, value: app.password, username: app.name };
       const staged = stage(spec, current, 2);
       expect(staged.username).toBe(app.name);
@@ -62,9 +90,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     });
 
     it('applying the same staged password twice (a retried step) leaves it working', async () => {
-      const [app] = await target.createUsers('retried');
-      if (!app) throw new Error('no user');
-      const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+      const { app, spec } = await singleUser('retried');
       const staged = stage(spec, null, 2);
       await driver.apply(spec, staged, step());
       await driver.apply(spec, staged, step());
@@ -73,21 +99,14 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     });
 
     it('a failed verify is compensated: the old password logs in again and the staged one is refused', async () => {
-      const [app] = await target.createUsers('comp');
-      if (!app) throw new Error('no user');
-      const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+      const { app, spec } = await singleUser('comp');
       const current = { version: 1, value: app.password, username: app.name };
       const staged = stage(spec, current, 2);
       await driver.apply(spec, staged, step());
 
-      // The server holds the staged password, but verification logs in with another one.
-      await expect(
-        driver.verify(
-          spec,
-          { ...staged, value: generateValue(SecretType.DatabasePassword) },
-          step(),
-        ),
-      ).rejects.toMatchObject({ type: 'VerificationFailed' });
+      await expect(verifyWithAnotherPassword(spec, staged)).rejects.toMatchObject({
+        type: 'VerificationFailed',
+      });
       await driver.compensate(spec, staged, current, step());
 
       expect(await target.loginError(app.name, app.password)).toBeNull();
@@ -95,9 +114,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     });
 
     it('retire locks the user', async () => {
-      const [app] = await target.createUsers('retired');
-      if (!app) throw new Error('no user');
-      const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+      const { app, spec } = await singleUser('retired');
       await driver.retire(spec, step());
       expect(await target.loginError(app.name, app.password)).toBe(ACCOUNT_LOCKED);
       // Retiring twice (a retried activity) is harmless.
@@ -136,13 +153,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
 
   describe('alternating users', () => {
     it('rotates turn by turn: the standby takes the new password, the previous works through grace, revoke locks it', async () => {
-      const [a, b] = await target.createUsers('alt_a', 'alt_b');
-      if (!a || !b) throw new Error('no users');
-      const spec: MariaDbUserTarget = {
-        kind: 'mariadb_user',
-        strategy: 'alternating',
-        users: [a.name, b.name],
-      };
+      const { a, b, spec } = await userPair('alt_a', 'alt_b');
       expect(driver.oldStopsAtApply(spec)).toBe(false);
       // b starts locked, as a standby user would be after an earlier revoke.
       await target.admin.query(`ALTER USER '${b.name}'@'%' ACCOUNT LOCK`);
@@ -168,23 +179,13 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     });
 
     it('a failed verify locks the standby again and leaves the current user working', async () => {
-      const [a, b] = await target.createUsers('altc_a', 'altc_b');
-      if (!a || !b) throw new Error('no users');
-      const spec: MariaDbUserTarget = {
-        kind: 'mariadb_user',
-        strategy: 'alternating',
-        users: [a.name, b.name],
-      };
+      const { a, b, spec } = await userPair('altc_a', 'altc_b');
       const current = { version: 1, value: a.password, username: a.name };
       const staged = stage(spec, current, 2);
       await driver.apply(spec, staged, step());
-      await expect(
-        driver.verify(
-          spec,
-          { ...staged, value: generateValue(SecretType.DatabasePassword) },
-          step(),
-        ),
-      ).rejects.toMatchObject({ type: 'VerificationFailed' });
+      await expect(verifyWithAnotherPassword(spec, staged)).rejects.toMatchObject({
+        type: 'VerificationFailed',
+      });
       await driver.compensate(spec, staged, current, step());
 
       expect(await target.loginError(a.name, a.password)).toBeNull();
@@ -192,13 +193,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     });
 
     it('retire locks both users', async () => {
-      const [a, b] = await target.createUsers('altr_a', 'altr_b');
-      if (!a || !b) throw new Error('no users');
-      const spec: MariaDbUserTarget = {
-        kind: 'mariadb_user',
-        strategy: 'alternating',
-        users: [a.name, b.name],
-      };
+      const { a, b, spec } = await userPair('altr_a', 'altr_b');
       await driver.retire(spec, step());
       expect(await target.loginError(a.name, a.password)).toBe(ACCOUNT_LOCKED);
       expect(await target.loginError(b.name, b.password)).toBe(ACCOUNT_LOCKED);

@@ -19,7 +19,9 @@ export interface TargetStep {
  * What a rotation target must do. Each method is idempotent: a retried or replayed step finds the
  * target already in the state it would put it in and does nothing harmful.
  */
-export interface TargetDriver<S extends TargetSpec> {
+// Constrained to a kind, not to TargetSpec, so a driver can be built and tested before its spec
+// joins TargetSpec; the exhaustive registry below still admits only TargetSpec's kinds.
+export interface TargetDriver<S extends { kind: string }> {
   /** Non-secret fields written beside the new value (e.g. which role), and a value prefix. */
   stageFields(
     spec: S,

@@ -1,0 +1,44 @@
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentProgress } from '../../devstack';
+import { ensureMariaDb } from '../../devstack/mariadb-binaries';
+
+describe('the local MariaDB, when it cannot be fetched', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rotor-mariadb-tools-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('says apt-get and dpkg are needed when they are not there', async () => {
+    const err = await ensureMariaDb(silentProgress, {
+      toolsDir: path.join(dir, 'empty'),
+      env: { PATH: dir },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'DevstackError', code: 'ROT_DEV_NO_APT' });
+    expect((err as Error).message).toContain('mariadb-server-core');
+  });
+
+  it('says to run apt-get update when apt cannot download the packages', async () => {
+    const bin = path.join(dir, 'bin');
+    await rm(bin, { recursive: true, force: true });
+    await mkdir(bin);
+    for (const tool of ['apt-get', 'dpkg', 'dpkg-deb']) {
+      const file = path.join(bin, tool);
+      await writeFile(file, '#!/bin/sh\necho "E: Unable to locate package $2"\nexit 100\n');
+      await chmod(file, 0o755);
+    }
+    const toolsDir = path.join(dir, 'tools');
+    const err = await ensureMariaDb(silentProgress, {
+      toolsDir,
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'DevstackError', code: 'ROT_DEV_MARIADB_DOWNLOAD' });
+    expect((err as Error).message).toContain('Unable to locate package');
+    expect((err as Error).message).toContain('apt-get update');
+    // Nothing half-unpacked is left to be mistaken for an install.
+    expect(await readdir(path.join(toolsDir, 'mariadb'))).toEqual([]);
+  });
+});

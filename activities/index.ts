@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalRecords(deps),
     countBulkOutcomes: createCountBulkOutcomes(deps),
     computeNextRotation,
-    enqueueNotification: createEnqueueNotification(deps.notify),
+    enqueueNotification: createEnqueueNotification({ db: deps.db, ...deps.notify }),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
     ...createRetentionActivities(deps),

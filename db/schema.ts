@@ -147,6 +147,20 @@ export interface NotificationDeliveriesTable {
   created_at: CreatedAt;
 }
 
+/** A notification event waiting for (or taken by) its tenant's notifier; see migration 0008. */
+export interface NotificationOutboxTable {
+  id: Generated<string>;
+  /** Workflow id, run id and activity id of the step that raised it: one row per event. */
+  event_id: string;
+  tenant_id: string;
+  audience: 'tenant' | 'security' | 'ops';
+  event: Json<Record<string, unknown>>;
+  /** The digest that took it; null while it waits. */
+  digest_id: string | null;
+  created_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
 export interface IdempotencyKeysTable {
   /** 'tenant:<id>' for tenant tokens, 'token:<id>' for the others. */
   scope: string;
@@ -188,6 +202,7 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   api_tokens: ApiTokensTable;
   notification_deliveries: NotificationDeliveriesTable;
+  notification_outbox: NotificationOutboxTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
 }

@@ -6,6 +6,8 @@ import * as m0004 from './0004_idempotency_keys';
 import * as m0005 from './0005_tenant_api_keys';
 import * as m0006 from './0006_token_subjects';
 import * as m0007 from './0007_rotation_bulk_id';
+import * as m0008 from './0008_notification_outbox';
+import * as m0009 from './0009_audit_chain_head_lock';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0005_tenant_api_keys': m0005,
   '0006_token_subjects': m0006,
   '0007_rotation_bulk_id': m0007,
+  '0008_notification_outbox': m0008,
+  '0009_audit_chain_head_lock': m0009,
 };

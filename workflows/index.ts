@@ -5,7 +5,7 @@ export { securityReport } from './security-report';
 export type { SecurityReportInput } from './security-report';
 export { bulkRotation, bulkProgressQuery, bulkReason } from './bulk-rotation';
 export type { BulkProgress, BulkRotationInput } from './bulk-rotation';
-export { notifySignal, notifierWorkflowId } from './notifier-messages';
+export { notifySignal, notifierWorkflowId, outboxHintSignal } from './notifier-messages';
 export type { SecretLifecycleInput } from './secret-lifecycle';
 export {
   statusQuery,

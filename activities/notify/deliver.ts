@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain';
 import type { Audience, NotificationEvent } from '../../domain';
 import type { NotifyDeps } from './deps';
+import { claimDigest, completeDigest, digestEvents } from './outbox';
+import type { ClaimInput, ClaimedDigest } from './outbox';
 import { renderDigest } from './templates';
 
 export interface DigestInput {
@@ -9,7 +11,36 @@ export interface DigestInput {
   digestId: string;
   tenantId: string;
   audience: Audience;
-  events: NotificationEvent[];
+  /**
+   * The events, as the signal-fed notifier passed them. Absent for a digest claimed from the
+   * outbox: the activity reads them there, so they never enter the notifier's history.
+   */
+  events?: NotificationEvent[];
+}
+
+type LoadedDigest = DigestInput & { events: NotificationEvent[] };
+
+async function load(deps: NotifyDeps, input: DigestInput): Promise<LoadedDigest> {
+  return input.events
+    ? { ...input, events: input.events }
+    : { ...input, events: await digestEvents(deps.db, input.digestId, input.audience) };
+}
+
+const deliveryKey = (input: DigestInput, channel: 'email' | 'slack'): string =>
+  `${input.digestId}:${input.audience}:${channel}`;
+
+/** Whether this digest already went out on this channel (a retry after the send was recorded). */
+async function alreadySent(
+  deps: NotifyDeps,
+  input: DigestInput,
+  channel: 'email' | 'slack',
+): Promise<boolean> {
+  const row = await deps.db
+    .selectFrom('notification_deliveries')
+    .select('status')
+    .where('idempotency_key', '=', deliveryKey(input, channel))
+    .executeTakeFirst();
+  return row?.status === 'sent';
 }
 
 export type DeliveryResult = { sent: true; recipients: number } | { sent: false; skipped: string };
@@ -36,12 +67,12 @@ async function tenantSettings(deps: NotifyDeps, tenantId: string): Promise<Tenan
   };
 }
 
-async function emailRecipients(deps: NotifyDeps, input: DigestInput): Promise<string[]> {
+async function emailRecipients(deps: NotifyDeps, input: LoadedDigest): Promise<string[]> {
   if (input.audience === 'tenant') return (await tenantSettings(deps, input.tenantId)).emails ?? [];
   return deps.config[input.audience].emails;
 }
 
-async function slackChannels(deps: NotifyDeps, input: DigestInput): Promise<string[]> {
+async function slackChannels(deps: NotifyDeps, input: LoadedDigest): Promise<string[]> {
   if (input.audience === 'tenant') {
     const channel = (await tenantSettings(deps, input.tenantId)).slackChannel;
     return channel ? [channel] : [];
@@ -59,7 +90,7 @@ async function slackChannels(deps: NotifyDeps, input: DigestInput): Promise<stri
 /** One row per digest, audience and channel, whatever the outcome; a retried write is a no-op. */
 async function recordDelivery(
   deps: NotifyDeps,
-  input: DigestInput,
+  input: LoadedDigest,
   channel: 'email' | 'slack',
   outcome: { status: 'sent' } | { status: 'failed'; error: string },
 ): Promise<void> {
@@ -80,7 +111,7 @@ async function recordDelivery(
         })),
       ),
       error: outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
-      idempotency_key: `${input.digestId}:${input.audience}:${channel}`,
+      idempotency_key: deliveryKey(input, channel),
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .execute();
@@ -107,9 +138,13 @@ const PERMANENT_SLACK_ERRORS = [
 
 export function createDeliveryActivities(deps: NotifyDeps) {
   return {
-    async deliverEmail(input: DigestInput): Promise<DeliveryResult> {
+    async deliverEmail(requested: DigestInput): Promise<DeliveryResult> {
       if (!deps.mailer || !deps.config.smtp)
         return { sent: false, skipped: 'email is not configured' };
+      if (await alreadySent(deps, requested, 'email'))
+        return { sent: false, skipped: 'already sent' };
+      const input = await load(deps, requested);
+      if (input.events.length === 0) return { sent: false, skipped: 'no events' };
       const to = await emailRecipients(deps, input);
       if (to.length === 0) return { sent: false, skipped: `no ${input.audience} email recipients` };
       const digest = renderDigest(input.tenantId, input.audience, input.events);
@@ -136,8 +171,12 @@ export function createDeliveryActivities(deps: NotifyDeps) {
       return { sent: true, recipients: to.length };
     },
 
-    async deliverSlack(input: DigestInput): Promise<DeliveryResult> {
+    async deliverSlack(requested: DigestInput): Promise<DeliveryResult> {
       if (!deps.slack) return { sent: false, skipped: 'Slack is not configured' };
+      if (await alreadySent(deps, requested, 'slack'))
+        return { sent: false, skipped: 'already sent' };
+      const input = await load(deps, requested);
+      if (input.events.length === 0) return { sent: false, skipped: 'no events' };
       const channels = await slackChannels(deps, input);
       if (channels.length === 0)
         return { sent: false, skipped: `no ${input.audience} Slack channel` };
@@ -166,7 +205,20 @@ export function createDeliveryActivities(deps: NotifyDeps) {
     async recordDeliveryFailure(
       input: DigestInput & { channel: 'email' | 'slack'; error: string },
     ): Promise<void> {
-      await recordDelivery(deps, input, input.channel, { status: 'failed', error: input.error });
+      await recordDelivery(deps, await load(deps, input), input.channel, {
+        status: 'failed',
+        error: input.error,
+      });
+    },
+
+    /** The notifier's next digest: the tenant's oldest waiting events, taken once. */
+    async claimNotificationDigest(input: ClaimInput): Promise<ClaimedDigest> {
+      return claimDigest(deps.db, input);
+    },
+
+    /** The digest has gone out on every channel (or failed for good, recorded as such). */
+    async completeNotificationDigest(input: { digestId: string }): Promise<void> {
+      await completeDigest(deps.db, input.digestId);
     },
   };
 }

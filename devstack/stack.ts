@@ -53,6 +53,7 @@ export async function startStack(options: {
   stateDir: string;
   ports: StackPorts | 'free';
   progress: Progress;
+  /** Throwaway state (tests): PostgreSQL and Temporal's SQLite file skip fsync. */
   fast?: boolean;
 }): Promise<Stack> {
   const { progress, stateDir } = options;
@@ -90,6 +91,7 @@ export async function startStack(options: {
         port: ports.temporal,
         uiPort: ports.temporalUi,
         dbFile: path.join(stateDir, 'temporal.sqlite'),
+        durability: options.fast ? 'off' : 'normal',
         logFile: logs('temporal'),
       }).then((t) => (stops.push(() => t.service.stop()), t)),
       startOpenBao({

@@ -38,6 +38,8 @@ export interface Stack {
   targetDatabaseUrl: string;
   postgresAdminUrl: string;
   stateDir: string;
+  /** Process ids of the servers (each leads its own process group), for CPU accounting. */
+  pids: { temporal: number; openbao: number };
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startStack(options: {
       targetDatabaseUrl: postgres.urlFor(TARGET_DATABASE),
       postgresAdminUrl: postgres.adminUrl,
       stateDir,
+      pids: { temporal: temporal.service.pid, openbao: openbao.service.pid },
       stop: stopAll,
     };
   } catch (err) {

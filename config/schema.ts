@@ -70,8 +70,9 @@ export const envSchema = z.object({
   /**
    * Workflows a worker keeps in memory between tasks (the sticky cache). Sleeping secrets need no
    * slot: an evicted workflow is replayed from its (short) history when its timer fires, so this
-   * bounds the worker's memory whatever the number of secrets. Sized for 100,000 secrets in
-   * 512 MB; it should stay above the rotations in flight at once (a bulk rotation's fan-out).
+   * bounds the worker's memory whatever the number of secrets (chosen for 100,000 secrets in 512 MB;
+   * README, Performance, says at what size it was measured). It should stay above the rotations
+   * in flight at once.
    */
   ROTOR_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /** Workflow tasks run at once: CPU-bound, on one thread with a reused V8 context. */

@@ -67,6 +67,32 @@ export const envSchema = z.object({
   /** Where a worker serves Prometheus `/metrics` (its own and the Temporal SDK's); 0 picks a free port. */
   ROTOR_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   ROTOR_WORKER_METRICS_PORT: port.default(9464),
+  /**
+   * Workflows a worker keeps in memory between tasks (the sticky cache). Sleeping secrets need no
+   * slot: an evicted workflow is replayed from its (short) history when its timer fires, so this
+   * bounds the worker's memory whatever the number of secrets (chosen for 100,000 secrets in 512 MB;
+   * README, Performance, says at what size it was measured). It should stay above the rotations
+   * in flight at once.
+   */
+  ROTOR_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
+  /** Workflow tasks run at once: CPU-bound, on one thread with a reused V8 context. */
+  ROTOR_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(20),
+  /** Activities run at once: they wait on Vault and PostgreSQL, so this is above the core count. */
+  ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(2000).default(50),
+  /** Local activities run at once (short bookkeeping steps run inside a workflow task). */
+  ROTOR_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2000)
+    .default(50),
+  /**
+   * How long a task for a cached workflow waits for this worker (its sticky queue) before any
+   * worker may take it with a full replay; seconds.
+   */
+  ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  /** Connections in each engine-database pool (worker, API); activities beyond it wait for one. */
+  ROTOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -78,6 +104,9 @@ export interface Config {
   api: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
   workerMetrics: { host: string; port: number };
+  worker: WorkerSettings;
+  /** Connections per engine-database pool. */
+  databasePoolSize: number;
   policy: { minRotationIntervalSeconds: number; maxValueBytes: number };
   notifications: NotificationConfig;
   targets: {
@@ -89,6 +118,15 @@ export interface Config {
   securityReportIntervalSeconds: number;
   /** Audit rows older than this are archived by a daily Temporal Schedule; 0: never. */
   auditRetentionDays: number;
+}
+
+/** How much a worker runs at once and keeps in memory (see the env schema for each). */
+export interface WorkerSettings {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTasks: number;
+  maxConcurrentActivities: number;
+  maxConcurrentLocalActivities: number;
+  stickyQueueTimeoutSeconds: number;
 }
 
 export interface NotificationConfig {
@@ -119,6 +157,14 @@ export function toConfig(env: Env): Config {
     api: { host: env.API_HOST, port: env.API_PORT },
     logLevel: env.LOG_LEVEL,
     workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },
+    worker: {
+      maxCachedWorkflows: env.ROTOR_WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: env.ROTOR_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: env.ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: env.ROTOR_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      stickyQueueTimeoutSeconds: env.ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS,
+    },
+    databasePoolSize: env.ROTOR_DATABASE_POOL_SIZE,
     policy: {
       minRotationIntervalSeconds: env.ROTOR_MIN_ROTATION_INTERVAL_SECONDS,
       maxValueBytes: env.ROTOR_MAX_VALUE_BYTES,

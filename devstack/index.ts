@@ -6,3 +6,5 @@ export type { Progress } from './progress';
 export { ensureOpenBao, ensureTemporalCli } from './tools';
 export type { ToolOptions } from './tools';
 export { freePort } from './ports';
+export { temporalDevServerArgs } from './temporal';
+export type { TemporalDurability } from './temporal';

@@ -40,6 +40,8 @@ export interface Stack {
   /** PostgreSQL's cluster: in the state folder, or under /var/lib/rotor when root's home is closed. */
   postgresClusterDir: string;
   stateDir: string;
+  /** Process ids of the servers (each leads its own process group), for CPU accounting. */
+  pids: { temporal: number; openbao: number };
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startStack(options: {
   stateDir: string;
   ports: StackPorts | 'free';
   progress: Progress;
+  /** Throwaway state (tests): PostgreSQL and Temporal's SQLite file skip fsync. */
   fast?: boolean;
 }): Promise<Stack> {
   const { progress, stateDir } = options;
@@ -92,6 +95,7 @@ export async function startStack(options: {
         port: ports.temporal,
         uiPort: ports.temporalUi,
         dbFile: path.join(stateDir, 'temporal.sqlite'),
+        durability: options.fast ? 'off' : 'normal',
         logFile: logs('temporal'),
       }).then((t) => (stops.push(() => t.service.stop()), t)),
       startOpenBao({
@@ -123,6 +127,7 @@ export async function startStack(options: {
       postgresAdminUrl: postgres.adminUrl,
       postgresClusterDir: postgres.clusterDir,
       stateDir,
+      pids: { temporal: temporal.service.pid, openbao: openbao.service.pid },
       stop: stopAll,
     };
   } catch (err) {

@@ -79,7 +79,7 @@ export function buildEngineClients(
     endpoint: config.vault.addr,
     token: config.vault.token,
   });
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
   const postgres = buildPostgresTarget(config.targets.postgresUrl);
   return {
     db,

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
-import type { Config } from '../config';
+import type { Config, WorkerSettings } from '../config';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import { rotationLogInterceptor } from './rotation-log-interceptor';
@@ -21,6 +21,7 @@ export async function createRotorWorker(options: {
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
     activities: createActivities(options.deps),
+    ...workerTuning(options.config.worker),
     // Every activity log line carries the rotation id as well as the workflow id.
     interceptors: { activity: [rotationLogInterceptor] },
     ...((options.identity ?? options.config.temporal.workerIdentity)
@@ -31,4 +32,28 @@ export async function createRotorWorker(options: {
       : { workflowsPath: require.resolve('../workflows') }),
   });
   return { worker, connection };
+}
+
+/**
+ * The Worker options a Rotor worker is sized by (ROTOR_WORKER_* in config). The SDK's default
+ * cache grows with the heap limit (thousands of workflows, about 1 MB each): bounded here, so
+ * 100,000 sleeping secrets cost their timers on the server and nothing in the worker.
+ */
+export function workerTuning(
+  settings: WorkerSettings,
+): Pick<
+  WorkerOptions,
+  | 'maxCachedWorkflows'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'stickyQueueScheduleToStartTimeout'
+> {
+  return {
+    maxCachedWorkflows: settings.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: settings.maxConcurrentLocalActivities,
+    stickyQueueScheduleToStartTimeout: settings.stickyQueueTimeoutSeconds * 1000,
+  };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envSchema, loadConfig } from '../../config';
+import { workerTuning } from '../../workers/worker';
 
 const valid = {
   DATABASE_URL: 'postgresql://rotor:pw@127.0.0.1:5432/rotor',
@@ -49,6 +50,53 @@ describe('configuration', () => {
     expect(captureConfigError({ ...valid, VAULT_TOKEN: '' }).problems).toContain(
       'VAULT_TOKEN is required but not set',
     );
+  });
+
+  it('bounds the worker by default: a cache of 500 workflows, 20 workflow tasks, 50 activities', () => {
+    const config = loadConfig(valid);
+    expect(config.worker).toEqual({
+      maxCachedWorkflows: 500,
+      maxConcurrentWorkflowTasks: 20,
+      maxConcurrentActivities: 50,
+      maxConcurrentLocalActivities: 50,
+      stickyQueueTimeoutSeconds: 10,
+    });
+    expect(config.databasePoolSize).toBe(10);
+  });
+
+  it('hands the worker settings to the Temporal worker as its own options', () => {
+    const config = loadConfig({
+      ...valid,
+      ROTOR_WORKER_MAX_CACHED_WORKFLOWS: '2000',
+      ROTOR_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+      ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES: '120',
+      ROTOR_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30',
+      ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '2.5',
+      ROTOR_DATABASE_POOL_SIZE: '25',
+    });
+    expect(workerTuning(config.worker)).toEqual({
+      maxCachedWorkflows: 2000,
+      maxConcurrentWorkflowTaskExecutions: 8,
+      maxConcurrentActivityTaskExecutions: 120,
+      maxConcurrentLocalActivityExecutions: 30,
+      stickyQueueScheduleToStartTimeout: 2500,
+    });
+    expect(config.databasePoolSize).toBe(25);
+  });
+
+  it('refuses worker settings the SDK would reject, naming each variable', () => {
+    const error = captureConfigError({
+      ...valid,
+      // A cached workflow needs at least two workflow-task slots.
+      ROTOR_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1',
+      ROTOR_WORKER_MAX_CACHED_WORKFLOWS: '-5',
+      ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES: 'lots',
+    });
+    expect(error.problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+      'ROTOR_WORKER_MAX_CACHED_WORKFLOWS',
+      'ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES',
+      'ROTOR_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+    ]);
   });
 
   it('documents every variable it reads in .env.example, and nothing else', () => {

@@ -1,0 +1,83 @@
+/** The benchmark's sizes, from `npm run bench -- --flag N`. Every figure prints the size it ran at. */
+export interface BenchSizes {
+  /** Rotations measured closed-loop for throughput, per path. */
+  throughput: number;
+  /** Requests in flight at once in the throughput phase, per path. */
+  concurrency: number;
+  /** Tenants the throughput, single and open-loop secrets are spread over. */
+  tenants: number;
+  /** Single rotations, one at a time with nothing else running, per path. */
+  single: number;
+  /** Requests of the open-loop phase, per path (its rate is half the measured capacity). */
+  open: number;
+  /** Secrets one bulk request rotates (emergency), and the baseline rotates directly. */
+  emergency: number;
+  /** Sleeping secrets at the scale measurement (topped up if the phases before made fewer). */
+  scale: number;
+  /** Seconds the idle Vault and database calls are counted for (then scaled to an hour). */
+  idleSeconds: number;
+  /** Seconds of API-key verification load (autocannon), and its connections. */
+  apiKeySeconds: number;
+  apiKeyConnections: number;
+}
+
+export const DEFAULT_SIZES: BenchSizes = {
+  throughput: 200,
+  concurrency: 50,
+  tenants: 8,
+  single: 30,
+  open: 100,
+  emergency: 300,
+  scale: 1000,
+  idleSeconds: 30,
+  apiKeySeconds: 10,
+  apiKeyConnections: 50,
+};
+
+const FLAGS: Record<string, keyof BenchSizes> = {
+  '--throughput': 'throughput',
+  '--concurrency': 'concurrency',
+  '--tenants': 'tenants',
+  '--single': 'single',
+  '--open': 'open',
+  '--emergency': 'emergency',
+  '--scale': 'scale',
+  '--idle-seconds': 'idleSeconds',
+  '--api-key-seconds': 'apiKeySeconds',
+  '--api-key-connections': 'apiKeyConnections',
+};
+
+export const USAGE = `npm run bench [-- flags]   (defaults finish in about 10 minutes on 2 cores)
+${Object.entries(FLAGS)
+  .map(([flag, key]) => `  ${flag.padEnd(24)} ${DEFAULT_SIZES[key]}`)
+  .join('\n')}
+The issue's full sizes: npm run bench -- --emergency 10000 --scale 100000`;
+
+/** Parses `--flag N` and `--flag=N`; an unknown flag or a value that is not a positive integer stops the run. */
+export function parseSizes(argv: readonly string[]): BenchSizes {
+  const sizes = { ...DEFAULT_SIZES };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') throw new UsageError('');
+    const [flag = '', inline] = arg.split('=', 2);
+    const key = FLAGS[flag];
+    if (!key) throw new UsageError(`unknown flag ${arg}`);
+    const raw = inline ?? argv[++i];
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) {
+      throw new UsageError(`${flag} needs a positive integer`);
+    }
+    sizes[key] = value;
+  }
+  return sizes;
+}
+
+export class UsageError extends Error {
+  /** True for --help: usage was asked for, nothing is wrong. */
+  readonly help: boolean;
+  constructor(problem: string) {
+    super(problem ? `${problem}\n${USAGE}` : USAGE);
+    this.name = 'UsageError';
+    this.help = problem === '';
+  }
+}

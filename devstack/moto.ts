@@ -20,8 +20,6 @@ export const MOTO_VERSION = '5.1.22';
  * `moto_server`: $MOTO_SERVER, else `moto_server` on PATH, else a virtualenv with
  * `moto[server]==MOTO_VERSION` built once into .tools/moto/<version>/. The venv is built in a
  * scratch folder and renamed into place only when complete, so an interrupted install is redone.
- * (A venv's scripts name their interpreter by absolute path, so the rename is done on the folder
- * that already has its final name's parent, and the scripts are run through that interpreter.)
  */
 export async function ensureMoto(progress: Progress, options: ToolOptions = {}): Promise<MotoTool> {
   const { toolsDir = TOOLS_DIR, env = process.env } = options;

@@ -11,8 +11,10 @@ import {
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import nodeVault from 'node-vault';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  applyIssued,
   awsIamAccessKeyTargetSchema,
   createAwsIamKeyDriver,
   issuedVaultFields,
@@ -21,6 +23,8 @@ import type { AwsIamAccessKeyTarget, AwsIamKeyDeps } from '../../activities/targ
 import type { StagedCredential, TargetStep } from '../../activities/targets/driver';
 import { DevstackError, silentProgress } from '../../devstack';
 import { ensureMoto } from '../../devstack/moto';
+import { secretStagingPath, secretVaultPath } from '../../domain';
+import { VaultKv, publishStaged, readStaged, writeStaged } from '../../vault';
 import { startTestMoto } from '../helpers/moto';
 import type { AwsCredentials, TestMoto } from '../helpers/moto';
 
@@ -234,6 +238,61 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
       username: 'AKIAEXAMPLE',
       value: 's3cr3t',
     });
+  });
+
+  it('puts the issued key in Vault over the staged placeholder, so verify and consumers read the pair AWS issued', async () => {
+    const { vaultAddr, vaultToken, kvMount } = inject('stack');
+    const vault = new VaultKv(
+      nodeVault({ apiVersion: 'v1', endpoint: vaultAddr, token: vaultToken }),
+      kvMount,
+    );
+    const user = await managedUser();
+    const spec: AwsIamAccessKeyTarget = { kind: 'aws_iam_access_key', userName: user };
+    const { driver } = makeDriver();
+    const name = `aws-${randomUUID().slice(0, 8)}`;
+    const input = {
+      ...stepFor(),
+      vaultPath: secretVaultPath('acme', name),
+      stagingPath: secretStagingPath('acme', name),
+      version: 1,
+    };
+    // What stage writes: a generated placeholder, tagged with the rotation.
+    await writeStaged(vault, input.stagingPath, input.rotationId, 1, {
+      value: placeholder(1).value,
+    });
+    const stagedNow = async (): Promise<StagedCredential> => {
+      const read = await readStaged(vault, input.stagingPath, input.rotationId);
+      const { value, username } = read?.data ?? {};
+      if (typeof value !== 'string') throw new Error('nothing staged');
+      return { version: 1, value, ...(typeof username === 'string' ? { username } : {}) };
+    };
+
+    await applyIssued(driver, vault, spec, await stagedNow(), null, input);
+    const staged = await stagedNow();
+    issuedSecrets.add(staged.value);
+    expect(staged.username).toMatch(/^[A-Z0-9]{16,128}$/);
+    expect(await keysOf(user)).toEqual([{ id: staged.username, status: 'Active' }]);
+    // A retried apply reads the issued key back from Vault and issues nothing.
+    await applyIssued(driver, vault, spec, staged, null, input);
+    expect(await keysOf(user)).toHaveLength(1);
+
+    await driver.verify(spec, staged, input);
+    await publishStaged(vault, input);
+    const published = await vault.read(input.vaultPath);
+    expect(published?.data).toMatchObject({
+      accessKeyId: staged.username,
+      secretAccessKey: staged.value,
+      username: staged.username,
+      value: staged.value,
+    });
+    const consumer = moto.sts({
+      accessKeyId: String(published?.data.accessKeyId),
+      secretAccessKey: String(published?.data.secretAccessKey),
+    });
+    expect((await consumer.send(new GetCallerIdentityCommand({}))).Arn).toMatch(
+      new RegExp(`:user/rotor-managed/${user}$`),
+    );
+    consumer.destroy();
   });
 
   it('never makes a third key when apply is retried, whether or not Vault kept the first answer', async () => {

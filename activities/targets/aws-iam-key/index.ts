@@ -9,3 +9,5 @@ export {
   iamUserName,
 } from './spec';
 export type { AwsIamAccessKeyTarget } from './spec';
+export { applyIssued } from './apply-issued';
+export type { IssuedApplyInput } from './apply-issued';

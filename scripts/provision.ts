@@ -1,14 +1,17 @@
-// Builds or installs the Temporal CLI and OpenBao before the tests start, with progress on
-// stderr, so the vitest global setup never sits silent through a first-run compile.
+// Builds or installs the Temporal CLI, OpenBao and moto (the AWS IAM tests' stand-in) before the
+// tests start, with progress on stderr, so no vitest hook sits silent through a first-run install.
 import { DevstackError, ensureOpenBao, ensureTemporalCli, stderrProgress } from '../devstack';
+import { ensureMoto } from '../devstack/moto';
 
 async function main(): Promise<void> {
-  const [temporal, bao] = await Promise.all([
+  const [temporal, bao, moto] = await Promise.all([
     ensureTemporalCli(stderrProgress),
     ensureOpenBao(stderrProgress),
+    ensureMoto(stderrProgress),
   ]);
   stderrProgress.done(`temporal: ${temporal}`);
   stderrProgress.done(`bao: ${bao}`);
+  stderrProgress.done(`moto: ${[moto.command, ...moto.args].join(' ')}`);
 }
 
 main().catch((err: unknown) => {

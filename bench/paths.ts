@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { requestRotation, startSecretLifecycle } from '../client';
+import { requestRotation, startSecretLifecycle } from '../control';
 import type { Database } from '../db';
 import { secretWorkflowId } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';

@@ -69,10 +69,14 @@ function section(title: string, lines: [string, string][]): void {
 }
 
 /** `rotor secrets status` for people: state and versions, the policy, then the rotations. */
-export function printSecretStatus(s: SecretDetail): void {
-  process.stdout.write(`${s.tenantId}/${s.name}  ${s.type}  ${s.state}\n`);
+export function printSecretStatus(detail: SecretDetail): void {
+  // Whatever the API leaves out shows as '-', never as a crash (an older API, a proxy's answer).
+  const s: Partial<SecretDetail> = detail;
+  process.stdout.write(
+    `${compact(s.tenantId)}/${compact(s.name)}  ${compact(s.type)}  ${compact(s.state)}\n`,
+  );
   const previous =
-    s.previousVersion === null
+    s.previousVersion === null || s.previousVersion === undefined
       ? '-'
       : `${s.previousVersion}${s.previousCredentialLive ? ' (still works)' : ''}`;
   const pending = s.pendingApproval
@@ -88,13 +92,13 @@ export function printSecretStatus(s: SecretDetail): void {
     ['last error', compact(s.lastErrorType)],
     ['owed repair', compact(s.repair)],
     ['revoke retry at', compact(s.revokeRetryAt)],
-    ['vault path', s.vaultPath],
+    ['vault path', compact(s.vaultPath)],
     ['live status', s.liveStatus ? 'yes' : 'no (the worker did not answer; from the database)'],
   ]);
   if (s.policy) section('policy', policyLines(s.policy));
   process.stdout.write('rotations (newest first)\n');
   printRows(
-    s.rotations.map((r) => ({
+    (s.rotations ?? []).map((r) => ({
       id: r.id,
       status: r.status,
       from: r.from_version,

@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, hashToken } from '../../api/auth/tokens';
+import { buildApp } from '../../api/app';
+import { createToken, ensureBootstrapAdmin, hashToken } from '../../api/auth/tokens';
 import { Role } from '../../domain';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';
 import { runCli } from '../helpers/cli';
+import { withFreshDatabase } from '../helpers/fresh-db';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -184,6 +186,47 @@ describe('API tokens expire, are listed with their last use, and are refused at 
       reason: 'twice',
     });
     expect(again.statusCode).toBe(409);
+  });
+
+  it('never revokes the last working admin token: the bootstrap token is rotated instead, or revoked once another admin exists', async () => {
+    await withFreshDatabase(async (db) => {
+      const app = buildApp({
+        checks: {},
+        logLevel: 'silent',
+        services: { db, temporal: rotor.client, config: rotor.config },
+      });
+      try {
+        const bootstrap = (await ensureBootstrapAdmin(db)) ?? '';
+        const call = (token: string, url: string, payload?: Record<string, unknown>) =>
+          app.inject({
+            method: payload ? 'POST' : 'GET',
+            url,
+            headers: { authorization: `Bearer ${token}` },
+            ...(payload ? { payload } : {}),
+          });
+        const [only] = (await call(bootstrap, '/api/v1/tokens')).json<{ items: Listed[] }>().items;
+        expect(only).toMatchObject({ status: 'active', expiresAt: null });
+        const refused = await call(bootstrap, `/api/v1/tokens/${only?.id}/revoke`, {
+          reason: 'oops',
+        });
+        expect(refused.statusCode, refused.body).toBe(409);
+        expect(codeOf(refused)).toBe('ROT_ERR_LAST_ADMIN_TOKEN');
+        expect((await call(bootstrap, '/api/v1/types')).statusCode).toBe(200);
+        const second = await call(bootstrap, '/api/v1/tokens', {
+          name: 'ops-admin',
+          role: 'admin',
+        });
+        expect(second.statusCode, second.body).toBe(201);
+        const revoked = await call(bootstrap, `/api/v1/tokens/${only?.id}/revoke`, {
+          reason: 'bootstrap retired',
+        });
+        expect(revoked.statusCode, revoked.body).toBe(200);
+        expect(codeOf(await call(bootstrap, '/api/v1/types'))).toBe('ROT_ERR_TOKEN_REVOKED');
+        expect((await call(second.json<Issued>().token, '/api/v1/types')).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   it('does all of it from the CLI: create with a lifetime, list, revoke, and a refused token says what to do', async () => {

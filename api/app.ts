@@ -9,11 +9,11 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { REDACT_PATHS } from '../logging';
-import { authenticate } from './auth/tokens';
+import { identify } from './auth/tokens';
 import { ApiError } from './errors';
 import type { Issue } from './errors';
 import { registerInputGuard } from './input-guard';
-import { registerErrorResponses } from './openapi';
+import { TAGS, registerErrorResponses } from './openapi';
 import { createMetricsRegistry } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
@@ -31,6 +31,7 @@ import { registerSecretPolicyRoutes } from './routes/secret-policy';
 import { registerSecretValueRoutes } from './routes/secret-value';
 import { registerSecretRoutes } from './routes/secrets';
 import { registerSupplyRoutes } from './routes/supply';
+import { registerTokenRoutes } from './routes/tokens';
 import type { ApiServices } from './services';
 
 // One redaction list for the API and the worker (logging/redact.ts).
@@ -143,6 +144,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       info: { title: 'Rotor API', version: '0.1.0', description: 'Secret rotation engine' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      tags: TAGS.map((t) => ({ ...t })),
     },
     transform: jsonSchemaTransform,
   });
@@ -156,7 +158,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
-    req.principal = (await authenticate(services.db, req.headers.authorization)) ?? undefined;
+    // Read on every request (no cache): a revoked or expired token is refused from the next one.
+    const who = await identify(services.db, req.headers.authorization);
+    if ('principal' in who) req.principal = who.principal;
+    else req.authRefusal = who.refused;
   });
   const usage = new ApiKeyUsage(services.db);
   usage.start(services.config.targets.apiKeyUsageFlushSeconds);
@@ -168,6 +173,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerSupplyRoutes(scope, services);
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
+    registerTokenRoutes(scope, services);
     registerBulkRoutes(scope, services);
     registerAuditRoutes(scope, services);
     registerReportRoutes(scope, services);

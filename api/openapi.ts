@@ -24,16 +24,65 @@ function standardErrors(route: RouteOptions): ErrorStatus[] {
  */
 const anyObject = z.looseObject({}).describe('Success');
 
+/** The groups /docs shows operations in, in this order, each with what it holds. */
+export const TAGS = [
+  {
+    name: 'secrets',
+    description: 'Managed secrets: create, list, status, policy, rotate and control',
+  },
+  { name: 'values', description: 'Audited value reads and owner-supplied values' },
+  { name: 'approvals', description: 'Rotations waiting for security, and decisions' },
+  { name: 'rotations', description: 'Past, running, due and bulk rotations' },
+  { name: 'audit', description: 'The tamper-evident audit trail' },
+  { name: 'reports', description: 'Security reports' },
+  { name: 'tenants', description: 'Tenants, their notification settings and failed deliveries' },
+  { name: 'tokens', description: 'API tokens: create, list, revoke, rotate (admin)' },
+  { name: 'api-keys', description: 'Tenant API keys issued by Rotor' },
+  { name: 'reference', description: 'Secret types and counts' },
+] as const;
+export type Tag = (typeof TAGS)[number]['name'];
+
+/**
+ * The tag of an /api/v1 route, from its URL alone, so route files need not name one. The most
+ * specific rule wins: a secret's approve and audit routes belong with approvals and audit.
+ */
+export function tagFor(url: string): Tag {
+  const path = url.replace(/^\/api\/v1/, '');
+  const secretAction = /^\/secrets\/:tenantId\/:name\/([a-z-]+)$/.exec(path)?.[1];
+  if (secretAction === 'approve' || secretAction === 'reject') return 'approvals';
+  if (secretAction === 'audit') return 'audit';
+  if (secretAction === 'value' || secretAction === 'supply') return 'values';
+  if (/^\/tenants\/:tenantId\/audit$/.test(path)) return 'audit';
+  const first = /^\/([a-z-]+)/.exec(path)?.[1] ?? '';
+  const byPrefix: Record<string, Tag> = {
+    secrets: 'secrets',
+    approvals: 'approvals',
+    rotations: 'rotations',
+    audit: 'audit',
+    reports: 'reports',
+    tenants: 'tenants',
+    notifications: 'tenants',
+    tokens: 'tokens',
+    'api-keys': 'api-keys',
+    types: 'reference',
+    stats: 'reference',
+  };
+  return byPrefix[first] ?? 'reference';
+}
+
 /**
  * Adds the standard error responses (each with the shared error body) to every /api/v1 route,
  * so the OpenAPI document lists what every operation can answer, and fastify serializes those
  * answers through the same schema. A route's own entries (its success, 409, 422, 503…) stay.
+ * Each route also gets its tag (tagFor), unless it names its own.
  * Register before the routes.
  */
 export function registerErrorResponses(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/v1/') || route.schema?.hide) return;
     const schema = (route.schema ??= {});
+    // Grouped here, by URL, rather than in every route file (issue 15: /docs had one "default").
+    schema.tags ??= [tagFor(route.url)];
     const response = (schema.response ?? {}) as Record<string, z.ZodType>;
     const success = Object.keys(response).some((status) => status.startsWith('2'));
     schema.response = {

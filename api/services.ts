@@ -8,7 +8,7 @@ import type { Database } from '../db';
 export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;
-  config: Pick<Config, 'policy' | 'temporal' | 'targets'>;
+  config: Pick<Config, 'policy' | 'temporal' | 'targets' | 'api'>;
   /**
    * Vault: the audited value-read endpoint reads through it, and supplied values are written
    * through it. Without it those endpoints answer 503.

@@ -53,6 +53,8 @@ export const envSchema = z.object({
   ROTOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
+  /** How long a new API token works unless its creator says otherwise (default 90 days). */
+  ROTOR_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(157_680_000).default(7_776_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ROTOR_MIN_ROTATION_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** How this worker names itself in Temporal (history, UI); the SDK's pid@host if unset. */
@@ -101,7 +103,8 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; workerIdentity?: string };
   databaseUrl: string;
   vault: { addr: string; token: string; kvMount: string };
-  api: { host: string; port: number };
+  /** tokenTtlSeconds: the default lifetime of a token created through the API or CLI. */
+  api: { host: string; port: number; tokenTtlSeconds: number };
   logLevel: Env['LOG_LEVEL'];
   workerMetrics: { host: string; port: number };
   worker: WorkerSettings;
@@ -154,7 +157,11 @@ export function toConfig(env: Env): Config {
     },
     databaseUrl: env.DATABASE_URL,
     vault: { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN, kvMount: env.VAULT_KV_MOUNT },
-    api: { host: env.API_HOST, port: env.API_PORT },
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      tokenTtlSeconds: env.ROTOR_TOKEN_TTL_SECONDS,
+    },
     logLevel: env.LOG_LEVEL,
     workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },
     worker: {

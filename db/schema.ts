@@ -130,8 +130,13 @@ export interface ApiTokensTable {
   role: 'admin' | 'security' | 'operator' | 'tenant';
   tenant_id: string | null;
   created_at: CreatedAt;
+  /** When the token stops working (null: never). Checked on every request, no cache. */
+  expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** The subject that revoked it, and why (a label, never a value). */
+  revoked_by: string | null;
+  revoked_reason: string | null;
 }
 
 export interface NotificationDeliveriesTable {

@@ -1,18 +1,29 @@
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '../../domain';
 import { ApiError } from '../errors';
+import { TokenRefusal } from './tokens';
 import type { Principal } from './tokens';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Why the presented token was refused, when it was (each reason has its own 401 code). */
+    authRefusal?: TokenRefusal;
   }
 }
 
-/** The caller, or 401. */
+const REFUSALS: Record<TokenRefusal, string> = {
+  [TokenRefusal.Unauthenticated]: 'A valid bearer token is required',
+  [TokenRefusal.Revoked]: 'This token has been revoked; ask an admin for a new one',
+  [TokenRefusal.Expired]: 'This token has expired; ask an admin for a new one',
+};
+
+/** The caller, or 401 with the reason's own code (unknown, revoked or expired token). */
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal)
-    throw new ApiError(401, 'ROT_ERR_UNAUTHENTICATED', 'A valid bearer token is required');
+  if (!req.principal) {
+    const refusal = req.authRefusal ?? TokenRefusal.Unauthenticated;
+    throw new ApiError(401, refusal, REFUSALS[refusal]);
+  }
   return req.principal;
 }
 

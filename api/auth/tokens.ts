@@ -44,7 +44,13 @@ async function newSubject(db: Kysely<Database>, name: string): Promise<string> {
 
 export async function createToken(
   db: Kysely<Database>,
-  input: { name: string; role: Role; tenantId?: string | null },
+  input: {
+    name: string;
+    role: Role;
+    tenantId?: string | null;
+    /** When it stops working; null or absent: never (the bootstrap token, test tokens). */
+    expiresAt?: Date | null;
+  },
 ): Promise<{ id: string; token: string; subject: string }> {
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const subject = await newSubject(db, input.name);
@@ -57,35 +63,89 @@ export async function createToken(
       token_hash: hashToken(token),
       role: input.role,
       tenant_id: input.tenantId ?? null,
+      expires_at: input.expiresAt ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id, token, subject };
 }
 
-/** The principal behind an Authorization header, or null for a missing, unknown or revoked token. */
+/** Why a presented token is refused, each with its own 401 code. */
+export const TokenRefusal = {
+  /** No Authorization header, not a Rotor token, or no token with this hash. */
+  Unauthenticated: 'ROT_ERR_UNAUTHENTICATED',
+  Revoked: 'ROT_ERR_TOKEN_REVOKED',
+  Expired: 'ROT_ERR_TOKEN_EXPIRED',
+} as const;
+export type TokenRefusal = (typeof TokenRefusal)[keyof typeof TokenRefusal];
+
+/**
+ * `last_used_at` is written at most this often per token, so a busy token costs one extra
+ * UPDATE a minute, not one per request. The refusal checks themselves are never cached.
+ */
+export const LAST_USED_RESOLUTION_SECONDS = 60;
+
+/**
+ * Who an Authorization header is, or why it is refused. Read from the database on every request
+ * (no cache), so a revoked or expired token is refused from the next request on.
+ */
+export async function identify(
+  db: Kysely<Database>,
+  header: string | undefined,
+): Promise<{ principal: Principal } | { refused: TokenRefusal }> {
+  const unauthenticated = { refused: TokenRefusal.Unauthenticated };
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  const token = match?.[1];
+  if (!token?.startsWith(TOKEN_PREFIX)) return unauthenticated;
+  const row = await db
+    .selectFrom('api_tokens')
+    .select([
+      'id',
+      'name',
+      'subject',
+      'role',
+      'tenant_id',
+      'revoked_at',
+      'expires_at',
+      'last_used_at',
+      sql<Date>`now()`.as('now'),
+    ])
+    .where('token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row) return unauthenticated;
+  if (row.revoked_at !== null) return { refused: TokenRefusal.Revoked };
+  // The database's clock decides, as it does for every time Rotor stores.
+  if (row.expires_at !== null && row.expires_at <= row.now) {
+    return { refused: TokenRefusal.Expired };
+  }
+  const stale =
+    row.last_used_at === null ||
+    row.now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000;
+  if (stale) {
+    await db
+      .updateTable('api_tokens')
+      .set({ last_used_at: sql<Date>`now()` })
+      .where('id', '=', row.id)
+      .execute();
+  }
+  return {
+    principal: {
+      tokenId: row.id,
+      subject: row.subject,
+      displayName: row.name,
+      role: row.role,
+      tenantId: row.tenant_id,
+    },
+  };
+}
+
+/** The principal behind an Authorization header; null if missing, unknown, revoked or expired. */
 export async function authenticate(
   db: Kysely<Database>,
   header: string | undefined,
 ): Promise<Principal | null> {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  const token = match?.[1];
-  if (!token?.startsWith(TOKEN_PREFIX)) return null;
-  const row = await db
-    .selectFrom('api_tokens')
-    .select(['id', 'name', 'subject', 'role', 'tenant_id'])
-    .where('token_hash', '=', hashToken(token))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row
-    ? {
-        tokenId: row.id,
-        subject: row.subject,
-        displayName: row.name,
-        role: row.role,
-        tenantId: row.tenant_id,
-      }
-    : null;
+  const who = await identify(db, header);
+  return 'principal' in who ? who.principal : null;
 }
 
 /**

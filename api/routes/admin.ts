@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { NAME_PATTERN, Role } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
-import { createToken } from '../auth/tokens';
 import type { ApiServices } from '../services';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
@@ -12,49 +11,6 @@ const name = z.string().regex(NAME_PATTERN).max(63);
 export function registerAdminRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db } = services;
-
-  app.post(
-    '/api/v1/tokens',
-    {
-      schema: {
-        summary: 'Create an API token (admin). The token is shown once, only in this response.',
-        body: z
-          .strictObject({
-            name: z.string().trim().min(1).max(100),
-            role: z.enum([Role.Admin, Role.Security, Role.Operator, Role.Tenant]),
-            tenantId: name.optional(),
-          })
-          .refine((b) => (b.role === Role.Tenant) === (b.tenantId !== undefined), {
-            path: ['tenantId'],
-            message: 'is required for tenant tokens and only for them',
-          }),
-        response: {
-          201: z.looseObject({
-            id: z.string(),
-            token: z.string(),
-            subject: z.string(),
-            role: z.string(),
-            tenantId: z.string().nullable(),
-          }),
-        },
-      },
-    },
-    async (req, reply) => {
-      requireRole(req, [Role.Admin]);
-      if (req.body.tenantId) {
-        await db
-          .insertInto('tenants')
-          .values({ id: req.body.tenantId, name: req.body.tenantId })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-      }
-      // Names may repeat; the subject is the unique identity the token acts as.
-      const { id, token, subject } = await createToken(db, req.body);
-      return reply
-        .code(201)
-        .send({ id, token, subject, role: req.body.role, tenantId: req.body.tenantId ?? null });
-    },
-  );
 
   app.put(
     '/api/v1/tenants/:tenantId/notification-settings',

@@ -27,7 +27,7 @@ export const iso = (d: Date | string | null): string | null =>
 /** What each error status means here; every one carries errorBody. */
 export const ERROR_STATUSES = {
   400: 'Invalid request: ROT_ERR_VALIDATION names each bad field (never its value)',
-  401: 'No valid bearer token (ROT_ERR_UNAUTHENTICATED)',
+  401: 'No valid bearer token: ROT_ERR_UNAUTHENTICATED (missing or unknown), ROT_ERR_TOKEN_REVOKED or ROT_ERR_TOKEN_EXPIRED',
   403: 'The token’s role may not do this (ROT_ERR_FORBIDDEN)',
   404: 'No such resource, or another tenant’s (ROT_ERR_NOT_FOUND)',
   409: 'Refused in the current state, with a code saying why (e.g. ROT_ERR_NOT_RUNNING)',

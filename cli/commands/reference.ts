@@ -24,7 +24,7 @@ const DAY = 86_400;
 const days = (seconds: number): string =>
   seconds % DAY === 0 ? `${seconds / DAY}d` : `${seconds}s`;
 
-/** `rotor stats`, `rotor types`, `rotor tenants list`: counts and reference data. */
+/** `rotor stats`, `rotor types`: counts and reference data. */
 export function registerReferenceCommands(program: Command, ctx: CliContext): void {
   program
     .command('stats')
@@ -79,32 +79,6 @@ export function registerReferenceCommands(program: Command, ctx: CliContext): vo
           grace: days(t.defaultPolicy.graceSeconds),
         })),
         ['type', 'generated', 'every', 'approval', 'grace'],
-        false,
-      );
-    });
-
-  program
-    .command('tenants')
-    .description('tenants')
-    .command('list')
-    .description('tenants with their notification settings (admin)')
-    .action(async () => {
-      const res = await ctx.api().request<{
-        items: {
-          id: string;
-          secrets: number;
-          notificationSettings: { emails?: string[]; slackChannel?: string };
-        }[];
-      }>('GET', '/api/v1/tenants?limit=200');
-      if (ctx.json()) return printRows(res.items, [], true);
-      printRows(
-        res.items.map((t) => ({
-          id: t.id,
-          secrets: t.secrets,
-          emails: t.notificationSettings.emails?.join(',') || null,
-          slack: t.notificationSettings.slackChannel ?? null,
-        })),
-        ['id', 'secrets', 'emails', 'slack'],
         false,
       );
     });

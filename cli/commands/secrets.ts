@@ -1,14 +1,22 @@
 import type { Command } from 'commander';
+import { CliError } from '../api-client';
 import { printObject, printRows } from '../output';
 import type { CliContext } from './context';
-import { qs } from './context';
+import { intOption, qs } from './context';
 import { secretPath } from './names';
-import { registerSecretControlCommands } from './secret-control';
+import { DEFAULT_WAIT_SECONDS, registerSecretControlCommands } from './secret-control';
+import { printSecretStatus } from './secret-status';
+import type { SecretDetail } from './secret-status';
+import { registerSecretValueCommands } from './secret-values';
+import { waitForRotation } from './wait';
 
 const idempotency = (key: string | undefined): Record<string, string> =>
   key ? { 'idempotency-key': key } : {};
 
-/** `rotor secrets list|create|status|rotate|value|pause|resume|retry`: managed secrets. */
+/**
+ * `rotor secrets list|create|status|rotate|value|supply|policy|pause|resume|retry|retire|break-glass`:
+ * managed secrets.
+ */
 export function registerSecretCommands(program: Command, ctx: CliContext): void {
   const secrets = program.command('secrets').description('managed secrets');
   secrets
@@ -42,6 +50,13 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .option('--cron <expression>', 'rotate on a cron schedule')
     .option('--grace <seconds>', 'keep the previous version valid this long', (v) => Number(v))
     .option('--allow-value-read', 'let `secrets value` read it over the API (audited)')
+    .option('--requires-approval', 'rotations wait for security')
+    .option('--no-requires-approval', 'rotations need no approval (the type may require one)')
+    .option('--max-attempts <n>', 'attempts per step before NEEDS_ATTENTION (1-20)', intOption)
+    .option(
+      '--target <json>',
+      'the system that must accept each value, e.g. {"kind":"postgres_role","strategy":"single","role":"orders_app"}',
+    )
     .option('--idempotency-key <key>', 'a retry with the same key creates nothing twice')
     .action(
       async (
@@ -53,14 +68,27 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
           cron?: string;
           grace?: number;
           allowValueRead?: boolean;
+          requiresApproval?: boolean;
+          maxAttempts?: number;
+          target?: string;
           idempotencyKey?: string;
         },
       ) => {
+        let target: unknown;
+        if (o.target !== undefined) {
+          try {
+            target = JSON.parse(o.target) as unknown;
+          } catch {
+            throw new CliError('ROT_ERR_VALIDATION', '--target must be a JSON object', [], 2);
+          }
+        }
         const policy = {
           ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
           ...(o.cron !== undefined ? { cron: o.cron } : {}),
           ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
           ...(o.allowValueRead ? { allowValueRead: true } : {}),
+          ...(o.requiresApproval !== undefined ? { requiresApproval: o.requiresApproval } : {}),
+          ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
         };
         const res = await ctx.api().request(
           'POST',
@@ -70,6 +98,7 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
             name,
             type: o.type,
             ...(Object.keys(policy).length ? { policy } : {}),
+            ...(target !== undefined ? { target } : {}),
           },
           idempotency(o.idempotencyKey),
         );
@@ -80,26 +109,40 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     .command('status <tenant> <name>')
     .description('state, versions, schedule, pending approval and recent rotations')
     .action(async (tenant: string, name: string) => {
-      printObject(await ctx.api().request('GET', secretPath(tenant, name)), ctx.json());
+      const s = await ctx.api().request<SecretDetail>('GET', secretPath(tenant, name));
+      if (ctx.json()) printObject(s, true);
+      else printSecretStatus(s);
     });
   secrets
     .command('rotate <tenant> <name>')
     .description('rotate now')
     .requiredOption('--reason <text>')
     .option('--idempotency-key <key>', 'a retry with the same key rotates once')
+    .option('--wait', 'follow the rotation until it is promoted, fails or waits for a person')
+    .option('--timeout <seconds>', 'give up waiting after this long', intOption)
     .action(
-      async (tenant: string, name: string, o: { reason: string; idempotencyKey?: string }) => {
+      async (
+        tenant: string,
+        name: string,
+        o: { reason: string; idempotencyKey?: string; wait?: boolean; timeout?: number },
+      ) => {
+        const api = ctx.api();
+        const answer = await api.request<{ rotationId: string }>(
+          'POST',
+          secretPath(tenant, name, '/rotate'),
+          { reason: o.reason },
+          idempotency(o.idempotencyKey),
+        );
+        if (!o.wait) return printObject(answer, ctx.json());
+        const settled = await waitForRotation(api, tenant, name, {
+          rotationId: answer.rotationId,
+          timeoutSeconds: o.timeout ?? DEFAULT_WAIT_SECONDS,
+        });
         printObject(
-          await ctx
-            .api()
-            .request(
-              'POST',
-              secretPath(tenant, name, '/rotate'),
-              { reason: o.reason },
-              idempotency(o.idempotencyKey),
-            ),
+          { ...answer, nowState: settled.state, rotationStatus: settled.rotationStatus },
           ctx.json(),
         );
+        if (!settled.ok) process.exitCode = 1;
       },
     );
   secrets
@@ -117,5 +160,6 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
       if (ctx.json()) printObject(res, true);
       else process.stdout.write(`${res.value}\n`);
     });
+  registerSecretValueCommands(secrets, ctx);
   registerSecretControlCommands(secrets, ctx);
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TAGS } from '../../api/openapi';
 import { SECRET_TYPES } from '../../domain';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';
@@ -13,6 +14,7 @@ interface Schema {
   additionalProperties?: unknown;
 }
 interface Operation {
+  tags?: string[];
   requestBody?: { content: { 'application/json': { schema: Schema } } };
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
 }
@@ -61,6 +63,32 @@ describe('the OpenAPI document describes every answer and every body', () => {
     }
   });
 
+  it('groups every operation under one named tag, none under "default"', () => {
+    const names: string[] = TAGS.map((t) => t.name);
+    const byTag = new Map<string, string[]>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/api/v1/')) continue;
+      for (const [method, o] of Object.entries(ops)) {
+        expect(o.tags, `${method} ${path}`).toHaveLength(1);
+        const tag = o.tags?.[0] ?? 'default';
+        expect(names, `${method} ${path} is tagged ${tag}`).toContain(tag);
+        byTag.set(tag, [...(byTag.get(tag) ?? []), `${method.toUpperCase()} ${path}`]);
+      }
+    }
+    expect(byTag.get('approvals')).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/secrets/{tenantId}/{name}/approve',
+        'GET /api/v1/approvals',
+      ]),
+    );
+    expect(byTag.get('audit')).toContain('GET /api/v1/secrets/{tenantId}/{name}/audit');
+    expect(byTag.get('tokens')).toContain('POST /api/v1/tokens/{tokenId}/revoke');
+    expect(byTag.get('secrets')).toContain('PUT /api/v1/secrets/{tenantId}/{name}/policy');
+    // Every declared tag holds something, so /docs shows no empty group.
+    expect([...byTag.keys()].sort()).toEqual([...names].sort());
+    expect((doc as { tags?: { name: string }[] }).tags?.map((t) => t.name)).toEqual(names);
+  });
+
   it('gives each operation its real success code', () => {
     const secret = '/api/v1/secrets/{tenantId}/{name}';
     expect(statuses('post', '/api/v1/secrets')).toContain('201');
@@ -72,6 +100,10 @@ describe('the OpenAPI document describes every answer and every body', () => {
     expect(statuses('post', '/api/v1/rotations/bulk')).toContain('202');
     expect(statuses('put', `${secret}/policy`)).toContain('202');
     expect(statuses('post', '/api/v1/tokens')).not.toContain('200');
+    expect(statuses('post', '/api/v1/tokens/{tokenId}/rotate')).toContain('201');
+    expect(statuses('post', '/api/v1/tokens/{tokenId}/revoke')).toEqual(
+      expect.arrayContaining(['200', '409']),
+    );
   });
 
   it('lists the state and idempotency refusals where they can happen', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../api/auth/tokens';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestApi } from '../helpers/api';
 import type { Method, TestApi } from '../helpers/api';
@@ -32,6 +33,7 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
   let a = '';
   let rotationId = '';
   let batchId = '';
+  let tokenId = '';
   beforeAll(async () => {
     rotor = await createTestRotor();
     await rotor.startWorker();
@@ -56,6 +58,14 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
     });
     expect(batch.statusCode, batch.body).toBe(202);
     batchId = batch.json<{ batchId: string }>().batchId;
+    // Tenant A's own token: another tenant may neither see it nor revoke or rotate it.
+    tokenId = (
+      await rotor.clients.db
+        .selectFrom('api_tokens')
+        .select('id')
+        .where('token_hash', '=', hashToken(api.tokens.a))
+        .executeTakeFirstOrThrow()
+    ).id;
   });
   afterAll(async () => {
     await api?.app.close();
@@ -157,6 +167,19 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
       ownerSees: true,
     },
     { method: 'POST', path: '/api/v1/tokens', body: { name: 'x', role: 'admin' } },
+    { method: 'GET', path: '/api/v1/tokens', query: `tenantId=${a}` },
+    {
+      method: 'POST',
+      path: '/api/v1/tokens/{tokenId}/revoke',
+      params: { tokenId },
+      body: { reason: 'x' },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/tokens/{tokenId}/rotate',
+      params: { tokenId },
+      body: { reason: 'x' },
+    },
     {
       method: 'POST',
       path: '/api/v1/secrets/{tenantId}/{name}/supply',

@@ -1,0 +1,43 @@
+/**
+ * Which `rotor` command performs each API operation (as the OpenAPI document names it). A test
+ * (test/unit/cli-parity.test.ts, with the served document in test/e2e/cli-parity.test.ts) fails
+ * when an operation has no entry here or an entry names a command that does not exist.
+ */
+export const CLI_OPERATIONS: Record<string, string> = {
+  'POST /api/v1/secrets': 'secrets create',
+  'GET /api/v1/secrets': 'secrets list',
+  'GET /api/v1/secrets/{tenantId}/{name}': 'secrets status',
+  'POST /api/v1/secrets/{tenantId}/{name}/rotate': 'secrets rotate',
+  'POST /api/v1/secrets/{tenantId}/{name}/retire': 'secrets retire',
+  'POST /api/v1/secrets/{tenantId}/{name}/break-glass': 'secrets break-glass',
+  'POST /api/v1/secrets/{tenantId}/{name}/pause': 'secrets pause',
+  'POST /api/v1/secrets/{tenantId}/{name}/resume': 'secrets resume',
+  'POST /api/v1/secrets/{tenantId}/{name}/retry': 'secrets retry',
+  'PUT /api/v1/secrets/{tenantId}/{name}/policy': 'secrets policy set',
+  'POST /api/v1/secrets/{tenantId}/{name}/value': 'secrets value',
+  'POST /api/v1/secrets/{tenantId}/{name}/supply': 'secrets supply',
+  'GET /api/v1/approvals': 'approvals list',
+  'POST /api/v1/secrets/{tenantId}/{name}/approve': 'approvals approve',
+  'POST /api/v1/secrets/{tenantId}/{name}/reject': 'approvals reject',
+  'POST /api/v1/api-keys/verify': 'api-keys verify',
+  'GET /api/v1/tenants': 'tenants list',
+  'GET /api/v1/tenants/{tenantId}': 'tenants show',
+  'PUT /api/v1/tenants/{tenantId}/notification-settings': 'tenants notify',
+  'GET /api/v1/notifications/failures': 'notifications failures',
+  'POST /api/v1/tokens': 'tokens create',
+  'GET /api/v1/tokens': 'tokens list',
+  'POST /api/v1/tokens/{tokenId}/revoke': 'tokens revoke',
+  'POST /api/v1/tokens/{tokenId}/rotate': 'tokens rotate',
+  'POST /api/v1/rotations/bulk': 'bulk-rotate',
+  'GET /api/v1/rotations/bulk/{batchId}': 'bulk-status',
+  'GET /api/v1/rotations': 'rotations list',
+  'GET /api/v1/rotations/due': 'rotations due',
+  'GET /api/v1/rotations/{rotationId}': 'rotations show',
+  'GET /api/v1/secrets/{tenantId}/{name}/audit': 'audit events',
+  'GET /api/v1/tenants/{tenantId}/audit': 'audit events',
+  'GET /api/v1/audit/verify': 'audit verify',
+  'POST /api/v1/audit/archive': 'audit archive',
+  'GET /api/v1/reports/security': 'report security',
+  'GET /api/v1/stats': 'stats',
+  'GET /api/v1/types': 'types',
+};

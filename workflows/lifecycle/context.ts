@@ -19,6 +19,7 @@ import type {
   SecretStatus,
   SupplyRequest,
 } from '../messages';
+import { asActivityFailures } from '../rotation';
 import { NextRotationAtKey, RotationStateKey } from '../search-attributes';
 import type { LifecycleState } from '../state';
 
@@ -91,7 +92,9 @@ export function createContext(input: SecretLifecycleInput): LifecycleContext {
 export const bookkeeping = proxyActivities<Activities>(bookkeepingOptions);
 
 /** Bookkeeping run inside the workflow task (the fewer-round-trips path of a rotation). */
-export const localBookkeeping = proxyLocalActivities<Activities>(bookkeepingLocalOptions);
+export const localBookkeeping = asActivityFailures(
+  proxyLocalActivities<Activities>(bookkeepingLocalOptions),
+);
 
 /** The one place the secret's state changes: the field and its search attribute together. */
 export function setState(ctx: LifecycleContext, next: SecretState): void {

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
 
 /**
@@ -14,4 +14,14 @@ export const bookkeepingOptions: ActivityOptions = {
     maximumAttempts: 20,
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
+};
+
+/**
+ * The same bookkeeping, run as local activities: inside the workflow task that asks for them, with
+ * no task of their own for the server to dispatch, and one marker event each in history. Retried
+ * as above (past a minute the SDK waits on a timer between attempts).
+ */
+export const bookkeepingLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: bookkeepingOptions.retry,
 };

@@ -1,9 +1,13 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
+  TemporalFailure,
   TimeoutFailure,
   proxyActivities,
+  proxyLocalActivities,
 } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
@@ -29,8 +33,24 @@ export interface RotationTarget {
   stagingPath?: string;
 }
 
+/**
+ * The fewer-round-trips path (patch `fewer-round-trips-v1` in lifecycle/rotate.ts): staging also
+ * verifies, apply also verifies at the target, and promote also finishes the rotation, in one
+ * transaction with its audit row, as `finish` says.
+ */
+export interface RotationPlan {
+  finish: { nextRotationAt: string; actor: string };
+}
+
 export type RotationOutcome =
-  | { ok: true; rotationId: string; version: number; previousVersion: number | null }
+  | {
+      ok: true;
+      rotationId: string;
+      version: number;
+      previousVersion: number | null;
+      /** Promote also finished the rotation (COMPLETED, state, next rotation, audit row). */
+      finished?: boolean;
+    }
   | {
       ok: false;
       rotationId: string;
@@ -43,16 +63,58 @@ export type RotationOutcome =
       unresolved?: { version: number; steps: RepairStep[] };
     };
 
+/** One rotation's steps are retried with backoff up to the policy's limit. */
+function rotationRetry(policy: Policy): RetryPolicy {
+  return {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '60s',
+    maximumAttempts: policy.maxAttempts,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  };
+}
+
 /** Activities for one rotation, retried with backoff up to the policy's limit. */
 export function rotationActivities(policy: Policy) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '30s',
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '60s',
-      maximumAttempts: policy.maxAttempts,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  return proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) });
+}
+
+/** The same, as local activities: bookkeeping with no I/O but the engine database's. */
+export function rotationLocalActivities(policy: Policy) {
+  return asActivityFailures(
+    proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) }),
+  );
+}
+
+/**
+ * A local activity that fails for good rejects with its failure itself (an ApplicationFailure or
+ * a TimeoutFailure), where a regular activity's is wrapped in an ActivityFailure. Wrapped here
+ * the same way, so the lifecycle's catches and errorTypeOf treat both alike (unwrapped, the
+ * failure would fail the workflow).
+ */
+export function asActivityFailures<T extends object>(acts: T): T {
+  return new Proxy(acts, {
+    get(target, name) {
+      const found: unknown = Reflect.get(target, name);
+      if (typeof found !== 'function' || typeof name !== 'string') return found;
+      const fn = found as (...args: unknown[]) => Promise<unknown>;
+      return async (...args: unknown[]): Promise<unknown> => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          if (!(err instanceof TemporalFailure)) throw err;
+          if (err instanceof ActivityFailure || err instanceof CancelledFailure) throw err;
+          const final = err instanceof ApplicationFailure && err.nonRetryable;
+          throw new ActivityFailure(
+            err.message,
+            name,
+            undefined,
+            final ? 'NON_RETRYABLE_FAILURE' : 'MAXIMUM_ATTEMPTS_REACHED',
+            undefined,
+            err,
+          );
+        }
+      };
     },
   });
 }
@@ -65,6 +127,7 @@ export function rotationActivities(policy: Policy) {
 export async function runRotation(
   target: RotationTarget,
   rotationId: string,
+  plan: RotationPlan | null = null,
 ): Promise<RotationOutcome> {
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
@@ -76,7 +139,7 @@ export async function runRotation(
 
   try {
     // Supplied values were staged by the API; generated ones are made and staged here.
-    const { version } =
+    const stage: { version: number; verified?: boolean } =
       target.supplied ??
       (await acts.stageVersion({
         ...ids,
@@ -86,7 +149,10 @@ export async function runRotation(
         versionsKept: target.policy.versionsKept,
         ...(target.spec ? { target: target.spec } : {}),
         ...aside,
+        // Staged aside, verification comes straight after staging: one step can do both.
+        ...(plan && target.stagingPath ? { verify: true } : {}),
       }));
+    const { version } = stage;
     // Staged aside, the consumer path has no new version until promote.
     if (!target.stagingPath) latestVersion = version;
     staged = version;
@@ -98,15 +164,16 @@ export async function runRotation(
     // Staged aside, the value is checked before apply, so that apply, verify and promote run
     // back to back: for a single role, that is the window in which consumers hold a password
     // the target no longer takes.
-    if (target.stagingPath) await verifyStaged();
+    if (target.stagingPath && stage.verified !== true) await verifyStaged();
     if (target.spec) {
       const step = { ...ids, vaultPath: target.vaultPath, target: target.spec, version, ...aside };
       // Registered before apply runs: an apply that half-happened is undone as well.
       compensations.unshift('compensateTarget');
       // Where apply stops the old credential working, it also verified and published the new
       // one (older histories return nothing here): verifying again would only widen the window.
-      const applied = await acts.applyTarget(step);
-      if (!applied?.published) await acts.verifyTarget(step);
+      // On the plan, apply verifies at the target too: the compensations are the same for both.
+      const applied = await acts.applyTarget({ ...step, ...(plan ? { verify: true } : {}) });
+      if (!applied?.published && applied?.verified !== true) await acts.verifyTarget(step);
     }
     if (!target.stagingPath) await verifyStaged();
   } catch (err) {
@@ -116,7 +183,8 @@ export async function runRotation(
       try {
         const { published } = await runRepairStep(target, rotationId, staged, step);
         // Consumers already read the new value: undoing would break them, so roll forward.
-        if (published) return promoteOrOwe(target, rotationId, staged, errorType, latestVersion);
+        if (published)
+          return promoteOrOwe(target, rotationId, staged, errorType, latestVersion, plan);
       } catch (compensationError) {
         // The rotation failed and could not be undone yet: what is owed is retried until it works.
         errorTypeOf(compensationError);
@@ -133,7 +201,7 @@ export async function runRotation(
   }
   // Past verification the target accepts the new value (a single role no longer accepts the old
   // one), so the only way to agree again is forward: promote is retried, never compensated.
-  return promoteOrOwe(target, rotationId, staged, null, latestVersion);
+  return promoteOrOwe(target, rotationId, staged, null, latestVersion, plan);
 }
 
 /** Promote; if it fails, the promote is owed (retried by the lifecycle until it works). */
@@ -143,10 +211,17 @@ async function promoteOrOwe(
   version: number,
   earlierError: string | null,
   latestVersion: number,
+  plan: RotationPlan | null,
 ): Promise<RotationOutcome> {
   try {
-    const { previousVersion } = await runRepairStep(target, rotationId, version, 'promoteVersion');
-    return { ok: true, rotationId, version, previousVersion };
+    const { previousVersion, finished } = await runRepairStep(
+      target,
+      rotationId,
+      version,
+      'promoteVersion',
+      plan?.finish,
+    );
+    return { ok: true, rotationId, version, previousVersion, ...(finished ? { finished } : {}) };
   } catch (err) {
     return {
       ok: false,
@@ -160,14 +235,16 @@ async function promoteOrOwe(
 
 /**
  * One step owed by a rotation (a compensation, or the promote that rolls it forward); each is
- * idempotent by rotation id. Returns promote's previous version, null for the others.
+ * idempotent by rotation id. Returns promote's previous version, null for the others. `finish`
+ * has promote finish the rotation too (see RotationPlan).
  */
 export async function runRepairStep(
   target: RotationTarget,
   rotationId: string,
   version: number,
   step: RepairStep,
-): Promise<{ previousVersion: number | null; published?: boolean }> {
+  finish?: RotationPlan['finish'],
+): Promise<{ previousVersion: number | null; published?: boolean; finished?: boolean }> {
   const acts = rotationActivities(target.policy);
   const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
   const at = {
@@ -190,6 +267,7 @@ export async function runRepairStep(
       return acts.promoteVersion({
         ...at,
         ...(target.stagingPath ? { versionsKept: target.policy.versionsKept } : {}),
+        ...(finish ? { finish } : {}),
       });
   }
 }

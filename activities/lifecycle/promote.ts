@@ -1,8 +1,10 @@
-import { RotationStatus } from '../../domain';
+import { RotationStatus, SecretState } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { publishStaged } from '../../vault';
-import { recordRotationStep } from './record-step';
+import { recordRotationSteps } from './record-step';
+import type { RotationStep } from './record-step';
+import { finishStep } from './rotation-record';
 
 export interface PromoteInput {
   rotationId: string;
@@ -17,6 +19,12 @@ export interface PromoteInput {
   stagingPath?: string;
   /** KV versions the consumer path keeps (its max_versions). */
   versionsKept?: number;
+  /**
+   * Finish the rotation in the same transaction as the promote: COMPLETED, the secret IN_GRACE
+   * (ACTIVE when nothing was current before), and the next rotation the workflow computed.
+   * Absent, the workflow finishes it with finishRotation.
+   */
+  finish?: { nextRotationAt: string; actor: string };
 }
 
 /**
@@ -27,7 +35,7 @@ export interface PromoteInput {
 export function createPromoteVersion({ db, vault }: ActivityDeps) {
   return async function promoteVersion(
     input: PromoteInput,
-  ): Promise<{ previousVersion: number | null; version: number }> {
+  ): Promise<{ previousVersion: number | null; version: number; finished?: boolean }> {
     // Consumers read the newest version: the value is written there first, labels follow.
     if (input.stagingPath) await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
     const meta = await vault.metadata(input.vaultPath);
@@ -43,7 +51,7 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
     // Staging holds nothing once a rotation is promoted.
     if (input.stagingPath) await vault.deleteAll(input.stagingPath);
     const now = new Date();
-    await recordRotationStep(db, {
+    const promoted: RotationStep = {
       rotationId: input.rotationId,
       secretId: input.secretId,
       tenantId: input.tenantId,
@@ -61,11 +69,29 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
         details: { version: input.version, previousVersion },
         idempotencyKey: `${input.rotationId}:promoted`,
       },
-    });
+    };
+    const finished = input.finish
+      ? finishStep(
+          {
+            rotationId: input.rotationId,
+            secretId: input.secretId,
+            tenantId: input.tenantId,
+            status: RotationStatus.Completed,
+            // What the workflow's completeRotation decides too: grace only if something was current.
+            secretState: previousVersion === null ? SecretState.Active : SecretState.InGrace,
+            toVersion: input.version,
+            nextRotationAt: input.finish.nextRotationAt,
+            actor: input.finish.actor,
+          },
+          now,
+        )
+      : null;
+    await recordRotationSteps(db, finished ? [promoted, finished] : [promoted]);
     activityLog().info('Promoted the staged version to current', {
       version: input.version,
       previousVersion,
     });
-    return { previousVersion, version: input.version };
+    if (finished) activityLog().info('Rotation finished', { status: finished.status });
+    return { previousVersion, version: input.version, ...(finished ? { finished: true } : {}) };
   };
 }

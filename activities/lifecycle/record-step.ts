@@ -32,21 +32,35 @@ export interface RotationStep {
  * set fixed values, and the audit row is written once per idempotency key.
  */
 export async function recordRotationStep(db: Kysely<Database>, step: RotationStep): Promise<void> {
+  await recordRotationSteps(db, [step]);
+}
+
+/**
+ * Records consecutive steps of one rotation (promoted, then finished) in one transaction, as if
+ * each were recorded in turn: later columns win, and the audit rows follow in the steps' order.
+ */
+export async function recordRotationSteps(
+  db: Kysely<Database>,
+  steps: RotationStep[],
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     // Rotation, then secret, then the chain's lock: the order every recording transaction uses.
-    if (step.status !== undefined) {
+    for (const step of steps) {
+      if (step.status === undefined) continue;
       await trx
         .updateTable('rotations')
         .set({ ...step.rotation, status: step.status })
         .where('id', '=', step.rotationId)
         .execute();
     }
-    if (step.secret) {
+    for (const step of steps) {
+      if (!step.secret) continue;
       let update = trx.updateTable('secrets').set(step.secret).where('id', '=', step.secretId);
       if (step.secretIf) update = update.where(step.secretIf.column, '=', step.secretIf.equals);
       await update.execute();
     }
-    if (step.audit) {
+    for (const step of steps) {
+      if (!step.audit) continue;
       const { actor, ...audit } = step.audit;
       await appendAudit(trx, {
         tenantId: step.tenantId,

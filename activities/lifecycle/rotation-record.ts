@@ -3,6 +3,7 @@ import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { recordRotationStep } from './record-step';
+import type { RotationStep } from './record-step';
 
 export interface BeginRotationInput {
   rotationId: string;
@@ -26,6 +27,42 @@ export interface FinishRotationInput {
   errorType?: string | null;
   nextRotationAt?: string | null;
   actor: string;
+}
+
+/**
+ * What finishing a rotation writes: its final status and time, the secret's state and next
+ * rotation, and the `rotation.<status>` audit row (once per rotation, by its idempotency key).
+ * Recorded alone by finishRotation, or with the promote it follows (promoteVersion's `finish`).
+ */
+export function finishStep(input: FinishRotationInput, now: Date): RotationStep {
+  return {
+    rotationId: input.rotationId,
+    secretId: input.secretId,
+    tenantId: input.tenantId,
+    status: input.status,
+    rotation: {
+      to_version: input.toVersion ?? null,
+      error_type: input.errorType ?? null,
+      completed_at: now,
+    },
+    secret: {
+      state: input.secretState,
+      last_error_type: input.errorType ?? null,
+      next_rotation_at: input.nextRotationAt ?? null,
+      updated_at: now,
+    },
+    audit: {
+      actor: input.actor,
+      action: `rotation.${input.status.toLowerCase()}`,
+      outcome: input.errorType ? 'failure' : 'success',
+      details: {
+        toVersion: input.toVersion ?? null,
+        errorType: input.errorType ?? null,
+        state: input.secretState,
+      },
+      idempotencyKey: `${input.rotationId}:finished`,
+    },
+  };
 }
 
 /** The rotation's row and audit trail. Both are idempotent by rotation id. */
@@ -70,35 +107,7 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
     },
 
     async finishRotation(input: FinishRotationInput): Promise<void> {
-      const now = new Date();
-      await recordRotationStep(db, {
-        rotationId: input.rotationId,
-        secretId: input.secretId,
-        tenantId: input.tenantId,
-        status: input.status,
-        rotation: {
-          to_version: input.toVersion ?? null,
-          error_type: input.errorType ?? null,
-          completed_at: now,
-        },
-        secret: {
-          state: input.secretState,
-          last_error_type: input.errorType ?? null,
-          next_rotation_at: input.nextRotationAt ?? null,
-          updated_at: now,
-        },
-        audit: {
-          actor: input.actor,
-          action: `rotation.${input.status.toLowerCase()}`,
-          outcome: input.errorType ? 'failure' : 'success',
-          details: {
-            toVersion: input.toVersion ?? null,
-            errorType: input.errorType ?? null,
-            state: input.secretState,
-          },
-          idempotencyKey: `${input.rotationId}:finished`,
-        },
-      });
+      await recordRotationStep(db, finishStep(input, new Date()));
       activityLog()[input.errorType ? 'warn' : 'info']('Rotation finished', {
         status: input.status,
         secretState: input.secretState,

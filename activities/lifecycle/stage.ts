@@ -7,6 +7,7 @@ import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
 import { readStaged, writeStaged } from '../../vault';
 import { recordRotationStep } from './record-step';
+import { stagedProblem } from './verify';
 
 export interface StageInput {
   rotationId: string;
@@ -24,6 +25,12 @@ export interface StageInput {
    * the value becomes. Absent for rotations recorded before it, which stage on the consumer path.
    */
   stagingPath?: string;
+  /**
+   * Also verify the staged value (what verifyVersion does), in this one step. Only where the
+   * value is checked straight after staging: the consumer-safe layout. A check that fails or
+   * cannot run returns `verified: false`, and the workflow verifies (and compensates) as before.
+   */
+  verify?: boolean;
 }
 
 /**
@@ -62,14 +69,30 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
     );
   };
 
-  return async function stageVersion(input: StageInput): Promise<{ version: number }> {
+  return async function stageVersion(
+    input: StageInput,
+  ): Promise<{ version: number; verified?: boolean }> {
     const version = input.stagingPath
       ? await stageAside(input, input.stagingPath)
       : await stageInPlace(input);
     await recordStaged(input, version);
     activityLog().info('Staged a new version in Vault', { version });
-    return { version };
+    if (!input.verify || !input.stagingPath) return { version };
+    return { version, verified: await verifiedNow(input, input.stagingPath, version) };
   };
+
+  /** verifyVersion's check, run here; false rather than a failure, so staging is never undone. */
+  async function verifiedNow(input: StageInput, stagingPath: string, version: number) {
+    try {
+      const problem = await stagedProblem(vault, { ...input, stagingPath, version });
+      if (problem) activityLog().warn('The staged version did not verify', { version });
+      else activityLog().info('Verified the staged version', { version });
+      return problem === null;
+    } catch {
+      activityLog().warn('Could not verify the staged version here', { version });
+      return false;
+    }
+  }
 
   /** The layout before staging paths: the pending value is the consumer path's newest version. */
   async function stageInPlace(input: StageInput): Promise<number> {

@@ -7,6 +7,7 @@ import { isPublished, publishStaged, readStaged } from '../../vault';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 import { recordRotationStep } from '../lifecycle/record-step';
+import type { RotationStep } from '../lifecycle/record-step';
 
 export interface TargetStepInput extends TargetStep {
   target: TargetSpec;
@@ -14,6 +15,15 @@ export interface TargetStepInput extends TargetStep {
   version: number;
   /** The consumer-safe layout's staging path, where the pending value waits (see stageVersion). */
   stagingPath?: string;
+}
+
+/** applyTarget's input: a target step, and whether to verify at the target in the same step. */
+export interface ApplyTargetInput extends TargetStepInput {
+  /**
+   * Verify the credential at the target straight after apply (what verifyTarget does), and say
+   * so with `verified`. A failure of either fails the step, and the workflow compensates both.
+   */
+  verify?: boolean;
 }
 
 /** A Vault version as a credential, or null if it is gone. Values stay inside activities. */
@@ -58,6 +68,32 @@ async function staged(vault: VaultKv, input: TargetStepInput): Promise<StagedCre
   return cred;
 }
 
+/** The rotation's record once the target accepts the credential. */
+function appliedStep(input: TargetStepInput): RotationStep {
+  return {
+    rotationId: input.rotationId,
+    secretId: input.secretId,
+    tenantId: input.tenantId,
+    status: RotationStatus.Applied,
+    audit: {
+      action: 'rotation.applied',
+      outcome: 'success',
+      details: { version: input.version, target: input.target.kind },
+      idempotencyKey: `${input.rotationId}:applied`,
+    },
+  };
+}
+
+/** The rotation's record once the credential is proven at the target (a status, no audit row). */
+function verifiedStep(input: TargetStepInput): RotationStep {
+  return {
+    rotationId: input.rotationId,
+    secretId: input.secretId,
+    tenantId: input.tenantId,
+    status: RotationStatus.Verified,
+  };
+}
+
 /** apply → verify → (on failure) compensate, each against the secret's target. */
 export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
   const stepOf = (i: TargetStepInput): TargetStep => ({
@@ -73,7 +109,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
      * single PostgreSQL role) and the value is staged aside, it also verifies it and writes it
      * where consumers read, in this one step: `published` tells the workflow it can only go on.
      */
-    async applyTarget(input: TargetStepInput): Promise<{ published: boolean }> {
+    async applyTarget(input: ApplyTargetInput): Promise<{ published: boolean; verified?: true }> {
       const driver = driverFor(targets, input.target);
       const cred = await staged(vault, input);
       await driver.apply(input.target, cred, stepOf(input));
@@ -82,19 +118,12 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         await driver.verify(input.target, cred, stepOf(input));
         await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
       }
-      await recordRotationStep(db, {
-        rotationId: input.rotationId,
-        secretId: input.secretId,
-        tenantId: input.tenantId,
-        status: RotationStatus.Applied,
-        audit: {
-          action: 'rotation.applied',
-          outcome: 'success',
-          details: { version: input.version, target: input.target.kind },
-          idempotencyKey: `${input.rotationId}:applied`,
-        },
-      });
-      return { published: publish };
+      await recordRotationStep(db, appliedStep(input));
+      // Published: verified already, and verifying again would only widen the window.
+      if (!input.verify || publish) return { published: publish };
+      await driver.verify(input.target, cred, stepOf(input));
+      await recordRotationStep(db, verifiedStep(input));
+      return { published: false, verified: true };
     },
 
     async verifyTarget(input: TargetStepInput): Promise<void> {
@@ -103,12 +132,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
         await staged(vault, input),
         stepOf(input),
       );
-      await recordRotationStep(db, {
-        rotationId: input.rotationId,
-        secretId: input.secretId,
-        tenantId: input.tenantId,
-        status: RotationStatus.Verified,
-      });
+      await recordRotationStep(db, verifiedStep(input));
     },
 
     /**

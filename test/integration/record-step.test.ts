@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordRotationStep } from '../../activities/lifecycle/record-step';
+import { recordRotationStep, recordRotationSteps } from '../../activities/lifecycle/record-step';
 import { migrateOrThrow } from '../../db';
 import { RotationStatus, SecretState } from '../../domain';
 import { createFreshDatabase } from '../helpers/fresh-db';
@@ -126,6 +126,61 @@ describe('the rotation-step recorder', () => {
           idempotencyKey: `${ids.rotationId}:applied`,
         },
       }),
+    ).rejects.toThrow();
+    expect(await rows(ids)).toEqual({
+      rotation: { status: 'REQUESTED', to_version: null },
+      secret: { pending_version: 3, state: 'ROTATING' },
+      audit: [],
+    });
+  });
+
+  /** Promote, then finish: the two steps promoteVersion records together with `finish`. */
+  const promoteAndFinish = (ids: { tenantId: string; secretId: string; rotationId: string }) => [
+    {
+      ...ids,
+      status: RotationStatus.Promoted,
+      secret: { pending_version: null },
+      audit: {
+        action: 'rotation.promoted',
+        outcome: 'success' as const,
+        idempotencyKey: `${ids.rotationId}:promoted`,
+      },
+    },
+    {
+      ...ids,
+      status: RotationStatus.Completed,
+      rotation: { to_version: 3 },
+      secret: { state: SecretState.InGrace },
+      audit: {
+        actor: 'alice@example.com',
+        action: 'rotation.completed',
+        outcome: 'success' as const,
+        idempotencyKey: `${ids.rotationId}:finished`,
+      },
+    },
+  ];
+
+  it('records two steps as if one after the other: later columns win, audit rows in order, once', async () => {
+    const ids = await rotation();
+    await recordRotationSteps(fresh.db, promoteAndFinish(ids));
+    await recordRotationSteps(fresh.db, promoteAndFinish(ids));
+    const after = await rows(ids);
+    expect(after.rotation).toEqual({ status: 'COMPLETED', to_version: 3 });
+    expect(after.secret).toEqual({ pending_version: null, state: 'IN_GRACE' });
+    expect(after.audit.map((a) => [a.action, a.actor])).toEqual([
+      ['rotation.promoted', 'rotor'],
+      ['rotation.completed', 'alice@example.com'],
+    ]);
+  });
+
+  it('writes neither step when the second fails: the promote is rolled back with the finish', async () => {
+    const ids = await rotation();
+    const [promote, finish] = promoteAndFinish(ids);
+    await expect(
+      recordRotationSteps(fresh.db, [
+        promote!,
+        { ...finish!, secret: { state: null as unknown as string } },
+      ]),
     ).rejects.toThrow();
     expect(await rows(ids)).toEqual({
       rotation: { status: 'REQUESTED', to_version: null },

@@ -2,17 +2,47 @@ import { NotificationKind, RotationStatus, SecretState, supplyPolicy } from '../
 import type { Requester } from '../messages';
 import type { RotationOutcome } from '../rotation';
 import type { LifecycleState } from '../state';
-import { bookkeeping, setNextRotation, setState } from './context';
+import {
+  bookkeeping,
+  localBookkeeping,
+  setNextRotation,
+  setState,
+  setStateAndNextRotation,
+} from './context';
 import type { LifecycleContext } from './context';
 import { notify } from './notify';
 
-/** A promoted rotation: versions move on, grace starts, the next rotation is scheduled. */
+/**
+ * When the rotation about to run should be followed by the next, computed before it runs (the
+ * fewer-round-trips path), so promote can record it as it finishes the rotation. A certificate is
+ * renewed a lead time before it expires, whatever the interval says.
+ */
+export async function plannedNextRotation(
+  target: LifecycleState,
+  expiresAt: string | null,
+): Promise<string> {
+  if (expiresAt) {
+    const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
+    return new Date(Math.max(Date.now(), Date.parse(expiresAt) - lead)).toISOString();
+  }
+  return localBookkeeping.computeNextRotation({
+    policy: target.policy,
+    from: new Date().toISOString(),
+  });
+}
+
+/**
+ * A promoted rotation: versions move on, grace starts, the next rotation is scheduled. With
+ * `plannedNext` (the fewer-round-trips path) the next rotation was computed before the rotation
+ * ran, and promote has usually finished the rotation's records as well.
+ */
 export async function completeRotation(
   ctx: LifecycleContext,
   target: LifecycleState,
   outcome: Extract<RotationOutcome, { ok: true }>,
   request: Requester,
   expiresAt: string | null,
+  plannedNext: string | null = null,
 ): Promise<void> {
   const now = new Date().toISOString();
   const ids = {
@@ -32,25 +62,43 @@ export async function completeRotation(
     outcome.previousVersion === null
       ? null
       : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
-  setNextRotation(ctx, await bookkeeping.computeNextRotation({ policy: target.policy, from: now }));
-  if (expiresAt) {
-    // A certificate is renewed a lead time before it expires, whatever the interval says.
-    const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
+  const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
+  if (plannedNext !== null) {
+    setStateAndNextRotation(ctx, next, plannedNext);
+    // A promote that ran on a worker from before `finish` recorded only the promote.
+    if (!outcome.finished) {
+      await localBookkeeping.finishRotation({
+        ...ids,
+        status: RotationStatus.Completed,
+        secretState: next,
+        toVersion: outcome.version,
+        nextRotationAt: target.nextRotationAt,
+        actor: request.requestedBy,
+      });
+    }
+  } else {
     setNextRotation(
       ctx,
-      new Date(Math.max(Date.now(), Date.parse(expiresAt) - lead)).toISOString(),
+      await bookkeeping.computeNextRotation({ policy: target.policy, from: now }),
     );
+    if (expiresAt) {
+      // A certificate is renewed a lead time before it expires, whatever the interval says.
+      const lead = supplyPolicy(target.policy).expiryLeadSeconds * 1000;
+      setNextRotation(
+        ctx,
+        new Date(Math.max(Date.now(), Date.parse(expiresAt) - lead)).toISOString(),
+      );
+    }
+    setState(ctx, next);
+    await bookkeeping.finishRotation({
+      ...ids,
+      status: RotationStatus.Completed,
+      secretState: next,
+      toVersion: outcome.version,
+      nextRotationAt: target.nextRotationAt,
+      actor: request.requestedBy,
+    });
   }
-  const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
-  setState(ctx, next);
-  await bookkeeping.finishRotation({
-    ...ids,
-    status: RotationStatus.Completed,
-    secretState: next,
-    toVersion: outcome.version,
-    nextRotationAt: target.nextRotationAt,
-    actor: request.requestedBy,
-  });
   await notify(ctx, NotificationKind.RotationCompleted, ['tenant'], {
     rotationId: outcome.rotationId,
     version: outcome.version,

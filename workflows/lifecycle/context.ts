@@ -1,4 +1,9 @@
-import { proxyActivities, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   DEFAULT_REPAIR_EVERY_SECONDS,
@@ -6,7 +11,7 @@ import {
   SecretState,
 } from '../../domain';
 import type { Policy, SecretType, TargetSpec } from '../../domain';
-import { bookkeepingOptions } from '../activity-options';
+import { bookkeepingLocalOptions, bookkeepingOptions } from '../activity-options';
 import type {
   PendingApproval,
   PendingSupply,
@@ -14,6 +19,7 @@ import type {
   SecretStatus,
   SupplyRequest,
 } from '../messages';
+import { asActivityFailures } from '../rotation';
 import { NextRotationAtKey, RotationStateKey } from '../search-attributes';
 import type { LifecycleState } from '../state';
 
@@ -85,6 +91,11 @@ export function createContext(input: SecretLifecycleInput): LifecycleContext {
 
 export const bookkeeping = proxyActivities<Activities>(bookkeepingOptions);
 
+/** Bookkeeping run inside the workflow task (the fewer-round-trips path of a rotation). */
+export const localBookkeeping = asActivityFailures(
+  proxyLocalActivities<Activities>(bookkeepingLocalOptions),
+);
+
 /** The one place the secret's state changes: the field and its search attribute together. */
 export function setState(ctx: LifecycleContext, next: SecretState): void {
   ctx.state = next;
@@ -94,6 +105,20 @@ export function setState(ctx: LifecycleContext, next: SecretState): void {
 export function setNextRotation(ctx: LifecycleContext, iso: string): void {
   if (ctx.s) ctx.s.nextRotationAt = iso;
   upsertSearchAttributes([{ key: NextRotationAtKey, value: new Date(iso) }]);
+}
+
+/** setNextRotation and setState at once: one search-attribute command instead of two. */
+export function setStateAndNextRotation(
+  ctx: LifecycleContext,
+  next: SecretState,
+  iso: string,
+): void {
+  if (ctx.s) ctx.s.nextRotationAt = iso;
+  ctx.state = next;
+  upsertSearchAttributes([
+    { key: NextRotationAtKey, value: new Date(iso) },
+    { key: RotationStateKey, value: next },
+  ]);
 }
 
 /** Changes state and records it (secret row and audit), once there is a secret to record. */

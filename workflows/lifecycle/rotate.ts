@@ -2,14 +2,14 @@
 import { patched, uuid4 } from '@temporalio/workflow';
 import { NotificationKind, RotationStatus, SecretState, secretStagingPath } from '../../domain';
 import type { Requester, SupplyRequest } from '../messages';
-import { rotationActivities, runRotation } from '../rotation';
+import { rotationActivities, rotationLocalActivities, runRotation } from '../rotation';
 import type { RotationTarget } from '../rotation';
 import type { LifecycleState } from '../state';
 import { awaitApproval } from './await-approval';
 import { awaitValue } from './await-value';
-import { completeRotation } from './complete-rotation';
+import { completeRotation, plannedNextRotation } from './complete-rotation';
 import { enterAttention } from './attention';
-import { bookkeeping, repairDelayMs, setNextRotation, setState } from './context';
+import { bookkeeping, localBookkeeping, repairDelayMs, setNextRotation, setState } from './context';
 import type { LifecycleContext } from './context';
 import { notify } from './notify';
 
@@ -18,6 +18,14 @@ import { notify } from './notify';
  * verified value to the consumer path. Rotations recorded before stage on the consumer path.
  */
 const CONSUMER_LAYOUT_PATCH = 'consumer-layout-v1';
+
+/**
+ * Rotations with fewer round trips to the server: the rotation's bookkeeping (begin, next-rotation
+ * time, finish when not folded) runs as local activities, staging verifies, apply verifies at the
+ * target, and promote finishes the rotation in its own transaction. Same steps, rows and audit
+ * order; rotations recorded before run every step as an activity of its own.
+ */
+const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips-v1';
 
 /** What one rotation (or repair step) works on: the secret, its target, and the layout. */
 export function rotationTarget(
@@ -70,7 +78,10 @@ async function rotateOnce(
   const { tenantId } = ctx.input;
   // Decided once per rotation, before anything is staged, so every step uses one layout.
   const aside = patched(CONSUMER_LAYOUT_PATCH);
-  await rotationActivities(target.policy).beginRotation({
+  const fewer = patched(FEWER_ROUND_TRIPS_PATCH);
+  const books = fewer ? localBookkeeping : bookkeeping;
+  const begin = fewer ? rotationLocalActivities(target.policy) : rotationActivities(target.policy);
+  await begin.beginRotation({
     rotationId,
     secretId: target.secretId,
     tenantId,
@@ -86,14 +97,14 @@ async function rotateOnce(
     if (gate !== 'approved' && gate !== 'superseded') {
       setNextRotation(
         ctx,
-        await bookkeeping.computeNextRotation({
+        await books.computeNextRotation({
           policy: target.policy,
           from: new Date().toISOString(),
         }),
       );
       const next = target.paused ? SecretState.Paused : SecretState.Active;
       setState(ctx, next);
-      await bookkeeping.finishRotation({
+      await books.finishRotation({
         rotationId,
         secretId: target.secretId,
         tenantId,
@@ -121,7 +132,7 @@ async function rotateOnce(
     supplied = await awaitValue(ctx, target, rotationId, aside);
     if (!supplied) {
       // Retired while waiting: nothing was staged, the rotation simply ends.
-      await bookkeeping.finishRotation({
+      await books.finishRotation({
         rotationId,
         secretId: target.secretId,
         tenantId,
@@ -136,15 +147,22 @@ async function rotateOnce(
   }
   // From here the new value is made: a request now needs a rotation of its own.
   if (ctx.running) ctx.running.joinable = false;
+  const expiresAt = supplied?.expiresAt ?? null;
+  // On the fewer-round-trips path the next rotation is known before this one runs, so promote
+  // can record it as it finishes the rotation.
+  const plannedNext = fewer ? await plannedNextRotation(target, expiresAt) : null;
   const outcome = await runRotation(
     {
       ...rotationTarget(ctx, target, aside),
       ...(supplied ? { supplied: { version: supplied.version } } : {}),
     },
     rotationId,
+    plannedNext === null
+      ? null
+      : { finish: { nextRotationAt: plannedNext, actor: request.requestedBy } },
   );
   if (outcome.ok) {
-    await completeRotation(ctx, target, outcome, request, supplied?.expiresAt ?? null);
+    await completeRotation(ctx, target, outcome, request, expiresAt, plannedNext);
     return;
   }
   target.latestVersion = outcome.latestVersion;
@@ -177,7 +195,7 @@ async function rotateOnce(
   target.needsAttention = true;
   target.attentionCause = 'rotation';
   setState(ctx, SecretState.NeedsAttention);
-  await bookkeeping.finishRotation({
+  await books.finishRotation({
     rotationId: outcome.rotationId,
     secretId: target.secretId,
     tenantId,

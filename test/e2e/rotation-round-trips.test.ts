@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { requestRotation } from '../../client';
+import { requestRotation } from '../../control';
 import { SecretType } from '../../domain';
 import type { TargetSpec } from '../../domain';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { startOpenBao } from './openbao';
 import { assertPortFree, freePort } from './ports';
 import { startPostgres } from './postgres';
+import { startRedis } from './redis';
+import { ensureRedis } from './redis-tools';
 import type { PostgresServer } from './postgres';
 import { since } from './progress';
 import type { Progress } from './progress';
@@ -15,6 +17,7 @@ export interface StackPorts {
   openbao: number;
   openbaoCluster: number;
   postgres: number;
+  redis: number;
 }
 
 /** Where each port can be moved when the default is taken (`npm start` only). */
@@ -24,6 +27,7 @@ export const PORT_ENV_VARS: Record<keyof StackPorts, string> = {
   openbao: 'ROTOR_DEV_OPENBAO_PORT',
   openbaoCluster: 'ROTOR_DEV_OPENBAO_CLUSTER_PORT',
   postgres: 'ROTOR_DEV_POSTGRES_PORT',
+  redis: 'ROTOR_DEV_REDIS_PORT',
 };
 
 export interface Stack {
@@ -37,6 +41,8 @@ export interface Stack {
   /** A separate database on the same server, used as a rotation target. */
   targetDatabaseUrl: string;
   postgresAdminUrl: string;
+  /** Redis as its `default` (admin) user, a rotation target for Redis ACL users. */
+  redisAdminUrl: string;
   stateDir: string;
   stop(): Promise<void>;
 }
@@ -45,7 +51,7 @@ export const ENGINE_DATABASE = 'rotor';
 export const TARGET_DATABASE = 'rotor_targets';
 
 /**
- * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL) under stateDir. With
+ * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL, Redis) under stateDir. With
  * ports 'free' every server takes a free loopback port (tests); otherwise the given ports are
  * checked first so a clash is reported by name.
  */
@@ -65,26 +71,28 @@ export async function startStack(options: {
       openbao: 'OpenBao',
       openbaoCluster: 'OpenBao cluster',
       postgres: 'PostgreSQL',
+      redis: 'Redis',
     };
     for (const key of Object.keys(labels) as (keyof StackPorts)[]) {
       await assertPortFree(ports[key], labels[key], PORT_ENV_VARS[key]);
     }
   }
 
-  const [temporalBin, baoBin] = await Promise.all([
+  const [temporalBin, baoBin, redisBinary] = await Promise.all([
     ensureTemporalCli(progress),
     ensureOpenBao(progress),
+    ensureRedis(progress),
   ]);
 
   const started = Date.now();
-  progress.step('Starting Temporal, OpenBao and PostgreSQL');
+  progress.step('Starting Temporal, OpenBao, PostgreSQL and Redis');
   const logs = (name: string): string => path.join(stateDir, 'logs', `${name}.log`);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(stops.splice(0).map((stop) => stop()));
   };
   try {
-    const [temporal, openbao, postgres] = await Promise.all([
+    const [temporal, openbao, postgres, redis] = await Promise.all([
       startTemporal({
         bin: temporalBin,
         port: ports.temporal,
@@ -106,6 +114,12 @@ export async function startStack(options: {
         databases: [ENGINE_DATABASE, TARGET_DATABASE],
         fast: options.fast,
       }).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
+      startRedis({
+        binary: redisBinary,
+        port: ports.redis,
+        dataDir: path.join(stateDir, 'redis'),
+        logFile: logs('redis'),
+      }).then((r) => (stops.push(() => r.service.stop()), r)),
     ]);
     progress.done(
       `Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`,
@@ -119,6 +133,7 @@ export async function startStack(options: {
       databaseUrl: postgres.urlFor(ENGINE_DATABASE),
       targetDatabaseUrl: postgres.urlFor(TARGET_DATABASE),
       postgresAdminUrl: postgres.adminUrl,
+      redisAdminUrl: redis.adminUrl,
       stateDir,
       stop: stopAll,
     };
@@ -135,5 +150,6 @@ async function freePorts(): Promise<StackPorts> {
   const openbao = await freePort();
   const openbaoCluster = await freePort();
   const postgres = await freePort();
-  return { temporal, temporalUi, openbao, openbaoCluster, postgres };
+  const redis = await freePort();
+  return { temporal, temporalUi, openbao, openbaoCluster, postgres, redis };
 }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { createTargetRegistry } from '../activities';
 import type { ActivityDeps, TargetDeps } from '../activities';
 import { VaultKv } from '../vault';
+import { createConnectionResolver } from './connections';
 import type { VaultRequestObserver } from '../vault';
 
 /** The real clients, built once per process from parsed config. Nothing else constructs them. */
@@ -61,18 +62,22 @@ export function buildEngineClients(
   });
   const db = createDb(config.databaseUrl);
   const postgres = buildPostgresTarget(config.targets.postgresUrl);
+  const vault = new VaultKv(vaultClient, config.vault.kvMount, options.observeVault);
+  const connections = createConnectionResolver({ db, vault });
   return {
     db,
-    vault: new VaultKv(vaultClient, config.vault.kvMount, options.observeVault),
+    vault,
     vaultClient,
     notify: buildNotifyClients(config),
     targets: createTargetRegistry({
       db,
       ...(postgres ? { postgres: postgres.deps } : {}),
+      connections,
       ...(config.targets.apiKeyPepper ? { apiKeyPepper: config.targets.apiKeyPepper } : {}),
     }),
     close: async () => {
       await postgres?.pool.end();
+      await connections.close();
     },
   };
 }

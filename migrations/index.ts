@@ -6,6 +6,7 @@ import * as m0004 from './0004_idempotency_keys';
 import * as m0005 from './0005_tenant_api_keys';
 import * as m0006 from './0006_token_subjects';
 import * as m0007 from './0007_rotation_bulk_id';
+import * as m0011 from './0011_connections';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_tenant_api_keys': m0005,
   '0006_token_subjects': m0006,
   '0007_rotation_bulk_id': m0007,
+  '0011_connections': m0011,
 };

@@ -10,7 +10,13 @@ export interface PostgresTargetDeps {
   /** A pool logged in as the rotator's least-privileged role (CREATEROLE + ADMIN on the roles). */
   admin: Pick<pg.Pool, 'query'>;
   /** Host, port and database that verification logs in to, as a consumer would. */
-  login: { host: string; port: number; database: string };
+  login: {
+    host: string;
+    port: number;
+    database: string;
+    /** TLS as the connection sets it; absent or false: plain TCP. */
+    ssl?: false | { rejectUnauthorized: boolean; ca?: string; servername?: string };
+  };
 }
 
 const INVALID_PASSWORD = '28P01';

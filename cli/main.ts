@@ -6,6 +6,7 @@ import { CliError } from './api-client';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerBulkCommands } from './commands/bulk';
+import { registerConnectionCommands } from './commands/connections';
 import { createContext } from './commands/context';
 import { registerReferenceCommands } from './commands/reference';
 import { registerReportCommands } from './commands/report';
@@ -29,6 +30,7 @@ registerAuditCommands(program, ctx);
 registerReportCommands(program, ctx);
 registerRotationCommands(program, ctx);
 registerReferenceCommands(program, ctx);
+registerConnectionCommands(program, ctx);
 registerRunCommand(program);
 
 program.parseAsync().catch((err: unknown) => {

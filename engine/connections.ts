@@ -53,8 +53,14 @@ export async function withRedisSession<T>(
   fn: (client: Redis) => Promise<T>,
 ): Promise<T> {
   const client = redisClient(spec);
+  let socketError: Error | undefined;
+  client.on('error', (err: Error) => (socketError ??= err));
   try {
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (err) {
+      throw socketError ?? err;
+    }
     await client.call('AUTH', credential.username, credential.password);
     return await fn(client);
   } finally {

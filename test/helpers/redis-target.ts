@@ -97,7 +97,7 @@ export async function setUpRedisTarget(rotor: TestRotor): Promise<RedisTarget> {
         await client.call('AUTH', user, password);
         return null;
       } catch (err) {
-        return /^[A-Z]+/.exec((err as Error).message)?.[0] ?? 'unknown';
+        return /^[A-Z]{2,}\b/.exec((err as Error).message)?.[0] ?? 'unknown';
       } finally {
         client.disconnect();
       }

@@ -33,7 +33,7 @@ function failureOf(err: unknown, what: string): ApplicationFailure {
       ErrorType.TargetRejected,
     );
   }
-  const code = /^[A-Z]+/.exec(message)?.[0] ?? 'connection error';
+  const code = /^[A-Z]{2,}\b/.exec(message)?.[0] ?? 'connection error';
   return ApplicationFailure.retryable(
     `Redis target refused ${what} (${code})`,
     ErrorType.TargetRejected,

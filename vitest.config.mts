@@ -5,7 +5,11 @@ import { defineConfig } from 'vitest/config';
  * 2 cores. Run alongside the rest, they starve the second-scale durable timers other tests count
  * on, so they run in a group of their own after everything else, one file at a time.
  */
-const HEAVY = ['test/e2e/postgres-alternating-load.test.ts', 'test/e2e/api-fuzz.test.ts'];
+const HEAVY = [
+  'test/e2e/postgres-alternating-load.test.ts',
+  'test/e2e/redis-alternating-load.test.ts',
+  'test/e2e/api-fuzz.test.ts',
+];
 
 export default defineConfig({
   test: {

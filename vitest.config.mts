@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const HEAVY = [
   'test/e2e/postgres-alternating-load.test.ts',
   'test/e2e/mariadb-alternating-load.test.ts',
+  'test/e2e/redis-alternating-load.test.ts',
   'test/e2e/api-fuzz.test.ts',
 ];
 

@@ -23,6 +23,10 @@ export { renderDigest } from './notify/templates';
 export type { NotifyDeps } from './notify/deps';
 export { createTargetRegistry } from './targets/registry';
 export type { TargetDeps } from './targets/registry';
+export type { ConnectionResolver } from './targets/connections';
+export { redisPasswordHash } from './targets/redis-acl';
+export type { RedisAdmin, RedisTargetDeps } from './targets/redis-acl';
+export type { PostgresTargetDeps } from './targets/postgres-role/driver';
 
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {

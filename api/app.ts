@@ -22,6 +22,7 @@ import { registerApiKeyRoutes } from './routes/api-keys';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerAuditRoutes } from './routes/audit';
 import { registerBulkRoutes } from './routes/bulk';
+import { registerConnectionRoutes } from './routes/connections';
 import { registerHealthRoutes } from './routes/health';
 import { registerReportRoutes } from './routes/reports';
 import { registerReferenceRoutes } from './routes/reference';
@@ -182,6 +183,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerSecretPolicyRoutes(scope, services);
     registerSecretValueRoutes(scope, services);
     registerSecretControlRoutes(scope, services);
+    registerConnectionRoutes(scope, services);
     done();
   });
   return app;

@@ -13,7 +13,7 @@ export class CliError extends Error {
 
 export interface ApiClient {
   request<T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
@@ -24,7 +24,7 @@ export interface ApiClient {
 export function apiClient(baseUrl: string, token: string): ApiClient {
   return {
     async request<T>(
-      method: 'GET' | 'POST' | 'PUT',
+      method: 'GET' | 'POST' | 'PUT' | 'DELETE',
       path: string,
       body?: unknown,
       headers: Record<string, string> = {},

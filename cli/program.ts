@@ -3,6 +3,7 @@ import { registerApiKeyCommands } from './commands/api-keys';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerBulkCommands } from './commands/bulk';
+import { registerConnectionCommands } from './commands/connections';
 import { createContext } from './commands/context';
 import { registerReferenceCommands } from './commands/reference';
 import { registerReportCommands } from './commands/report';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRotationCommands(program, ctx);
   registerReferenceCommands(program, ctx);
   registerApiKeyCommands(program, ctx);
+  registerConnectionCommands(program, ctx);
   registerRunCommand(program);
   return program;
 }

@@ -7,6 +7,7 @@ import {
   DEFAULT_SUPPLY,
   TARGET_SECRET_TYPES,
   TargetKind,
+  isManageableRedisUser,
   isManageableRoleName,
   isSecretType,
   isValidName,
@@ -152,22 +153,39 @@ const roleField = z
   .max(63, 'must be at most 63 characters')
   .refine(isManageableRoleName, 'must be a plain role name: a-z, 0-9 and _, not starting pg_');
 
+const redisUserField = z
+  .string()
+  .max(64, 'must be at most 64 characters')
+  .refine(
+    isManageableRedisUser,
+    'must be a plain Redis user name: letters, digits and _.:@-, not default or an ACL keyword',
+  );
+
 /** Where the value must also be accepted; checked field by field, so errors name the field. */
 const targetSchema = z
   .strictObject({
-    kind: z.enum([TargetKind.PostgresRole, TargetKind.TenantApiKey]),
+    kind: z.enum([TargetKind.PostgresRole, TargetKind.TenantApiKey, TargetKind.RedisAcl]),
+    connection: nameField.optional(),
     strategy: z.enum(['single', 'alternating']).optional(),
     role: roleField.optional(),
     roles: z.array(roleField).optional(),
+    user: redisUserField.optional(),
+    users: z.array(redisUserField).optional(),
   })
   .superRefine((t, ctx) => {
     const issue = (field: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [field], message });
     if (t.kind === TargetKind.TenantApiKey) {
-      for (const f of ['strategy', 'role', 'roles'] as const)
-        if (t[f] !== undefined) issue(f, 'applies only to a postgres_role target');
+      for (const f of ['connection', 'strategy', 'role', 'roles', 'user', 'users'] as const)
+        if (t[f] !== undefined) issue(f, 'does not apply to a tenant_api_key target');
       return;
     }
+    if (t.kind === TargetKind.RedisAcl) {
+      refineRedisTarget(t, issue);
+      return;
+    }
+    for (const f of ['user', 'users'] as const)
+      if (t[f] !== undefined) issue(f, 'applies only to a redis_acl target');
     if (t.strategy === undefined) issue('strategy', "must be 'single' or 'alternating'");
     if (t.strategy === 'single') {
       if (t.role === undefined) issue('role', 'is required for the single strategy');
@@ -180,11 +198,47 @@ const targetSchema = z
     }
   });
 
+/** A redis_acl target: a connection, and a user or two different users. */
+function refineRedisTarget(
+  t: {
+    connection?: string;
+    strategy?: string;
+    role?: string;
+    roles?: string[];
+    user?: string;
+    users?: string[];
+  },
+  issue: (field: string, message: string) => void,
+): void {
+  if (t.connection === undefined) issue('connection', 'is required for a redis_acl target');
+  for (const f of ['role', 'roles'] as const)
+    if (t[f] !== undefined) issue(f, 'applies only to a postgres_role target');
+  if (t.strategy === undefined) issue('strategy', "must be 'single' or 'alternating'");
+  if (t.strategy === 'single') {
+    if (t.user === undefined) issue('user', 'is required for the single strategy');
+    if (t.users !== undefined) issue('users', 'applies only to the alternating strategy');
+  }
+  if (t.strategy === 'alternating') {
+    if (t.user !== undefined) issue('user', 'applies only to the single strategy');
+    if (t.users?.length !== 2 || t.users[0] === t.users[1])
+      issue('users', 'must be two different user names');
+  }
+}
+
 function toTargetSpec(t: z.infer<typeof targetSchema>): TargetSpec {
   if (t.kind === TargetKind.TenantApiKey) return { kind: t.kind };
-  if (t.strategy === 'single') return { kind: t.kind, strategy: 'single', role: t.role ?? '' };
+  const connection = t.connection ?? '';
+  if (t.kind === TargetKind.RedisAcl) {
+    if (t.strategy === 'single')
+      return { kind: t.kind, connection, strategy: 'single', user: t.user ?? '' };
+    const [a = '', b = ''] = t.users ?? [];
+    return { kind: t.kind, connection, strategy: 'alternating', users: [a, b] };
+  }
+  const on = t.connection === undefined ? {} : { connection };
+  if (t.strategy === 'single')
+    return { kind: t.kind, strategy: 'single', role: t.role ?? '', ...on };
   const [a = '', b = ''] = t.roles ?? [];
-  return { kind: t.kind, strategy: 'alternating', roles: [a, b] };
+  return { kind: t.kind, strategy: 'alternating', roles: [a, b], ...on };
 }
 
 /** A create-secret request, as validateCreateSecret checks it (the API documents it). */

@@ -196,6 +196,19 @@ export interface ApiKeysTable {
   use_count: ColumnType<string, never, string>;
 }
 
+/** A target server Rotor reaches; its credential is in Vault, never here. */
+export interface ConnectionsTable {
+  name: string;
+  kind: string;
+  host: string;
+  port: number;
+  database: string | null;
+  tls: JsonWithDefault<Record<string, unknown>>;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   secrets: SecretsTable;
@@ -210,6 +223,7 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  connections: ConnectionsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

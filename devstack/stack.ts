@@ -3,6 +3,8 @@ import path from 'node:path';
 import { startOpenBao } from './openbao';
 import { assertPortFree, freePort } from './ports';
 import { startPostgres } from './postgres';
+import { startRedis } from './redis';
+import { ensureRedis } from './redis-tools';
 import type { PostgresServer } from './postgres';
 import { since } from './progress';
 import type { Progress } from './progress';
@@ -15,6 +17,7 @@ export interface StackPorts {
   openbao: number;
   openbaoCluster: number;
   postgres: number;
+  redis: number;
 }
 
 /** Where each port can be moved when the default is taken (`npm start` only). */
@@ -24,6 +27,7 @@ export const PORT_ENV_VARS: Record<keyof StackPorts, string> = {
   openbao: 'ROTOR_DEV_OPENBAO_PORT',
   openbaoCluster: 'ROTOR_DEV_OPENBAO_CLUSTER_PORT',
   postgres: 'ROTOR_DEV_POSTGRES_PORT',
+  redis: 'ROTOR_DEV_REDIS_PORT',
 };
 
 export interface Stack {
@@ -39,6 +43,8 @@ export interface Stack {
   postgresAdminUrl: string;
   /** PostgreSQL's cluster: in the state folder, or under /var/lib/rotor when root's home is closed. */
   postgresClusterDir: string;
+  /** Redis as its `default` (admin) user, a rotation target for Redis ACL users. */
+  redisAdminUrl: string;
   stateDir: string;
   /** Process ids of the servers (each leads its own process group), for CPU accounting. */
   pids: { temporal: number; openbao: number };
@@ -49,7 +55,7 @@ export const ENGINE_DATABASE = 'rotor';
 export const TARGET_DATABASE = 'rotor_targets';
 
 /**
- * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL) under stateDir. With
+ * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL, Redis) under stateDir. With
  * ports 'free' every server takes a free loopback port (tests); otherwise the given ports are
  * checked first so a clash is reported by name.
  */
@@ -70,26 +76,28 @@ export async function startStack(options: {
       openbao: 'OpenBao',
       openbaoCluster: 'OpenBao cluster',
       postgres: 'PostgreSQL',
+      redis: 'Redis',
     };
     for (const key of Object.keys(labels) as (keyof StackPorts)[]) {
       await assertPortFree(ports[key], labels[key], PORT_ENV_VARS[key]);
     }
   }
 
-  const [temporalBin, baoBin] = await Promise.all([
+  const [temporalBin, baoBin, redisBinary] = await Promise.all([
     ensureTemporalCli(progress),
     ensureOpenBao(progress),
+    ensureRedis(progress),
   ]);
 
   const started = Date.now();
-  progress.step('Starting Temporal, OpenBao and PostgreSQL');
+  progress.step('Starting Temporal, OpenBao, PostgreSQL and Redis');
   const logs = (name: string): string => path.join(stateDir, 'logs', `${name}.log`);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(stops.splice(0).map((stop) => stop()));
   };
   try {
-    const [temporal, openbao, postgres] = await Promise.all([
+    const [temporal, openbao, postgres, redis] = await Promise.all([
       startTemporal({
         bin: temporalBin,
         port: ports.temporal,
@@ -112,6 +120,12 @@ export async function startStack(options: {
         databases: [ENGINE_DATABASE, TARGET_DATABASE],
         fast: options.fast,
       }).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
+      startRedis({
+        binary: redisBinary,
+        port: ports.redis,
+        dataDir: path.join(stateDir, 'redis'),
+        logFile: logs('redis'),
+      }).then((r) => (stops.push(() => r.service.stop()), r)),
     ]);
     progress.done(
       `Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`,
@@ -126,6 +140,7 @@ export async function startStack(options: {
       targetDatabaseUrl: postgres.urlFor(TARGET_DATABASE),
       postgresAdminUrl: postgres.adminUrl,
       postgresClusterDir: postgres.clusterDir,
+      redisAdminUrl: redis.adminUrl,
       stateDir,
       pids: { temporal: temporal.service.pid, openbao: openbao.service.pid },
       stop: stopAll,
@@ -143,5 +158,6 @@ async function freePorts(): Promise<StackPorts> {
   const openbao = await freePort();
   const openbaoCluster = await freePort();
   const postgres = await freePort();
-  return { temporal, temporalUi, openbao, openbaoCluster, postgres };
+  const redis = await freePort();
+  return { temporal, temporalUi, openbao, openbaoCluster, postgres, redis };
 }

@@ -34,7 +34,19 @@ export {
   TARGET_SECRET_TYPES,
   TENANT_API_KEY_PREFIX,
   TargetKind,
+  REDIS_USER_PATTERN,
+  isManageableRedisUser,
   isManageableRoleName,
+  targetRedisUsers,
   targetRoles,
 } from './targets';
-export type { PostgresRoleTarget, TargetSpec, TenantApiKeyTarget } from './targets';
+export type { PostgresRoleTarget, RedisAclTarget, TargetSpec, TenantApiKeyTarget } from './targets';
+export {
+  CONNECTION_KINDS,
+  ConnectionKind,
+  DEFAULT_CONNECTION,
+  HOST_PATTERN,
+  TlsMode,
+  connectionCredentialPath,
+} from './connections';
+export type { ConnectionCredential, ConnectionSpec, ConnectionTls } from './connections';

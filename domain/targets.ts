@@ -9,6 +9,8 @@ export const TargetKind = {
   PostgresRole: 'postgres_role',
   /** A tenant's API key: Rotor keeps only its keyed hash and verifies presented keys. */
   TenantApiKey: 'tenant_api_key',
+  /** A Redis (6+) or Valkey ACL user whose password Rotor sets (one user, or an alternating pair). */
+  RedisAcl: 'redis_acl',
 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const TARGET_KINDS: readonly TargetKind[] = Object.values(TargetKind);
@@ -18,18 +20,39 @@ export const TARGET_KINDS: readonly TargetKind[] = Object.values(TargetKind);
  * alternating: two roles take turns; the one not in use gets the new password, then Vault's
  * current credential points at it, so the old one keeps working through the grace period.
  */
-export type PostgresRoleTarget =
+export type PostgresRoleTarget = (
   | { kind: typeof TargetKind.PostgresRole; strategy: 'single'; role: string }
-  | { kind: typeof TargetKind.PostgresRole; strategy: 'alternating'; roles: [string, string] };
+  | { kind: typeof TargetKind.PostgresRole; strategy: 'alternating'; roles: [string, string] }
+) & {
+  /**
+   * The PostgreSQL connection the role lives on. Absent: the default connection
+   * (ROTOR_TARGET_DATABASE_URL), as for every secret created before connections existed.
+   */
+  connection?: string;
+};
 
 export type TenantApiKeyTarget = { kind: typeof TargetKind.TenantApiKey };
 
-export type TargetSpec = PostgresRoleTarget | TenantApiKeyTarget;
+/**
+ * single: one ACL user; the new password is added beside the old one, so consumers holding the
+ * old one keep working through grace, and revoke leaves the user with only the current one.
+ * alternating: two users take turns, as for PostgreSQL roles; revoke switches the previous off.
+ */
+export type RedisAclTarget = (
+  | { kind: typeof TargetKind.RedisAcl; strategy: 'single'; user: string }
+  | { kind: typeof TargetKind.RedisAcl; strategy: 'alternating'; users: [string, string] }
+) & {
+  /** The Redis connection (required: there is no default Redis server). */
+  connection: string;
+};
+
+export type TargetSpec = PostgresRoleTarget | TenantApiKeyTarget | RedisAclTarget;
 
 /** Which secret types each target can rotate: a role takes a password, a key registry a key. */
 export const TARGET_SECRET_TYPES: Record<TargetKind, readonly SecretType[]> = {
   [TargetKind.PostgresRole]: [SecretType.DatabasePassword],
   [TargetKind.TenantApiKey]: [SecretType.ApiKey],
+  [TargetKind.RedisAcl]: [SecretType.DatabasePassword, SecretType.ServiceToken],
 };
 
 /**
@@ -40,6 +63,37 @@ export const ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function isManageableRoleName(role: string): boolean {
   return ROLE_NAME_PATTERN.test(role) && !role.startsWith('pg_');
+}
+
+/**
+ * Redis ACL user names Rotor will manage: letters, digits and `_.-:@`, starting with a letter or
+ * digit, so a name can never read as an ACL rule (`on`, `>pw`, `+@all`, `~*`, `resetpass`, …
+ * either start with a rule character or are refused below). `default` is Redis's built-in user
+ * that every unauthenticated client is; rotating it would lock out every such client.
+ */
+export const REDIS_USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+const REDIS_RESERVED_USERS = new Set([
+  'default',
+  'on',
+  'off',
+  'nopass',
+  'resetpass',
+  'reset',
+  'allkeys',
+  'allchannels',
+  'allcommands',
+  'nocommands',
+  'resetkeys',
+  'resetchannels',
+]);
+
+export function isManageableRedisUser(user: string): boolean {
+  return REDIS_USER_PATTERN.test(user) && !REDIS_RESERVED_USERS.has(user.toLowerCase());
+}
+
+/** The Redis users a target touches. */
+export function targetRedisUsers(target: RedisAclTarget): string[] {
+  return target.strategy === 'single' ? [target.user] : [...target.users];
 }
 
 /** The roles a target touches, for validation and for locking them all on retire. */

@@ -9,6 +9,8 @@ import { createDb } from '../db';
 import type { Database } from '../db';
 import pg from 'pg';
 import { VaultKv } from '../vault';
+import { createConnectionResolver } from './connections';
+import type { ConnectionResolver } from './target-deps';
 import type { VaultRequestObserver } from '../vault';
 
 /** Mail and Slack clients, when configured, and where notifications go. */
@@ -29,6 +31,8 @@ export interface TargetConnections {
     admin: pg.Pool;
     login: { host: string; port: number; database: string };
   };
+  /** Named connections (engine database rows, credentials in Vault). */
+  connections: ConnectionResolver;
   apiKeyPepper?: string;
 }
 
@@ -81,18 +85,22 @@ export function buildEngineClients(
   });
   const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
   const postgres = buildPostgresTarget(config.targets.postgresUrl);
+  const vault = new VaultKv(vaultClient, config.vault.kvMount, options.observeVault);
+  const connections = createConnectionResolver({ db, vault });
   return {
     db,
-    vault: new VaultKv(vaultClient, config.vault.kvMount, options.observeVault),
+    vault,
     vaultClient,
     notify: buildNotifyClients(config),
     targetConnections: {
       db,
       ...(postgres ? { postgres: postgres.deps } : {}),
+      connections,
       ...(config.targets.apiKeyPepper ? { apiKeyPepper: config.targets.apiKeyPepper } : {}),
     },
     close: async () => {
       await postgres?.pool.end();
+      await connections.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007_rotation_bulk_id';
 import * as m0008 from './0008_notification_outbox';
 import * as m0009 from './0009_audit_chain_head_lock';
 import * as m0010 from './0010_token_expiry';
+import * as m0011 from './0011_connections';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_notification_outbox': m0008,
   '0009_audit_chain_head_lock': m0009,
   '0010_token_expiry': m0010,
+  '0011_connections': m0011,
 };

@@ -26,6 +26,7 @@ const DEFAULT_PORTS: StackPorts = {
   openbao: 8200,
   openbaoCluster: 8201,
   postgres: 54329,
+  redis: 63799,
 };
 
 function portFromEnv(name: string, fallback: number): number {
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       `  Temporal UI  ${stack.temporalUiUrl}`,
       `  Temporal     ${stack.temporalAddress}`,
       `  OpenBao      ${stack.vaultAddr}`,
+      `  Redis        127.0.0.1:${new URL(stack.redisAdminUrl).port} (admin password in ${path.join(stack.stateDir, 'redis', 'credentials.json')})`,
       `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
       // Local secrets, readable by this user only (mode 0600): where to find them when needed.

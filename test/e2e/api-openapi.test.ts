@@ -130,7 +130,11 @@ describe('the OpenAPI document describes every answer and every body', () => {
     expect(create?.properties?.target?.properties?.kind?.enum).toEqual([
       'postgres_role',
       'tenant_api_key',
+      'redis_acl',
     ]);
+    expect(Object.keys(create?.properties?.target?.properties ?? {})).toEqual(
+      expect.arrayContaining(['connection', 'user', 'users']),
+    );
 
     const policy = op('put', '/api/v1/secrets/{tenantId}/{name}/policy').requestBody?.content[
       'application/json'

@@ -200,6 +200,22 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
     },
     { method: 'GET', path: '/api/v1/audit/verify', query: `tenantId=${a}` },
     { method: 'POST', path: '/api/v1/audit/archive', body: { olderThanDays: 1 } },
+    // Connections are deployment configuration: admin only, whatever the tenant.
+    { method: 'GET', path: '/api/v1/connections' },
+    { method: 'GET', path: '/api/v1/connections/{name}', params: { name: 'default' } },
+    {
+      method: 'PUT',
+      path: '/api/v1/connections/{name}',
+      params: { name: 'intruder' },
+      body: {
+        kind: 'redis',
+        host: '127.0.0.1',
+        port: 6379,
+        credential: { username: 'x', password: 'intruder-value' },
+      },
+    },
+    { method: 'DELETE', path: '/api/v1/connections/{name}', params: { name: 'intruder' } },
+    { method: 'POST', path: '/api/v1/connections/{name}/test', params: { name: 'default' } },
     {
       method: 'GET',
       path: '/api/v1/reports/security',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DevstackError,
   ensureOpenBao,
+  ensureRedis,
   ensureTemporalCli,
   silentProgress,
   startStack,
@@ -37,6 +38,24 @@ describe('the local stack, when something is missing', () => {
     expect((err as Error).message).toMatch(/Install Python 3 .* or set BAO_BIN/);
   });
 
+  it('says to install redis-server (or set REDIS_SERVER) when neither it nor apt-get is there', async () => {
+    const err = await ensureRedis(silentProgress, {
+      toolsDir: emptyTools,
+      env: { PATH: emptyTools },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ROT_DEV_NO_REDIS' });
+    expect((err as Error).message).toMatch(/apt-get install redis-server.* or set REDIS_SERVER/);
+  });
+
+  it('says which variable is wrong when REDIS_SERVER points nowhere', async () => {
+    const err = await ensureRedis(silentProgress, {
+      toolsDir: emptyTools,
+      env: { REDIS_SERVER: '/nonexistent/redis-server' },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ROT_DEV_BAD_TOOL_PATH' });
+    expect((err as Error).message).toContain('REDIS_SERVER');
+  });
+
   it('says which variable is wrong when TEMPORAL_CLI points nowhere', async () => {
     const err = await ensureTemporalCli(silentProgress, {
       toolsDir: emptyTools,
@@ -53,7 +72,14 @@ describe('the local stack, when something is missing', () => {
     try {
       const err = await startStack({
         stateDir: emptyTools,
-        ports: { temporal: taken, temporalUi: 1, openbao: 1, openbaoCluster: 1, postgres: 1 },
+        ports: {
+          temporal: taken,
+          temporalUi: 1,
+          openbao: 1,
+          openbaoCluster: 1,
+          postgres: 1,
+          redis: 1,
+        },
         progress: silentProgress,
       }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'ROT_DEV_PORT_IN_USE' });

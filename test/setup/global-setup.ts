@@ -48,6 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       databaseUrl: stack.databaseUrl,
       targetDatabaseUrl: stack.targetDatabaseUrl,
       postgresAdminUrl: stack.postgresAdminUrl,
+      redisAdminUrl: stack.redisAdminUrl,
       workflowBundlePath,
     });
   } catch (err) {

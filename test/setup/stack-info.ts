@@ -8,6 +8,8 @@ export interface StackInfo {
   databaseUrl: string;
   targetDatabaseUrl: string;
   postgresAdminUrl: string;
+  /** Redis as its `default` (admin) user: a target for Redis ACL users. */
+  redisAdminUrl: string;
   /** A workflow bundle built once per run, so each test worker skips webpack. */
   workflowBundlePath: string;
 }

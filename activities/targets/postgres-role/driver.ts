@@ -6,12 +6,8 @@ import type { StagedCredential, TargetDriver } from '../driver';
 import { scramSha256Verifier } from './scram';
 
 /** The rotator's own connection to the target server, and where consumers log in. */
-export interface PostgresTargetDeps {
-  /** A pool logged in as the rotator's least-privileged role (CREATEROLE + ADMIN on the roles). */
-  admin: Pick<pg.Pool, 'query'>;
-  /** Host, port and database that verification logs in to, as a consumer would. */
-  login: { host: string; port: number; database: string };
-}
+export type { PostgresTargetDeps } from '../../../engine/target-deps';
+import type { PostgresTargetDeps } from '../../../engine/target-deps';
 
 const INVALID_PASSWORD = '28P01';
 

@@ -1,0 +1,3 @@
+export { createRedisAclDriver } from './driver';
+export { redisPasswordHash } from './acl';
+export type { RedisAdmin, RedisTargetDeps } from './deps';

@@ -1,0 +1,7 @@
+export {
+  deleteConnection,
+  findConnection,
+  listConnections,
+  readConnectionCredential,
+  saveConnection,
+} from './store';

@@ -1,0 +1,155 @@
+import pg from 'pg';
+import { ConnectionKind } from '../domain';
+import type { ConnectionCredential, ConnectionSpec } from '../domain';
+import { tlsOptions, withRedisSession } from './connections';
+
+/** One thing `rotor connections test` checked; `detail` never carries a credential. */
+export interface ProbeCheck {
+  check: 'reach' | 'login' | 'privilege';
+  ok: boolean;
+  detail: string;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  checks: ProbeCheck[];
+  /** The privilege the credential lacks, named as the server grants it, when that is the problem. */
+  missingPrivilege?: string;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const codeOf = (err: unknown): string =>
+  (err as { code?: string }).code ??
+  /^[A-Z]{2,}\b/.exec(err instanceof Error ? err.message : '')?.[0] ??
+  'error';
+
+/**
+ * Tests a connection without rotating anything: reaches the server, logs in with Rotor's
+ * credential, and checks the privileges rotation needs. Read-only, except that on Redis the
+ * rotator runs `ACL SETUSER <itself>` with no rules, which changes nothing but needs the grant.
+ */
+export async function probeConnection(
+  spec: Pick<ConnectionSpec, 'kind' | 'host' | 'port' | 'database' | 'tls'>,
+  credential: ConnectionCredential,
+): Promise<ProbeResult> {
+  return spec.kind === ConnectionKind.Redis
+    ? probeRedis(spec, credential)
+    : probePostgres(spec, credential);
+}
+
+async function probePostgres(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'database' | 'tls'>,
+  credential: ConnectionCredential,
+): Promise<ProbeResult> {
+  const where = `${spec.host}:${spec.port}/${spec.database ?? 'postgres'}`;
+  const client = new pg.Client({
+    host: spec.host,
+    port: spec.port,
+    database: spec.database ?? 'postgres',
+    ssl: tlsOptions(spec.tls, spec.host),
+    user: credential.username,
+    password: credential.password,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  client.on('error', () => undefined);
+  const checks: ProbeCheck[] = [];
+  try {
+    try {
+      await client.connect();
+    } catch (err) {
+      const code = codeOf(err);
+      // 28P01/28000: the server answered, and refused the login.
+      if (code === '28P01' || code === '28000') {
+        checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+        checks.push({
+          check: 'login',
+          ok: false,
+          detail: `the server refused ${credential.username}'s login (${code})`,
+        });
+      } else {
+        checks.push({ check: 'reach', ok: false, detail: `could not reach ${where} (${code})` });
+      }
+      return { ok: false, checks };
+    }
+    checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+    checks.push({ check: 'login', ok: true, detail: `logged in as ${credential.username}` });
+    const { rows } = await client.query<{ rolcreaterole: boolean; rolsuper: boolean }>(
+      'select rolcreaterole, rolsuper from pg_roles where rolname = current_user',
+    );
+    const row = rows[0];
+    if (row?.rolcreaterole || row?.rolsuper) {
+      checks.push({ check: 'privilege', ok: true, detail: 'has CREATEROLE' });
+      return { ok: true, checks };
+    }
+    checks.push({
+      check: 'privilege',
+      ok: false,
+      detail: `${credential.username} lacks CREATEROLE (ALTER ROLE … PASSWORD needs it, with ADMIN OPTION on each managed role)`,
+    });
+    return { ok: false, checks, missingPrivilege: 'CREATEROLE' };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function probeRedis(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
+  credential: ConnectionCredential,
+): Promise<ProbeResult> {
+  const where = `${spec.host}:${spec.port}`;
+  const checks: ProbeCheck[] = [];
+  let stage: 'reach' | 'login' = 'reach';
+  try {
+    return await withRedisSession(
+      spec,
+      {
+        username: credential.username,
+        password: credential.password,
+      },
+      async (client) => {
+        stage = 'login';
+        checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+        checks.push({ check: 'login', ok: true, detail: `logged in as ${credential.username}` });
+        const needed: [string, string[]][] = [
+          ['acl|getuser', ['GETUSER', credential.username]],
+          ['acl|setuser', ['SETUSER', credential.username]],
+        ];
+        for (const [privilege, args] of needed) {
+          try {
+            await client.call('ACL', ...args);
+          } catch (err) {
+            if (codeOf(err) !== 'NOPERM') throw err;
+            checks.push({
+              check: 'privilege',
+              ok: false,
+              detail: `${credential.username} may not run ${privilege.replace('|', ' ').toUpperCase()} (grant +${privilege})`,
+            });
+            return { ok: false, checks, missingPrivilege: `+${privilege}` };
+          }
+        }
+        checks.push({
+          check: 'privilege',
+          ok: true,
+          detail: 'may run ACL GETUSER and ACL SETUSER',
+        });
+        return { ok: true, checks };
+      },
+    );
+  } catch (err) {
+    const code = codeOf(err);
+    // withRedisSession connects, then AUTHs: an error reply to AUTH means the server was reached.
+    if (stage === 'reach' && (code === 'WRONGPASS' || code === 'ERR' || code === 'NOAUTH')) {
+      checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+      checks.push({
+        check: 'login',
+        ok: false,
+        detail: `the server refused ${credential.username}'s login (${code})`,
+      });
+    } else if (stage === 'reach') {
+      checks.push({ check: 'reach', ok: false, detail: `could not reach ${where} (${code})` });
+    } else {
+      checks.push({ check: 'privilege', ok: false, detail: `the server answered ${code}` });
+    }
+    return { ok: false, checks };
+  }
+}

@@ -1,0 +1,167 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import type { ConnectionResolver, PostgresTargetDeps, RedisTargetDeps } from './target-deps';
+import { findConnection, readConnectionCredential } from '../connections';
+import type { Database } from '../db';
+import { ConnectionKind, ErrorType, TlsMode, connectionCredentialPath } from '../domain';
+import type { ConnectionCredential, ConnectionSpec, ConnectionTls } from '../domain';
+import type { VaultKv } from '../vault';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** TLS options for pg and node:tls from a connection's settings. */
+export function tlsOptions(
+  tls: ConnectionTls,
+  host: string,
+): false | { rejectUnauthorized: boolean; ca?: string; servername?: string } {
+  if (tls.mode === TlsMode.Disable) return false;
+  return {
+    rejectUnauthorized: tls.mode === TlsMode.VerifyFull,
+    ...(tls.caPem ? { ca: tls.caPem } : {}),
+    servername: tls.serverName ?? host,
+  };
+}
+
+/** A Redis client that connects on demand, never reconnects or queues, and logs in explicitly. */
+function redisClient(spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>): Redis {
+  const tls = tlsOptions(spec.tls, spec.host);
+  const options: RedisOptions = {
+    host: spec.host,
+    port: spec.port,
+    lazyConnect: true,
+    // RESP2: no HELLO handshake, so the explicit AUTH below is the first command on the wire.
+    protocol: 2,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    ...(tls ? { tls } : {}),
+  };
+  const client = new Redis(options);
+  // Reported through the command that failed; an unhandled 'error' event would crash the worker.
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** Opens a session as `user`, runs fn, and always closes the socket. AUTH is the first command. */
+export async function withRedisSession<T>(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
+  credential: ConnectionCredential,
+  fn: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const client = redisClient(spec);
+  let socketError: Error | undefined;
+  client.on('error', (err: Error) => (socketError ??= err));
+  try {
+    try {
+      await client.connect();
+    } catch (err) {
+      throw socketError ?? err;
+    }
+    await client.call('AUTH', credential.username, credential.password);
+    return await fn(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** The Redis driver's view of one connection. */
+export function redisTargetDeps(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
+  credential: ConnectionCredential,
+): RedisTargetDeps {
+  return {
+    rotatorUser: credential.username,
+    withAdmin: (fn) =>
+      withRedisSession(spec, credential, (client) =>
+        fn({ call: (command, ...args) => client.call(command, ...args) }),
+      ),
+    // AUTH answering OK is the proof: it names the user, and consumers need no other command.
+    login: (user, password) =>
+      withRedisSession(spec, { username: user, password }, () => Promise.resolve()),
+  };
+}
+
+/** A pool on a PostgreSQL connection that survives the server dropping it. */
+export function postgresTargetPool(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'database' | 'tls'>,
+  credential: ConnectionCredential,
+): { pool: pg.Pool; deps: PostgresTargetDeps } {
+  const login = {
+    host: spec.host,
+    port: spec.port,
+    database: spec.database ?? 'postgres',
+    ssl: tlsOptions(spec.tls, spec.host),
+  };
+  const pool = new pg.Pool({
+    ...login,
+    user: credential.username,
+    password: credential.password,
+    max: 4,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return { pool, deps: { admin: pool, login } };
+}
+
+/**
+ * Named connections, resolved on each use from the engine database and Vault, so an edited
+ * connection or a new credential takes effect at the next step. PostgreSQL pools are kept per
+ * connection and replaced when the row or the credential's Vault version changes.
+ */
+export function createConnectionResolver(deps: {
+  db: Kysely<Database>;
+  vault: VaultKv;
+}): ConnectionResolver & { close(): Promise<void> } {
+  const pools = new Map<string, { key: string; pool: pg.Pool; deps: PostgresTargetDeps }>();
+
+  const load = async (name: string, kind: ConnectionKind) => {
+    const spec = await findConnection(deps.db, name);
+    if (!spec) {
+      throw ApplicationFailure.nonRetryable(
+        `connection ${name} does not exist`,
+        ErrorType.TargetNotFound,
+      );
+    }
+    if (spec.kind !== kind) {
+      throw ApplicationFailure.nonRetryable(
+        `connection ${name} is a ${spec.kind} connection, not ${kind}`,
+        ErrorType.ValidationFailed,
+      );
+    }
+    const stored = await readConnectionCredential(deps.vault, name);
+    if (!stored) {
+      throw ApplicationFailure.nonRetryable(
+        `connection ${name} has no credential in Vault at ${connectionCredentialPath(name)}`,
+        ErrorType.TargetRejected,
+      );
+    }
+    return { spec, ...stored };
+  };
+
+  return {
+    async postgres(name) {
+      const { spec, credential, version } = await load(name, ConnectionKind.Postgres);
+      const key = `${spec.updatedAt.toISOString()}#${version}`;
+      const cached = pools.get(name);
+      if (cached?.key === key) return cached.deps;
+      if (cached) void cached.pool.end().catch(() => undefined);
+      const built = postgresTargetPool(spec, credential);
+      pools.set(name, { key, ...built });
+      return built.deps;
+    },
+    async redis(name) {
+      const { spec, credential } = await load(name, ConnectionKind.Redis);
+      return redisTargetDeps(spec, credential);
+    },
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.pool.end().catch(() => undefined)));
+    },
+  };
+}

@@ -68,6 +68,7 @@ export async function startStack(options: {
 }): Promise<Stack> {
   const { progress, stateDir } = options;
   await mkdir(path.join(stateDir, 'logs'), { recursive: true });
+  const free = options.ports === 'free';
   const ports = options.ports === 'free' ? await freePorts() : options.ports;
   if (options.ports !== 'free') {
     const labels: Record<keyof StackPorts, string> = {
@@ -98,34 +99,42 @@ export async function startStack(options: {
   };
   try {
     const [temporal, openbao, postgres, redis] = await Promise.all([
-      startTemporal({
-        bin: temporalBin,
-        port: ports.temporal,
-        uiPort: ports.temporalUi,
-        dbFile: path.join(stateDir, 'temporal.sqlite'),
-        durability: options.fast ? 'off' : 'normal',
-        logFile: logs('temporal'),
-      }).then((t) => (stops.push(() => t.service.stop()), t)),
-      startOpenBao({
-        bin: baoBin,
-        port: ports.openbao,
-        clusterPort: ports.openbaoCluster,
-        dataDir: path.join(stateDir, 'openbao'),
-        logFile: logs('openbao'),
-      }).then((o) => (stops.push(() => o.service.stop()), o)),
-      startPostgres({
-        port: ports.postgres,
-        dataDir: path.join(stateDir, 'postgres'),
-        logFile: logs('postgres'),
-        databases: [ENGINE_DATABASE, TARGET_DATABASE],
-        fast: options.fast,
-      }).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
-      startRedis({
-        binary: redisBinary,
-        port: ports.redis,
-        dataDir: path.join(stateDir, 'redis'),
-        logFile: logs('redis'),
-      }).then((r) => (stops.push(() => r.service.stop()), r)),
+      onPorts(free, [ports.temporal, ports.temporalUi], ([port, uiPort]) =>
+        startTemporal({
+          bin: temporalBin,
+          port,
+          uiPort,
+          dbFile: path.join(stateDir, 'temporal.sqlite'),
+          durability: options.fast ? 'off' : 'normal',
+          logFile: logs('temporal'),
+        }),
+      ).then((t) => (stops.push(() => t.service.stop()), t)),
+      onPorts(free, [ports.openbao, ports.openbaoCluster], ([port, clusterPort]) =>
+        startOpenBao({
+          bin: baoBin,
+          port,
+          clusterPort,
+          dataDir: path.join(stateDir, 'openbao'),
+          logFile: logs('openbao'),
+        }),
+      ).then((o) => (stops.push(() => o.service.stop()), o)),
+      onPorts(free, [ports.postgres], ([port]) =>
+        startPostgres({
+          port,
+          dataDir: path.join(stateDir, 'postgres'),
+          logFile: logs('postgres'),
+          databases: [ENGINE_DATABASE, TARGET_DATABASE],
+          fast: options.fast,
+        }),
+      ).then((p: PostgresServer) => (stops.push(() => p.stop()), p)),
+      onPorts(free, [ports.redis], ([port]) =>
+        startRedis({
+          binary: redisBinary,
+          port,
+          dataDir: path.join(stateDir, 'redis'),
+          logFile: logs('redis'),
+        }),
+      ).then((r) => (stops.push(() => r.service.stop()), r)),
     ]);
     progress.done(
       `Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`,
@@ -148,6 +157,29 @@ export async function startStack(options: {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * Starts a server on its ports. A free port is only free when it was asked for: another process
+ * (a second test run, a test file's own server) can bind it before this server does. On free
+ * ports a failed start is tried again on fresh ones, twice, before its error is reported.
+ */
+async function onPorts<P extends number[], T>(
+  free: boolean,
+  initial: [...P],
+  start: (ports: [...P]) => Promise<T>,
+): Promise<T> {
+  let ports = initial;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(ports);
+    } catch (err) {
+      if (!free || attempt >= 3) throw err;
+      const fresh: number[] = [];
+      while (fresh.length < ports.length) fresh.push(await freePort());
+      ports = fresh as [...P];
+    }
   }
 }
 

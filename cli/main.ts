@@ -7,6 +7,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerBulkCommands } from './commands/bulk';
 import { createContext } from './commands/context';
+import { registerImportCommand } from './commands/import';
 import { registerReferenceCommands } from './commands/reference';
 import { registerReportCommands } from './commands/report';
 import { registerRotationCommands } from './commands/rotations';
@@ -29,6 +30,7 @@ registerAuditCommands(program, ctx);
 registerReportCommands(program, ctx);
 registerRotationCommands(program, ctx);
 registerReferenceCommands(program, ctx);
+registerImportCommand(program, ctx);
 registerRunCommand(program);
 
 program.parseAsync().catch((err: unknown) => {

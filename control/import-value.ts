@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { SecretType, secretStagingPath, secretVaultPath, secretWorkflowId } from '../domain';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  ErrorType,
+  SecretType,
+  secretStagingPath,
+  secretVaultPath,
+  secretWorkflowId,
+} from '../domain';
 import type { VaultKv } from '../vault';
-import { writeStaged } from '../vault';
-import type { secretLifecycle } from '../workflows';
+import { readStaged, writeStaged } from '../vault';
+import { secretLifecycle } from '../workflows';
 import { ValidationError } from './errors';
-import { startSecretLifecycle } from './start-secret';
 import type { StartSecretRequest } from './start-secret';
 import { checkSuppliedValue } from './validate-supplied';
 import type { CheckedValue } from './validate-supplied';
@@ -31,7 +41,7 @@ export class ImportNotConfiguredError extends Error {
   }
 }
 
-export type ImportVault = Pick<VaultKv, 'metadata' | 'write' | 'setLabels' | 'deleteAll'>;
+export type ImportVault = Pick<VaultKv, 'metadata' | 'read' | 'write' | 'setLabels' | 'deleteAll'>;
 
 /**
  * The shortest value accepted per type: Rotor generates 32 characters or bytes, and an imported
@@ -136,14 +146,37 @@ export async function importSecret(
   }
   const rotationId = randomUUID();
   const stagingPath = secretStagingPath(request.tenantId, request.name);
-  const version = await writeStaged(vault, stagingPath, rotationId, 1, checked.data);
+  // Check-and-set on an empty staging path: of two imports of one new secret exactly one stages
+  // its value, and a value another rotation staged is never replaced.
+  const version = await writeStaged(vault, stagingPath, rotationId, 1, checked.data, 0).catch(
+    (err: unknown) => {
+      if (err instanceof ApplicationFailure && err.type === ErrorType.VaultVersionConflict)
+        throw new AlreadyManagedError(
+          'a value is already staged for this secret; nothing imported',
+        );
+      throw err;
+    },
+  );
   try {
-    return await startSecretLifecycle(client, taskQueue, {
-      ...request,
-      imported: { rotationId, version, expiresAt: checked.expiresAt },
+    // FAIL, not USE_EXISTING: a lifecycle started meanwhile must not be answered as this import.
+    return await client.workflow.start(secretLifecycle, {
+      taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      args: [
+        {
+          ...request,
+          vaultPath: secretVaultPath(request.tenantId, request.name),
+          imported: { rotationId, version, expiresAt: checked.expiresAt },
+        },
+      ],
     });
   } catch (err) {
-    await vault.deleteAll(stagingPath).catch(() => undefined);
+    // Only this import's own staged value is removed, never one a rotation staged since.
+    if ((await readStaged(vault, stagingPath, rotationId).catch(() => null)) !== null)
+      await vault.deleteAll(stagingPath).catch(() => undefined);
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new AlreadyManagedError('this secret is already managed; nothing imported');
     throw err;
   }
 }

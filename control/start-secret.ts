@@ -3,7 +3,6 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { secretVaultPath, secretWorkflowId } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
 import { secretLifecycle } from '../workflows';
-import type { ImportedValue } from '../workflows';
 
 export interface StartSecretRequest {
   tenantId: string;
@@ -12,8 +11,6 @@ export interface StartSecretRequest {
   policy: Policy;
   requestedBy: string;
   target?: TargetSpec;
-  /** A value control/ already staged in Vault: only its rotation id and version travel. */
-  imported?: ImportedValue;
 }
 
 /**

@@ -175,6 +175,22 @@ describe('bringing existing secrets in', () => {
     expect(after.data.data.value).toBe(before.data.data.value);
   });
 
+  it('lets exactly one of two concurrent imports of a new secret win, and keeps the winner’s value', async () => {
+    const values = [`racing-value-one-${'1'.repeat(16)}`, `racing-value-two-${'2'.repeat(16)}`];
+    imported.push(...values);
+    const answers = await Promise.all(
+      values.map((initialValue) => create({ name: 'raced', type: 'api_key', initialValue })),
+    );
+    const codes = answers.map((r) => r.statusCode).sort();
+    expect(codes, answers.map((r) => r.body).join(' ')).toEqual([201, 409]);
+    const winner = answers.findIndex((r) => r.statusCode === 201);
+    workflowIds.push(`secret/${a}/raced`);
+    await waitForStatus(rotor.client, `secret/${a}/raced`, (s) => s.state === 'ACTIVE');
+    const current = await kv('raced');
+    expect(current.data.data.value).toBe(values[winner]);
+    expect(current.data.metadata.version).toBe(1);
+  });
+
   it('replays the first answer for a retried create with the same Idempotency-Key', async () => {
     const value = `idempotent-import-${'i'.repeat(20)}`;
     imported.push(value);

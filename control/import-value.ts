@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   ErrorType,
   SecretType,
+  TargetKind,
   secretStagingPath,
   secretVaultPath,
   secretWorkflowId,
@@ -148,7 +149,17 @@ export async function importSecret(
   const stagingPath = secretStagingPath(request.tenantId, request.name);
   // Check-and-set on an empty staging path: of two imports of one new secret exactly one stages
   // its value, and a value another rotation staged is never replaced.
-  const version = await writeStaged(vault, stagingPath, rotationId, 1, checked.data, 0).catch(
+  // A PostgreSQL role's login goes with the password, as a generated first version has it (the
+  // single role, or the first of an alternating pair, which apply then sets).
+  const spec = request.target;
+  const username =
+    spec?.kind === TargetKind.PostgresRole
+      ? spec.strategy === 'single'
+        ? spec.role
+        : spec.roles[0]
+      : undefined;
+  const data = username === undefined ? checked.data : { ...checked.data, username };
+  const version = await writeStaged(vault, stagingPath, rotationId, 1, data, 0).catch(
     (err: unknown) => {
       if (err instanceof ApplicationFailure && err.type === ErrorType.VaultVersionConflict)
         throw new AlreadyManagedError(

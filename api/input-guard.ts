@@ -8,7 +8,7 @@ import type { Issue } from './errors';
  * private key are PEM). Every other string is a name, a reason or a filter, and single-line.
  */
 const MULTILINE: Readonly<Record<string, readonly string[]>> = {
-  'POST /api/v1/secrets': ['body.initialValue'],
+  'POST /api/v1/secrets': ['body.initialValue', 'body.initialPrivateKey'],
   'POST /api/v1/secrets/:tenantId/:name/supply': ['body.value', 'body.privateKey'],
 };
 

@@ -3,6 +3,7 @@ import { registerApiKeyCommands } from './commands/api-keys';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerBulkCommands } from './commands/bulk';
+import { registerImportCommand } from './commands/import';
 import { registerConnectionCommands } from './commands/connections';
 import { createContext } from './commands/context';
 import { registerReferenceCommands } from './commands/reference';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerReferenceCommands(program, ctx);
   registerApiKeyCommands(program, ctx);
   registerConnectionCommands(program, ctx);
+  registerImportCommand(program, ctx);
   registerRunCommand(program);
   return program;
 }

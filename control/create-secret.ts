@@ -1,7 +1,9 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../config';
 import type { secretLifecycle } from '../workflows';
-import { UnsupportedError } from './errors';
+import { ValidationError } from './errors';
+import { ImportNotConfiguredError, checkInitialValue, importSecret } from './import-value';
+import type { ImportVault } from './import-value';
 import { startSecretLifecycle } from './start-secret';
 import { validateCreateSecret } from './validate-secret';
 
@@ -13,25 +15,33 @@ export async function createSecret(
   client: Client,
   config: Pick<Config, 'policy' | 'temporal'>,
   input: unknown,
+  vault?: ImportVault,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof secretLifecycle>> {
   const request = validateCreateSecret(input, config.policy);
-  // A value must reach Vault without passing through workflow input. Supplied types take their
-  // first value through POST /secrets/{tenant}/{name}/supply once created; generated types make
-  // their own. An initial value in the create request is refused rather than mishandled.
-  if (request.initialValue !== undefined) {
-    throw new UnsupportedError(
-      'initialValue',
-      request.policy.autoGenerate
-        ? 'Rotor generates this type; an initial value is not accepted'
-        : 'supply the value with POST /api/v1/secrets/{tenantId}/{name}/supply once the secret is created',
-    );
-  }
-  return startSecretLifecycle(client, config.temporal.taskQueue, {
+  const start = {
     tenantId: request.tenantId,
     name: request.name,
     type: request.type,
     policy: request.policy,
     requestedBy: request.requestedBy,
     ...(request.target ? { target: request.target } : {}),
-  });
+  };
+  if (request.initialValue === undefined) {
+    if (request.initialPrivateKey !== undefined) {
+      throw new ValidationError([
+        { field: 'initialPrivateKey', message: 'applies only with initialValue' },
+      ]);
+    }
+    return startSecretLifecycle(client, config.temporal.taskQueue, start);
+  }
+  // An existing value is brought in: checked against its type's rules, staged in Vault here, and
+  // handed to the workflow by version number only, never as workflow input.
+  const checked = checkInitialValue(
+    request.type,
+    request.initialValue,
+    request.initialPrivateKey,
+    config.policy.maxValueBytes,
+  );
+  if (!vault) throw new ImportNotConfiguredError();
+  return importSecret(client, config.temporal.taskQueue, vault, start, checked);
 }

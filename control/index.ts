@@ -21,6 +21,7 @@ export {
 } from './approvals';
 export type { ApprovalDeps, PendingApprovals, PendingApprovalView } from './approvals';
 export { SupplyRefusedError, supplyValue } from './supply-value';
+export { AlreadyManagedError, checkInitialValue } from './import-value';
 export { LifecycleUnavailableError, RotateRefusedError, requestRotation } from './rotate-now';
 export type { SuppliedSecret, SupplyDeps } from './supply-value';
 export { checkSuppliedValue } from './validate-supplied';

@@ -29,6 +29,8 @@ export interface CreateSecretRequest {
   type: SecretType;
   policy: Policy;
   initialValue?: string;
+  /** PEM private key of an initial tls_certificate. */
+  initialPrivateKey?: string;
   requestedBy: string;
   target?: TargetSpec;
 }
@@ -261,6 +263,11 @@ export function requestSchema(limits: CreateSecretLimits) {
       .min(1, 'must not be empty')
       .refine((v) => Buffer.byteLength(v, 'utf8') <= max, `must be at most ${max} bytes`)
       .optional(),
+    initialPrivateKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((v) => Buffer.byteLength(v, 'utf8') <= max, `must be at most ${max} bytes`)
+      .optional(),
     policy: policySchema(limits).optional(),
     target: targetSchema.optional(),
   });
@@ -290,7 +297,16 @@ export function validateCreateSecret(
 ): CreateSecretRequest {
   const parsed = requestSchema(limits).safeParse(input);
   if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
-  const { tenantId, name, type, requestedBy, initialValue, policy: o = {}, target } = parsed.data;
+  const {
+    tenantId,
+    name,
+    type,
+    requestedBy,
+    initialValue,
+    initialPrivateKey,
+    policy: o = {},
+    target,
+  } = parsed.data;
 
   if (target && !TARGET_SECRET_TYPES[target.kind].includes(type)) {
     throw new ValidationError([
@@ -342,6 +358,7 @@ export function validateCreateSecret(
     type,
     policy: policyFor(type, present),
     ...(initialValue === undefined ? {} : { initialValue }),
+    ...(initialPrivateKey === undefined ? {} : { initialPrivateKey }),
     ...(target ? { target: toTargetSpec(target) } : {}),
     requestedBy,
   };

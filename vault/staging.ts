@@ -32,19 +32,24 @@ export async function readStaged(
   return { version, data };
 }
 
-/** Stages `data` for `rotationId` as the future consumer `version`; returns that version. */
+/**
+ * Stages `data` for `rotationId` as the future consumer `version`; returns that version. With
+ * `expectedStagingVersion`, the write succeeds only if the staging path's newest version is that
+ * one (0: empty), so of two writers expecting the same state exactly one wins.
+ */
 export async function writeStaged(
   vault: Pick<VaultKv, 'metadata' | 'write' | 'setLabels'>,
   stagingPath: string,
   rotationId: string,
   version: number,
   data: Record<string, unknown>,
+  expectedStagingVersion?: number,
 ): Promise<number> {
-  const meta = await vault.metadata(stagingPath);
+  const cas = expectedStagingVersion ?? (await vault.metadata(stagingPath)).latestVersion;
   await vault.write(
     stagingPath,
     { ...data, rotor_rotation_id: rotationId, [VERSION_FIELD]: version },
-    meta.latestVersion,
+    cas,
   );
   return version;
 }

@@ -6,7 +6,7 @@ export type { SecurityReportInput } from './security-report';
 export { bulkRotation, bulkProgressQuery, bulkReason } from './bulk-rotation';
 export type { BulkProgress, BulkRotationInput } from './bulk-rotation';
 export { notifySignal, notifierWorkflowId, outboxHintSignal } from './notifier-messages';
-export type { SecretLifecycleInput } from './secret-lifecycle';
+export type { ImportedValue, SecretLifecycleInput } from './secret-lifecycle';
 export {
   statusQuery,
   rotateNowSignal,

@@ -18,7 +18,7 @@ import { errorTypeOf } from './rotation';
 import { SecretNameKey, SecretTypeKey, TenantIdKey } from './search-attributes';
 import type { LifecycleState } from './state';
 
-export type { SecretLifecycleInput } from './lifecycle/context';
+export type { ImportedValue, SecretLifecycleInput } from './lifecycle/context';
 
 /**
  * One long-running workflow per managed secret. It sleeps on a durable timer until the next

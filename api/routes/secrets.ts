@@ -66,12 +66,15 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     {
       schema: {
         summary:
-          'Bring a secret under management (idempotent by tenant and name, and by Idempotency-Key)',
+          'Bring a secret under management (idempotent by tenant and name, and by Idempotency-Key). ' +
+          'initialValue (and initialPrivateKey for a tls_certificate) imports an existing value: ' +
+          'it becomes version 1 in Vault instead of a generated or requested one; a secret already ' +
+          'managed answers 409 ROT_ERR_ALREADY_MANAGED and keeps its value.',
         headers: idempotencyHeaders,
         body: createBody,
         response: {
           201: z.object({ workflowId: z.string(), tenantId: z.string(), name: z.string() }),
-          ...errorResponses(409, 422),
+          ...errorResponses(409, 422, 503),
         },
       },
     },
@@ -80,10 +83,12 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       assertTenant(principal, req.body.tenantId);
       return idempotent(db, principal, req, reply, async () => {
         // The full request is validated by createSecret, which names each bad field.
-        const handle = await createSecret(temporal, config, {
-          ...req.body,
-          requestedBy: principal.subject,
-        });
+        const handle = await createSecret(
+          temporal,
+          config,
+          { ...req.body, requestedBy: principal.subject },
+          services.vault,
+        );
         const body = req.body as { tenantId: string; name?: unknown };
         return {
           statusCode: 201,

@@ -131,14 +131,15 @@ describe('Idempotency-Key on create-secret and rotate-now', () => {
     const key = randomUUID();
     const bad = await create(api.tokens.a, key, { tenantId: a, name: 'Bad Name', type: 'api_key' });
     expect(bad.statusCode).toBe(400);
-    // A supplied value is refused (not supported yet), and nothing about it is kept.
+    // An initial value too weak for its type is refused, and nothing about it is kept.
     const withValue = await create(api.tokens.a, key, {
       tenantId: a,
       name: 'idem-value',
       type: 'api_key',
-      initialValue: 'hunter2-idempotency',
+      initialValue: 'hunter2',
     });
-    expect(withValue.statusCode).toBe(422);
+    expect(withValue.statusCode).toBe(400);
+    expect(withValue.body).not.toContain('hunter2');
     const stored = await rotor.clients.db
       .selectFrom('idempotency_keys')
       .selectAll()

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnsupportedError, ValidationError, createSecret } from '../../control';
+import { ValidationError, createSecret } from '../../control';
 import { secretWorkflowId } from '../../domain';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
@@ -79,16 +79,28 @@ describe('creating a secret through createSecret', () => {
     expect(status.pendingSupply?.rotationId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('refuses an initial value in the create request, pointing to the supply endpoint', async () => {
-    const err = await createSecret(rotor.client, rotor.config, {
+  it('refuses an initial value that breaks its type’s rules, naming the field and not the value', async () => {
+    await expectRefused(
+      { ...base(), type: 'oauth_client_secret', initialValue: 'S3CRET-value' },
+      'initialValue',
+    );
+    const err = (await createSecret(rotor.client, rotor.config, {
       ...base(),
       type: 'oauth_client_secret',
       initialValue: 'S3CRET-value',
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedError);
-    expect(err).toMatchObject({ code: 'ROT_ERR_UNSUPPORTED', field: 'initialValue' });
-    expect((err as Error).message).toContain('/supply');
+    }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('at least 16 characters');
+    expect(err.message).not.toContain('S3CRET');
+  });
+
+  it('refuses a valid initial value when no Vault client can stage it, starting nothing', async () => {
+    const input = { ...base(), initialValue: 'S3CRET-value-long-enough' };
+    const err = await createSecret(rotor.client, rotor.config, input).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ROT_ERR_NOT_CONFIGURED', statusCode: 503 });
     expect((err as Error).message).not.toContain('S3CRET');
+    await expect(
+      rotor.client.workflow.getHandle(secretWorkflowId(input.tenantId, input.name)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
   it('starts a valid request with its type’s defaults and a cron schedule', async () => {

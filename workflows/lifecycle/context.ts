@@ -34,6 +34,18 @@ export interface SecretLifecycleInput {
   target?: TargetSpec;
   /** Set by continueAsNew: the state of the run before this one. */
   carried?: LifecycleState;
+  /**
+   * An existing value brought in at create: already staged in Vault by control/ (never carried
+   * here), so the first rotation promotes it instead of generating or waiting for one.
+   */
+  imported?: ImportedValue;
+}
+
+/** Where an imported value waits: its rotation id, the consumer version it becomes, its expiry. */
+export interface ImportedValue {
+  rotationId: string;
+  version: number;
+  expiresAt: string | null;
 }
 
 /** The workflow's signature, for continueAsNew (the function itself lives in the entry point). */

@@ -1,8 +1,11 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleState } from '../state';
 import { bookkeeping } from './context';
 import type { LifecycleContext } from './context';
 import { rotate } from './rotate';
+
+/** Lifecycles created with an imported value promote it as their first version. */
+const IMPORT_PATCH = 'import-initial-value-v1';
 
 /**
  * The first run: register the secret, then provision its first version like any rotation, so it
@@ -36,11 +39,19 @@ export async function provision(ctx: LifecycleContext): Promise<LifecycleState> 
     retireRequest: pending.retire,
   };
   ctx.s = fresh;
+  // Only lifecycles started with an imported value ask, so recorded histories replay unchanged.
+  const imported = first.imported && patched(IMPORT_PATCH) ? first.imported : undefined;
   await rotate(
     ctx,
     fresh,
-    { requestedBy: first.requestedBy, reason: 'initial' },
-    { initial: true },
+    imported
+      ? {
+          requestedBy: first.requestedBy,
+          reason: 'initial: imported value',
+          rotationId: imported.rotationId,
+        }
+      : { requestedBy: first.requestedBy, reason: 'initial' },
+    imported ? { initial: true, imported } : { initial: true },
   );
   return fresh;
 }

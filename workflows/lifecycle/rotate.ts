@@ -10,7 +10,7 @@ import { awaitValue } from './await-value';
 import { completeRotation, plannedNextRotation } from './complete-rotation';
 import { enterAttention } from './attention';
 import { bookkeeping, localBookkeeping, repairDelayMs, setNextRotation, setState } from './context';
-import type { LifecycleContext } from './context';
+import type { ImportedValue, LifecycleContext } from './context';
 import { notify } from './notify';
 
 /**
@@ -47,6 +47,12 @@ export function rotationTarget(
   };
 }
 
+/** The first rotation (no approval gate), and a value imported at create that it promotes. */
+export interface RotateOptions {
+  initial?: boolean;
+  imported?: ImportedValue;
+}
+
 /**
  * ROTATING: one rotation from request to outcome, through the approval and value waits when the
  * type has them. It ends in ACTIVE or IN_GRACE (completed), NEEDS_ATTENTION (failed), or back in
@@ -56,7 +62,7 @@ export async function rotate(
   ctx: LifecycleContext,
   target: LifecycleState,
   request: Requester,
-  options: { initial?: boolean } = {},
+  options: RotateOptions = {},
 ): Promise<void> {
   // The caller has set ROTATING; recorded histories depend on that order of commands.
   const rotationId = request.rotationId ?? uuid4();
@@ -73,7 +79,7 @@ async function rotateOnce(
   target: LifecycleState,
   request: Requester,
   rotationId: string,
-  options: { initial?: boolean },
+  options: RotateOptions,
 ): Promise<void> {
   const { tenantId } = ctx.input;
   // Decided once per rotation, before anything is staged, so every step uses one layout.
@@ -127,8 +133,16 @@ async function rotateOnce(
     setState(ctx, SecretState.Rotating);
   }
   // Types Rotor cannot generate wait for their owner's value (staged in Vault by the API).
-  let supplied: SupplyRequest | null = null;
-  if (!target.policy.autoGenerate) {
+  // An imported value is already staged, like a supplied one: nothing to generate or wait for.
+  let supplied: SupplyRequest | null = options.imported
+    ? {
+        rotationId,
+        version: options.imported.version,
+        suppliedBy: request.requestedBy,
+        expiresAt: options.imported.expiresAt,
+      }
+    : null;
+  if (!supplied && !target.policy.autoGenerate) {
     supplied = await awaitValue(ctx, target, rotationId, aside);
     if (!supplied) {
       // Retired while waiting: nothing was staged, the rotation simply ends.

@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { isValidName } from '../../domain/naming';
+import { CliError } from '../api-client';
+import { printObject, progressBar } from '../output';
+import type { CliContext } from './context';
+import { checkName, secretPath } from './names';
+
+/** One `KEY=value` line of a .env file, with the secret name its key maps to. */
+export interface EnvEntry {
+  line: number;
+  key: string;
+  name: string;
+  value: string;
+}
+
+/** A line that could not be read; says why, never what the line held. */
+export interface EnvProblem {
+  line: number;
+  reason: string;
+}
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** `DB_PASSWORD` → `db-password`: lowercased, `_` becomes `-`. */
+export const secretNameFor = (key: string): string => key.toLowerCase().replace(/_/g, '-');
+
+/** A quoted value and what follows it; null if the quote is never closed on this line. */
+function unquote(raw: string): { value: string; rest: string } | null {
+  const quote = raw[0];
+  let value = '';
+  for (let i = 1; i < raw.length; i++) {
+    const c = raw[i] ?? '';
+    if (c === quote) return { value, rest: raw.slice(i + 1) };
+    if (quote === '"' && c === '\\' && i + 1 < raw.length) {
+      const next = raw[++i] ?? '';
+      value += next === 'n' ? '\n' : next === 'r' ? '\r' : next === 't' ? '\t' : next;
+    } else value += c;
+  }
+  return null;
+}
+
+/**
+ * Reads a .env file: `KEY=value` lines, blank lines and `#` comments, an optional `export `
+ * prefix, values unquoted (a ` #` starts a comment), in double quotes (with \n, \", \\ escapes)
+ * or single quotes (literal). A value spanning lines is not supported. Problems name the line
+ * number and the rule, never the line's content: it holds a secret.
+ */
+export function parseDotEnv(text: string): { entries: EnvEntry[]; problems: EnvProblem[] } {
+  const entries: EnvEntry[] = [];
+  const problems: EnvProblem[] = [];
+  const seen = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    let rest = raw.trim();
+    if (rest === '' || rest.startsWith('#')) return;
+    if (rest.startsWith('export ')) rest = rest.slice('export '.length).trimStart();
+    const eq = rest.indexOf('=');
+    if (eq < 0) return problems.push({ line, reason: 'is not KEY=value' });
+    const key = rest.slice(0, eq).trim();
+    if (!KEY.test(key)) return problems.push({ line, reason: 'has a malformed key' });
+    let value = rest.slice(eq + 1).trim();
+    if (value.startsWith('"') || value.startsWith("'")) {
+      const quoted = unquote(value);
+      if (!quoted) return problems.push({ line, reason: 'has a quote that is not closed' });
+      const after = quoted.rest.trim();
+      if (after !== '' && !after.startsWith('#'))
+        return problems.push({ line, reason: 'has text after the closing quote' });
+      value = quoted.value;
+    } else {
+      const comment = value.search(/\s#/);
+      if (comment >= 0) value = value.slice(0, comment).trimEnd();
+    }
+    if (value === '') return problems.push({ line, reason: 'has an empty value' });
+    const name = secretNameFor(key);
+    if (!isValidName(name))
+      return problems.push({ line, reason: 'has a key that maps to no valid secret name' });
+    const earlier = seen.get(name);
+    if (earlier !== undefined)
+      return problems.push({ line, reason: `maps to the same secret name as line ${earlier}` });
+    seen.set(name, line);
+    entries.push({ line, key, name, value });
+  });
+  return { entries, problems };
+}
+
+type Outcome = 'created' | 'already managed' | 'would create' | 'failed';
+
+interface ImportResult {
+  line: number;
+  name: string;
+  outcome: Outcome;
+  code?: string;
+}
+
+interface ImportOptions {
+  tenant: string;
+  type: string;
+  interval?: number;
+  cron?: string;
+  grace?: number;
+  allowValueRead?: boolean;
+  dryRun?: boolean;
+  partial?: boolean;
+}
+
+/**
+ * `rotor import <file>`: brings every secret of a .env file under management with its current
+ * value (POST /secrets with initialValue). Values go only into request bodies: nothing printed
+ * names one, and a malformed line is reported by its number.
+ */
+export function registerImportCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('import <file>')
+    .description(
+      'bring existing secrets under management from a .env file (KEY=value; DB_PASSWORD → db-password); never prints a value',
+    )
+    .requiredOption('--tenant <id>', 'the tenant that owns them')
+    .requiredOption('--type <type>', 'their type (api_key, database_password, service_token…)')
+    .option('--interval <seconds>', 'rotate every N seconds', (v) => Number(v))
+    .option('--cron <expression>', 'rotate on a cron schedule')
+    .option('--grace <seconds>', 'keep the previous version valid this long', (v) => Number(v))
+    .option('--allow-value-read', 'let `secrets value` read them over the API (audited)')
+    .option('--dry-run', 'print what would be created; create nothing')
+    .option('--partial', 'import the lines that parse even if others do not')
+    .action(async (file: string, o: ImportOptions) => {
+      const tenant = checkName(o.tenant, '--tenant');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        const why = (err as { code?: string }).code ?? 'unreadable';
+        throw new CliError('ROT_ERR_IMPORT_FILE', `cannot read ${file} (${why})`, [], 66);
+      }
+      const { entries, problems } = parseDotEnv(text);
+      for (const p of problems) process.stderr.write(`✗ line ${p.line}: ${p.reason}\n`);
+      if (problems.length > 0 && !o.partial) {
+        throw new CliError(
+          'ROT_ERR_IMPORT_MALFORMED',
+          `${problems.length} line(s) of ${file} could not be read; nothing was imported (--partial imports the rest)`,
+          [],
+          2,
+        );
+      }
+      const policy = {
+        ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
+        ...(o.cron !== undefined ? { cron: o.cron } : {}),
+        ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
+        ...(o.allowValueRead ? { allowValueRead: true } : {}),
+      };
+      const api = ctx.api();
+      const results: ImportResult[] = problems.map((p) => ({
+        line: p.line,
+        name: '',
+        outcome: 'failed',
+        code: 'ROT_ERR_IMPORT_MALFORMED',
+      }));
+      const tty = process.stderr.isTTY;
+      const showProgress = entries.length > 1;
+      for (const [i, entry] of entries.entries()) {
+        const base = { line: entry.line, name: entry.name };
+        if (o.dryRun) {
+          const exists = await api.request('GET', secretPath(tenant, entry.name)).then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof CliError && err.code === 'ROT_ERR_NOT_FOUND') return false;
+              throw err;
+            },
+          );
+          results.push({ ...base, outcome: exists ? 'already managed' : 'would create' });
+        } else {
+          try {
+            await api.request('POST', '/api/v1/secrets', {
+              tenantId: tenant,
+              name: entry.name,
+              type: o.type,
+              initialValue: entry.value,
+              ...(Object.keys(policy).length ? { policy } : {}),
+            });
+            results.push({ ...base, outcome: 'created' });
+          } catch (err) {
+            if (!(err instanceof CliError) || err.code === 'ROT_ERR_UNREACHABLE') throw err;
+            results.push(
+              err.code === 'ROT_ERR_ALREADY_MANAGED'
+                ? { ...base, outcome: 'already managed' }
+                : { ...base, outcome: 'failed', code: err.code },
+            );
+          }
+        }
+        if (showProgress) {
+          const line = progressBar(i + 1, entries.length, o.dryRun ? 'checked' : 'imported');
+          process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+        }
+      }
+      if (showProgress && tty) process.stderr.write('\n');
+      results.sort((a, b) => a.line - b.line);
+      const count = (outcome: Outcome) => results.filter((r) => r.outcome === outcome).length;
+      const summary = {
+        tenant,
+        type: o.type,
+        dryRun: Boolean(o.dryRun),
+        ...(o.dryRun ? { wouldCreate: count('would create') } : { created: count('created') }),
+        alreadyManaged: count('already managed'),
+        failed: count('failed'),
+        secrets: results,
+      };
+      if (ctx.json()) printObject(summary, true);
+      else {
+        for (const r of results) {
+          const what = r.name ? `${tenant}/${r.name}` : '(not read)';
+          process.stdout.write(
+            `line ${r.line}: ${what} ${r.outcome}${r.code ? ` (${r.code})` : ''}\n`,
+          );
+        }
+        const done = o.dryRun
+          ? `${count('would create')} would be created`
+          : `${count('created')} created`;
+        process.stdout.write(
+          `${done}, ${summary.alreadyManaged} already managed, ${summary.failed} failed\n`,
+        );
+      }
+      if (summary.failed > 0) process.exitCode = 1;
+    });
+}

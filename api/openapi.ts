@@ -38,6 +38,10 @@ export const TAGS = [
   { name: 'tenants', description: 'Tenants, their notification settings and failed deliveries' },
   { name: 'tokens', description: 'API tokens: create, list, revoke, rotate (admin)' },
   { name: 'api-keys', description: 'Tenant API keys issued by Rotor' },
+  {
+    name: 'connections',
+    description: 'Target systems Rotor rotates on, and how it reaches them (admin)',
+  },
   { name: 'reference', description: 'Secret types and counts' },
 ] as const;
 export type Tag = (typeof TAGS)[number]['name'];
@@ -64,6 +68,7 @@ export function tagFor(url: string): Tag {
     notifications: 'tenants',
     tokens: 'tokens',
     'api-keys': 'api-keys',
+    connections: 'connections',
     types: 'reference',
     stats: 'reference',
   };

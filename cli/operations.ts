@@ -38,6 +38,11 @@ export const CLI_OPERATIONS: Record<string, string> = {
   'GET /api/v1/audit/verify': 'audit verify',
   'POST /api/v1/audit/archive': 'audit archive',
   'GET /api/v1/reports/security': 'report security',
+  'GET /api/v1/connections': 'connections list',
+  'GET /api/v1/connections/{name}': 'connections show',
+  'PUT /api/v1/connections/{name}': 'connections add',
+  'DELETE /api/v1/connections/{name}': 'connections delete',
+  'POST /api/v1/connections/{name}/test': 'connections test',
   'GET /api/v1/stats': 'stats',
   'GET /api/v1/types': 'types',
 };

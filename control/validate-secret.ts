@@ -14,6 +14,7 @@ import {
   policyFor,
 } from '../domain';
 import type { MaintenanceWindow, Policy, Schedule, SecretType, TargetSpec } from '../domain';
+import { mariaDbUserTargetSchema } from '../domain/target-schemas';
 import { ValidationError } from './errors';
 import type { ValidationIssue } from './errors';
 
@@ -155,39 +156,52 @@ const roleField = z
   .max(63, 'must be at most 63 characters')
   .refine(isManageableRoleName, 'must be a plain role name: a-z, 0-9 and _, not starting pg_');
 
-const redisUserField = z
-  .string()
-  .max(64, 'must be at most 64 characters')
-  .refine(
-    isManageableRedisUser,
-    'must be a plain Redis user name: letters, digits and _.:@-, not default or an ACL keyword',
-  );
+const REDIS_USER_RULE =
+  'must be a plain Redis user name: letters, digits and _.:@-, not default or an ACL keyword';
 
-/** Where the value must also be accepted; checked field by field, so errors name the field. */
+/** A user name's shape depends on the kind (Redis or MariaDB); superRefine checks it. */
+const userField = z.string().max(80, 'must be at most 80 characters');
+
+/**
+ * Where the value must also be accepted; checked field by field, so errors name the field. One
+ * flat object (not a union by kind), so the OpenAPI document lists every field a target takes.
+ */
 const targetSchema = z
   .strictObject({
-    kind: z.enum([TargetKind.PostgresRole, TargetKind.TenantApiKey, TargetKind.RedisAcl]),
+    kind: z.enum([
+      TargetKind.PostgresRole,
+      TargetKind.TenantApiKey,
+      TargetKind.RedisAcl,
+      TargetKind.MariaDbUser,
+    ]),
     connection: nameField.optional(),
     strategy: z.enum(['single', 'alternating']).optional(),
     role: roleField.optional(),
     roles: z.array(roleField).optional(),
-    user: redisUserField.optional(),
-    users: z.array(redisUserField).optional(),
+    user: userField.optional(),
+    users: z.array(userField).optional(),
+    /** A mariadb_user account's host part; `%` when absent. */
+    host: z.string().max(255, 'must be at most 255 characters').optional(),
   })
   .superRefine((t, ctx) => {
     const issue = (field: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [field], message });
     if (t.kind === TargetKind.TenantApiKey) {
-      for (const f of ['connection', 'strategy', 'role', 'roles', 'user', 'users'] as const)
+      for (const f of ['connection', 'strategy', 'role', 'roles', 'user', 'users', 'host'] as const)
         if (t[f] !== undefined) issue(f, 'does not apply to a tenant_api_key target');
       return;
     }
+    if (t.kind === TargetKind.MariaDbUser) {
+      refineMariaDbTarget(t, issue);
+      return;
+    }
+    if (t.host !== undefined) issue('host', 'applies only to a mariadb_user target');
     if (t.kind === TargetKind.RedisAcl) {
       refineRedisTarget(t, issue);
       return;
     }
     for (const f of ['user', 'users'] as const)
-      if (t[f] !== undefined) issue(f, 'applies only to a redis_acl target');
+      if (t[f] !== undefined) issue(f, 'applies only to a redis_acl or mariadb_user target');
     if (t.strategy === undefined) issue('strategy', "must be 'single' or 'alternating'");
     if (t.strategy === 'single') {
       if (t.role === undefined) issue('role', 'is required for the single strategy');
@@ -215,6 +229,9 @@ function refineRedisTarget(
   if (t.connection === undefined) issue('connection', 'is required for a redis_acl target');
   for (const f of ['role', 'roles'] as const)
     if (t[f] !== undefined) issue(f, 'applies only to a postgres_role target');
+  const redisUser = (u: string) => u.length <= 64 && isManageableRedisUser(u);
+  if (t.user !== undefined && !redisUser(t.user)) issue('user', REDIS_USER_RULE);
+  if (t.users?.some((u) => !redisUser(u))) issue('users', REDIS_USER_RULE);
   if (t.strategy === undefined) issue('strategy', "must be 'single' or 'alternating'");
   if (t.strategy === 'single') {
     if (t.user === undefined) issue('user', 'is required for the single strategy');
@@ -227,9 +244,56 @@ function refineRedisTarget(
   }
 }
 
+/**
+ * A mariadb_user target, checked by the schema domain/ keeps for it (a connection is required:
+ * there is no default MariaDB server). Its issues name the field and never echo the value.
+ */
+function refineMariaDbTarget(
+  t: {
+    kind: string;
+    connection?: string;
+    strategy?: string;
+    role?: string;
+    roles?: string[];
+    user?: string;
+    users?: string[];
+    host?: string;
+  },
+  issue: (field: string, message: string) => void,
+): void {
+  const before: [string, string][] = [];
+  if (t.connection === undefined)
+    before.push(['connection', 'is required for a mariadb_user target']);
+  for (const f of ['role', 'roles'] as const)
+    if (t[f] !== undefined) before.push([f, 'applies only to a postgres_role target']);
+  if (t.strategy === undefined) before.push(['strategy', "must be 'single' or 'alternating'"]);
+  if (t.strategy === 'single') {
+    if (t.user === undefined) before.push(['user', 'is required for the single strategy']);
+    if (t.users !== undefined) before.push(['users', 'applies only to the alternating strategy']);
+  }
+  if (t.strategy === 'alternating') {
+    if (t.user !== undefined) before.push(['user', 'applies only to the single strategy']);
+    if (t.users?.length !== 2) before.push(['users', 'must be two different user names']);
+  }
+  for (const [field, message] of before) issue(field, message);
+  if (before.length > 0) return;
+  // role and roles were refused above (before is empty, so they are absent).
+  const parsed = mariaDbUserTargetSchema.safeParse(
+    Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)),
+  );
+  for (const i of parsed.error?.issues ?? []) issue(String(i.path[0] ?? 'kind'), i.message);
+}
+
 function toTargetSpec(t: z.infer<typeof targetSchema>): TargetSpec {
   if (t.kind === TargetKind.TenantApiKey) return { kind: t.kind };
   const connection = t.connection ?? '';
+  if (t.kind === TargetKind.MariaDbUser) {
+    const host = t.host === undefined ? {} : { host: t.host };
+    if (t.strategy === 'single')
+      return { kind: t.kind, connection, strategy: 'single', user: t.user ?? '', ...host };
+    const [a = '', b = ''] = t.users ?? [];
+    return { kind: t.kind, connection, strategy: 'alternating', users: [a, b], ...host };
+  }
   if (t.kind === TargetKind.RedisAcl) {
     if (t.strategy === 'single')
       return { kind: t.kind, connection, strategy: 'single', user: t.user ?? '' };

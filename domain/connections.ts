@@ -6,6 +6,7 @@
 export const ConnectionKind = {
   Postgres: 'postgres',
   Redis: 'redis',
+  MariaDb: 'mariadb',
 } as const;
 export type ConnectionKind = (typeof ConnectionKind)[keyof typeof ConnectionKind];
 export const CONNECTION_KINDS: readonly ConnectionKind[] = Object.values(ConnectionKind);
@@ -38,7 +39,7 @@ export interface ConnectionSpec {
   kind: ConnectionKind;
   host: string;
   port: number;
-  /** The database to log in to (PostgreSQL); Redis ignores it. */
+  /** The database to log in to (PostgreSQL); Redis and MariaDB ignore it. */
   database: string | null;
   tls: ConnectionTls;
 }

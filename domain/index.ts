@@ -37,10 +37,22 @@ export {
   REDIS_USER_PATTERN,
   isManageableRedisUser,
   isManageableRoleName,
+  MARIADB_DEFAULT_HOST,
+  MARIADB_HOST_PATTERN,
+  MARIADB_USER_PATTERN,
+  isManageableMariaDbHost,
+  isManageableMariaDbUser,
+  mariaDbTargetUsers,
   targetRedisUsers,
   targetRoles,
 } from './targets';
-export type { PostgresRoleTarget, RedisAclTarget, TargetSpec, TenantApiKeyTarget } from './targets';
+export type {
+  MariaDbUserTarget,
+  PostgresRoleTarget,
+  RedisAclTarget,
+  TargetSpec,
+  TenantApiKeyTarget,
+} from './targets';
 export {
   CONNECTION_KINDS,
   ConnectionKind,

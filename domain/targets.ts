@@ -11,6 +11,8 @@ export const TargetKind = {
   TenantApiKey: 'tenant_api_key',
   /** A Redis (6+) or Valkey ACL user whose password Rotor sets (one user, or an alternating pair). */
   RedisAcl: 'redis_acl',
+  /** A MariaDB / MySQL account whose password Rotor sets (one user, or an alternating pair). */
+  MariaDbUser: 'mariadb_user',
 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const TARGET_KINDS: readonly TargetKind[] = Object.values(TargetKind);
@@ -46,13 +48,30 @@ export type RedisAclTarget = (
   connection: string;
 };
 
-export type TargetSpec = PostgresRoleTarget | TenantApiKeyTarget | RedisAclTarget;
+/**
+ * single: the user's password changes at apply; consumers holding the old one fail from then on.
+ * alternating: the user not in use takes the new password and is unlocked; the other keeps working
+ * through grace and is locked (ACCOUNT LOCK) at revoke.
+ */
+export type MariaDbUserTarget = (
+  | { kind: typeof TargetKind.MariaDbUser; strategy: 'single'; user: string }
+  | { kind: typeof TargetKind.MariaDbUser; strategy: 'alternating'; users: [string, string] }
+) & {
+  /** The MariaDB connection (required: there is no default MariaDB server). */
+  connection: string;
+  /** The account's host part; `%` when absent. */
+  host?: string;
+};
+
+export type TargetSpec =
+  PostgresRoleTarget | TenantApiKeyTarget | RedisAclTarget | MariaDbUserTarget;
 
 /** Which secret types each target can rotate: a role takes a password, a key registry a key. */
 export const TARGET_SECRET_TYPES: Record<TargetKind, readonly SecretType[]> = {
   [TargetKind.PostgresRole]: [SecretType.DatabasePassword],
   [TargetKind.TenantApiKey]: [SecretType.ApiKey],
   [TargetKind.RedisAcl]: [SecretType.DatabasePassword, SecretType.ServiceToken],
+  [TargetKind.MariaDbUser]: [SecretType.DatabasePassword],
 };
 
 /**
@@ -93,6 +112,35 @@ export function isManageableRedisUser(user: string): boolean {
 
 /** The Redis users a target touches. */
 export function targetRedisUsers(target: RedisAclTarget): string[] {
+  return target.strategy === 'single' ? [target.user] : [...target.users];
+}
+
+export const MARIADB_DEFAULT_HOST = '%';
+
+/**
+ * MariaDB account names Rotor will manage: letters, digits, `_`, `.` and `-`, starting with a
+ * letter or `_`, at most 80 characters (MariaDB's limit; MySQL's is 32 and the server says so).
+ * No quote, backtick, backslash, `%` or NUL can pass, so nothing hostile reaches a statement; the
+ * SQL is quoted regardless.
+ */
+export const MARIADB_USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,79}$/;
+
+/**
+ * MariaDB host parts: `%`, or a host name, IPv4/IPv6 address or netmask, optionally with `%`
+ * wildcards, at most 255 characters. No quotes, spaces, backslashes or `_` (itself a wildcard).
+ */
+export const MARIADB_HOST_PATTERN = /^[A-Za-z0-9.:%/-]{1,255}$/;
+
+export function isManageableMariaDbUser(user: string): boolean {
+  return MARIADB_USER_PATTERN.test(user);
+}
+
+export function isManageableMariaDbHost(host: string): boolean {
+  return MARIADB_HOST_PATTERN.test(host);
+}
+
+/** The MariaDB users a target touches, for validation and for locking them all on retire. */
+export function mariaDbTargetUsers(target: MariaDbUserTarget): string[] {
   return target.strategy === 'single' ? [target.user] : [...target.users];
 }
 

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ConnectionKind } from '../domain';
 import type { ConnectionCredential, ConnectionSpec } from '../domain';
@@ -32,9 +33,78 @@ export async function probeConnection(
   spec: Pick<ConnectionSpec, 'kind' | 'host' | 'port' | 'database' | 'tls'>,
   credential: ConnectionCredential,
 ): Promise<ProbeResult> {
-  return spec.kind === ConnectionKind.Redis
-    ? probeRedis(spec, credential)
-    : probePostgres(spec, credential);
+  if (spec.kind === ConnectionKind.Redis) return probeRedis(spec, credential);
+  if (spec.kind === ConnectionKind.MariaDb) return probeMariaDb(spec, credential);
+  return probePostgres(spec, credential);
+}
+
+/** MariaDB's and MySQL's "access denied" and "account locked" login refusals. */
+const MARIADB_LOGIN_REFUSED = new Set([1045, 4151, 3118]);
+
+/**
+ * MariaDB / MySQL: ALTER USER needs the global CREATE USER privilege. USER_PRIVILEGES lists the
+ * logged-in account's global privileges (each one of ALL PRIVILEGES separately), nobody else's.
+ */
+async function probeMariaDb(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
+  credential: ConnectionCredential,
+): Promise<ProbeResult> {
+  const where = `${spec.host}:${spec.port}`;
+  const checks: ProbeCheck[] = [];
+  const tls = tlsOptions(spec.tls, spec.host);
+  let connection: mysql.Connection | undefined;
+  try {
+    try {
+      connection = await mysql.createConnection({
+        host: spec.host,
+        port: spec.port,
+        ...(tls ? { ssl: tls } : {}),
+        user: credential.username,
+        password: credential.password,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+      });
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno !== undefined && MARIADB_LOGIN_REFUSED.has(errno)) {
+        checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+        checks.push({
+          check: 'login',
+          ok: false,
+          detail: `the server refused ${credential.username}'s login (${codeOf(err)})`,
+        });
+      } else {
+        checks.push({
+          check: 'reach',
+          ok: false,
+          detail: `could not reach ${where} (${codeOf(err)})`,
+        });
+      }
+      return { ok: false, checks };
+    }
+    checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+    checks.push({ check: 'login', ok: true, detail: `logged in as ${credential.username}` });
+    let rows: mysql.RowDataPacket[];
+    try {
+      [rows] = await connection.query<mysql.RowDataPacket[]>(
+        "SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE USER'",
+      );
+    } catch (err) {
+      checks.push({ check: 'privilege', ok: false, detail: `the server answered ${codeOf(err)}` });
+      return { ok: false, checks };
+    }
+    if (rows.length > 0) {
+      checks.push({ check: 'privilege', ok: true, detail: 'has CREATE USER' });
+      return { ok: true, checks };
+    }
+    checks.push({
+      check: 'privilege',
+      ok: false,
+      detail: `${credential.username} lacks the global CREATE USER privilege (ALTER USER needs it: GRANT CREATE USER ON *.*)`,
+    });
+    return { ok: false, checks, missingPrivilege: 'CREATE USER' };
+  } finally {
+    await connection?.end().catch(() => undefined);
+  }
 }
 
 async function probePostgres(

@@ -2,8 +2,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { Kysely } from 'kysely';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
-import type { ConnectionResolver, PostgresTargetDeps, RedisTargetDeps } from './target-deps';
+import type {
+  ConnectionResolver,
+  MariaDbTargetDeps,
+  PostgresTargetDeps,
+  RedisTargetDeps,
+} from './target-deps';
 import { findConnection, readConnectionCredential } from '../connections';
 import type { Database } from '../db';
 import { ConnectionKind, ErrorType, TlsMode, connectionCredentialPath } from '../domain';
@@ -108,16 +114,40 @@ export function postgresTargetPool(
   return { pool, deps: { admin: pool, login } };
 }
 
+/** A pool on a MariaDB / MySQL connection; mysql2 drops a connection the server closed. */
+export function mariaDbTargetPool(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
+  credential: ConnectionCredential,
+): { pool: mysql.Pool; deps: MariaDbTargetDeps } {
+  const tls = tlsOptions(spec.tls, spec.host);
+  const login = { host: spec.host, port: spec.port, ...(tls ? { ssl: tls } : {}) };
+  const pool = mysql.createPool({
+    ...login,
+    user: credential.username,
+    password: credential.password,
+    connectionLimit: 4,
+    maxIdle: 1,
+    idleTimeout: 30_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  });
+  return { pool, deps: { admin: pool, login } };
+}
+
 /**
  * Named connections, resolved on each use from the engine database and Vault, so an edited
  * connection or a new credential takes effect at the next step. PostgreSQL pools are kept per
- * connection and replaced when the row or the credential's Vault version changes.
+ * connection and replaced when the row or the credential's Vault version changes, and so are
+ * MariaDB pools.
  */
 export function createConnectionResolver(deps: {
   db: Kysely<Database>;
   vault: VaultKv;
 }): ConnectionResolver & { close(): Promise<void> } {
   const pools = new Map<string, { key: string; pool: pg.Pool; deps: PostgresTargetDeps }>();
+  const mariaDbPools = new Map<
+    string,
+    { key: string; pool: mysql.Pool; deps: MariaDbTargetDeps }
+  >();
 
   const load = async (name: string, kind: ConnectionKind) => {
     const spec = await findConnection(deps.db, name);
@@ -158,10 +188,25 @@ export function createConnectionResolver(deps: {
       const { spec, credential } = await load(name, ConnectionKind.Redis);
       return redisTargetDeps(spec, credential);
     },
+    async mariadb(name) {
+      const { spec, credential, version } = await load(name, ConnectionKind.MariaDb);
+      const key = `${spec.updatedAt.toISOString()}#${version}`;
+      const cached = mariaDbPools.get(name);
+      if (cached?.key === key) return cached.deps;
+      if (cached) void cached.pool.end().catch(() => undefined);
+      const built = mariaDbTargetPool(spec, credential);
+      mariaDbPools.set(name, { key, ...built });
+      return built.deps;
+    },
     async close() {
       const all = [...pools.values()];
+      const mariaDb = [...mariaDbPools.values()];
       pools.clear();
-      await Promise.all(all.map((p) => p.pool.end().catch(() => undefined)));
+      mariaDbPools.clear();
+      await Promise.all([
+        ...all.map((p) => p.pool.end().catch(() => undefined)),
+        ...mariaDb.map((p) => p.pool.end().catch(() => undefined)),
+      ]);
     },
   };
 }

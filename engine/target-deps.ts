@@ -1,3 +1,4 @@
+import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 
 /**
@@ -37,6 +38,14 @@ export interface RedisTargetDeps {
   rotatorUser: string;
 }
 
+/** How the MariaDB driver reaches one server: the rotator's pool, and a consumer-style login. */
+export interface MariaDbTargetDeps {
+  /** A pool logged in as the rotator's admin user (the README's least-privilege grants). */
+  admin: Pick<mysql.Pool, 'query'>;
+  /** Host and port that verification logs in to, as a consumer would. */
+  login: { host: string; port: number; ssl?: mysql.ConnectionOptions['ssl'] };
+}
+
 /**
  * Reaches the server a target's connection names, logged in with the credential Vault holds for
  * it. Fails with TargetNotFound for an unknown connection and ValidationFailed for one of another
@@ -45,4 +54,5 @@ export interface RedisTargetDeps {
 export interface ConnectionResolver {
   postgres(name: string): Promise<PostgresTargetDeps>;
   redis(name: string): Promise<RedisTargetDeps>;
+  mariadb(name: string): Promise<MariaDbTargetDeps>;
 }

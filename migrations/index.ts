@@ -10,6 +10,7 @@ import * as m0008 from './0008_notification_outbox';
 import * as m0009 from './0009_audit_chain_head_lock';
 import * as m0010 from './0010_token_expiry';
 import * as m0011 from './0011_connections';
+import * as m0012 from './0012_mariadb_connections';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_audit_chain_head_lock': m0009,
   '0010_token_expiry': m0010,
   '0011_connections': m0011,
+  '0012_mariadb_connections': m0012,
 };

@@ -1,11 +1,18 @@
 import type { Kysely } from 'kysely';
 import { DEFAULT_CONNECTION } from '../../domain';
-import type { PostgresRoleTarget, RedisAclTarget, TargetSpec } from '../../domain';
+import type {
+  MariaDbUserTarget,
+  PostgresRoleTarget,
+  RedisAclTarget,
+  TargetSpec,
+} from '../../domain';
 import type { Database } from '../../db/schema';
 import type { ConnectionResolver } from './connections';
 import type { TargetDriver, TargetRegistry } from './driver';
 import { createPostgresRoleDriver } from './postgres-role/driver';
 import type { PostgresTargetDeps } from './postgres-role/driver';
+import { createMariaDbUserDriver } from './mariadb-user/driver';
+import type { MariaDbTargetDeps } from './mariadb-user/driver';
 import { createRedisAclDriver } from './redis-acl/driver';
 import { createTenantApiKeyDriver } from './tenant-api-key/driver';
 import { ApplicationFailure } from '@temporalio/common';
@@ -29,19 +36,19 @@ const UNCONFIGURED_POSTGRES: PostgresTargetDeps = {
   login: { host: '', port: 0, database: '' },
 };
 
+const UNCONFIGURED_MARIADB: MariaDbTargetDeps = {
+  admin: { query: () => notConfigured('connections') },
+  login: { host: '', port: 0 },
+};
+
 /**
- * PostgreSQL roles on the connection each spec names: the default one (a spec without a
- * connection, as every secret and recorded history from before connections) or a named one.
+ * A driver whose I/O steps run on the driver `on` builds for each spec's connection; the steps
+ * that touch no server (stageFields, oldStopsAtApply) run on `offline`, which reaches nothing.
  */
-function postgresOnConnections(deps: TargetDeps): TargetDriver<PostgresRoleTarget> {
-  const offline = createPostgresRoleDriver(UNCONFIGURED_POSTGRES);
-  const on = async (spec: PostgresRoleTarget): Promise<TargetDriver<PostgresRoleTarget>> => {
-    if (spec.connection === undefined || spec.connection === DEFAULT_CONNECTION) {
-      return createPostgresRoleDriver(deps.postgres ?? UNCONFIGURED_POSTGRES);
-    }
-    if (!deps.connections) return notConfigured('connections');
-    return createPostgresRoleDriver(await deps.connections.postgres(spec.connection));
-  };
+function perConnection<S extends TargetSpec>(
+  offline: TargetDriver<S>,
+  on: (spec: S) => Promise<TargetDriver<S>>,
+): TargetDriver<S> {
   return {
     stageFields: (spec, current) => offline.stageFields(spec, current),
     oldStopsAtApply: (spec) => offline.oldStopsAtApply(spec),
@@ -53,6 +60,31 @@ function postgresOnConnections(deps: TargetDeps): TargetDriver<PostgresRoleTarge
   };
 }
 
+/**
+ * PostgreSQL roles on the connection each spec names: the default one (a spec without a
+ * connection, as every secret and recorded history from before connections) or a named one.
+ */
+function postgresOnConnections(deps: TargetDeps): TargetDriver<PostgresRoleTarget> {
+  return perConnection(createPostgresRoleDriver(UNCONFIGURED_POSTGRES), async (spec) => {
+    if (spec.connection === undefined || spec.connection === DEFAULT_CONNECTION) {
+      return createPostgresRoleDriver(deps.postgres ?? UNCONFIGURED_POSTGRES);
+    }
+    if (!deps.connections) return notConfigured('connections');
+    return createPostgresRoleDriver(await deps.connections.postgres(spec.connection));
+  });
+}
+
+/** MariaDB / MySQL users on the connection each spec names (there is no default one). */
+function mariaDbOnConnections(deps: TargetDeps): TargetDriver<MariaDbUserTarget> {
+  const offline = createMariaDbUserDriver(UNCONFIGURED_MARIADB);
+  return perConnection(offline, async (spec) => {
+    // Hostile names are refused before the connection is even looked up.
+    offline.stageFields(spec, null);
+    if (!deps.connections) return notConfigured('connections');
+    return createMariaDbUserDriver(await deps.connections.mariadb(spec.connection));
+  });
+}
+
 /** Every target kind's driver. Exhaustive: a kind without a driver is a compile error. */
 export function createTargetRegistry(deps: TargetDeps): TargetRegistry {
   return {
@@ -61,6 +93,7 @@ export function createTargetRegistry(deps: TargetDeps): TargetRegistry {
     redis_acl: createRedisAclDriver((spec: RedisAclTarget) =>
       deps.connections ? deps.connections.redis(spec.connection) : notConfigured('connections'),
     ),
+    mariadb_user: mariaDbOnConnections(deps),
   };
 }
 

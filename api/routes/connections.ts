@@ -51,7 +51,7 @@ const tlsSchema = z
 
 const connectionBody = z
   .strictObject({
-    kind: z.enum([ConnectionKind.Postgres, ConnectionKind.Redis]),
+    kind: z.enum([ConnectionKind.Postgres, ConnectionKind.Redis, ConnectionKind.MariaDb]),
     host: z.string().max(253).regex(HOST_PATTERN, 'must be a host name or IP address'),
     port: z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535'),
     database: z
@@ -73,7 +73,7 @@ const connectionBody = z
       })
       .optional(),
   })
-  .refine((b) => b.kind !== ConnectionKind.Redis || b.database === undefined, {
+  .refine((b) => b.kind === ConnectionKind.Postgres || b.database === undefined, {
     path: ['database'],
     message: 'applies only to a postgres connection',
   });

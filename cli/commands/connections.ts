@@ -73,7 +73,9 @@ export function registerConnectionCommands(program: Command, ctx: CliContext): v
     .description(
       'Create or replace a connection. The password is read from stdin and goes to Vault only.',
     )
-    .addOption(new Option('--kind <kind>').choices(['postgres', 'redis']).makeOptionMandatory())
+    .addOption(
+      new Option('--kind <kind>').choices(['postgres', 'redis', 'mariadb']).makeOptionMandatory(),
+    )
     .requiredOption('--host <host>')
     .requiredOption('--port <port>', 'server port', intOption)
     .option('--database <name>', 'PostgreSQL database to log in to (default postgres)')

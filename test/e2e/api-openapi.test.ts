@@ -131,10 +131,15 @@ describe('the OpenAPI document describes every answer and every body', () => {
       'postgres_role',
       'tenant_api_key',
       'redis_acl',
+      'mariadb_user',
     ]);
     expect(Object.keys(create?.properties?.target?.properties ?? {})).toEqual(
-      expect.arrayContaining(['connection', 'user', 'users']),
+      expect.arrayContaining(['connection', 'user', 'users', 'host']),
     );
+    const connection = op('put', '/api/v1/connections/{name}').requestBody?.content[
+      'application/json'
+    ].schema;
+    expect(connection?.properties?.kind?.enum).toEqual(['postgres', 'redis', 'mariadb']);
 
     const policy = op('put', '/api/v1/secrets/{tenantId}/{name}/policy').requestBody?.content[
       'application/json'

@@ -44,6 +44,7 @@ describe('alternating MariaDB users under continuous logins', () => {
     const driver = createMariaDbUserDriver(target.deps);
     const spec: MariaDbUserTarget = {
       kind: 'mariadb_user',
+      connection: 'direct',
       strategy: 'alternating',
       users: [a.name, b.name],
     };

@@ -238,6 +238,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
       db: rotor.clients.db,
       connections: {
         postgres: () => Promise.reject(new Error('unused')),
+        mariadb: () => Promise.reject(new Error('unused')),
         redis: () =>
           Promise.resolve({
             rotatorUser: 'rotor_rotator',

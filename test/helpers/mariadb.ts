@@ -24,6 +24,8 @@ export interface MariaDbTarget {
   createUsers(...stems: string[]): Promise<{ name: string; password: string }[]>;
   /** A login rotor may use with other grants (e.g. none), for privilege tests. */
   createRotator(grants: string[]): Promise<mysql.Pool>;
+  /** The same, as the user name and password (for a connection whose credential Vault holds). */
+  createRotatorLogin(grants: string[]): Promise<{ username: string; password: string }>;
   /** Logs in as `user`; resolves to null on success or the server's error code. */
   loginError(user: string, password: string): Promise<string | null>;
   /** The text of one of the server's logs as it is now. */
@@ -66,14 +68,20 @@ async function start(): Promise<MariaDbTarget> {
   });
   cleanups.push(() => admin.end());
 
-  const createRotator = async (grants: string[]): Promise<mysql.Pool> => {
-    const user = `rotor_${randomUUID().slice(0, 8)}`;
+  const createRotatorLogin = async (
+    grants: string[],
+  ): Promise<{ username: string; password: string }> => {
+    const username = `rotor_${randomUUID().slice(0, 8)}`;
     const password = randomBytes(18).toString('base64url');
-    const account = `${mysql.escape(user)}@'%'`;
+    const account = `${mysql.escape(username)}@'%'`;
     await admin.query(
       `CREATE USER ${account} IDENTIFIED BY PASSWORD ${mysql.escape(nativePasswordHash(password))}`,
     );
     for (const grant of grants) await admin.query(`GRANT ${grant} TO ${account}`);
+    return { username, password };
+  };
+  const createRotator = async (grants: string[]): Promise<mysql.Pool> => {
+    const { username: user, password } = await createRotatorLogin(grants);
     const pool = mysql.createPool({ ...login, user, password, connectionLimit: 2 });
     cleanups.push(() => pool.end());
     return pool;
@@ -85,6 +93,7 @@ async function start(): Promise<MariaDbTarget> {
     deps: { admin: rotator, login },
     admin,
     createRotator,
+    createRotatorLogin,
     async createUsers(...stems) {
       const users = stems.map((stem) => ({
         name: `${stem}_${randomUUID().slice(0, 8)}`,

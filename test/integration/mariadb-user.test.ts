@@ -40,7 +40,10 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
   ): Promise<{ app: { name: string; password: string }; spec: MariaDbUserTarget }> => {
     const [app] = await target.createUsers(stem);
     if (!app) throw new Error('no user');
-    return { app, spec: { kind: 'mariadb_user', strategy: 'single', user: app.name } };
+    return {
+      app,
+      spec: { kind: 'mariadb_user', connection: 'direct', strategy: 'single', user: app.name },
+    };
   };
   const userPair = async (
     stemA: string,
@@ -55,7 +58,12 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     return {
       a,
       b,
-      spec: { kind: 'mariadb_user', strategy: 'alternating', users: [a.name, b.name] },
+      spec: {
+        kind: 'mariadb_user',
+        connection: 'direct',
+        strategy: 'alternating',
+        users: [a.name, b.name],
+      },
     };
   };
   /** A failed verification: the server holds the staged password, the login uses another. */
@@ -124,6 +132,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     it('a user that does not exist is a non-retryable TargetNotFound, and retiring it succeeds', async () => {
       const spec: MariaDbUserTarget = {
         kind: 'mariadb_user',
+        connection: 'direct',
         strategy: 'single',
         user: `ghost_${randomUUID().slice(0, 8)}`,
       };
@@ -141,7 +150,12 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
         admin: await target.createRotator([]),
         login: target.deps.login,
       });
-      const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+      const spec: MariaDbUserTarget = {
+        kind: 'mariadb_user',
+        connection: 'direct',
+        strategy: 'single',
+        user: app.name,
+      };
       const staged = stage(spec, null, 2);
       const failure = await weak.apply(spec, staged, step()).catch((err: unknown) => err);
       expect(failure).toMatchObject({ type: 'TargetRejected', nonRetryable: true });
@@ -216,11 +230,13 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
     const specs: MariaDbUserTarget[] = [
       ...users.map((user): MariaDbUserTarget => ({
         kind: 'mariadb_user',
+        connection: 'direct',
         strategy: 'single',
         user,
       })),
       ...hosts.map((host): MariaDbUserTarget => ({
         kind: 'mariadb_user',
+        connection: 'direct',
         strategy: 'single',
         user: `${marker}_ok`,
         host,
@@ -228,6 +244,7 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
       // A good first user with a hostile second: the good one is not touched either.
       {
         kind: 'mariadb_user',
+        connection: 'direct',
         strategy: 'alternating',
         users: [`${marker}_first`, `${marker}'`],
       },
@@ -288,7 +305,12 @@ describe('MariaDB users as a rotation target (driver against a real MariaDB)', (
   it('a target server that is down is a retryable TargetRejected, never a validation failure', async () => {
     const [app] = await target.createUsers('down');
     if (!app) throw new Error('no user');
-    const spec: MariaDbUserTarget = { kind: 'mariadb_user', strategy: 'single', user: app.name };
+    const spec: MariaDbUserTarget = {
+      kind: 'mariadb_user',
+      connection: 'direct',
+      strategy: 'single',
+      user: app.name,
+    };
     const staged = stage(spec, null, 2);
     await target.server.stop();
     for (const call of [

@@ -3,9 +3,13 @@ import { mariaDbUserTargetSchema, nativePasswordHash } from '../../activities/ta
 
 describe('the mariadb_user target spec', () => {
   it('accepts a single user, an alternating pair, a connection and a host pattern', () => {
-    expect(
-      mariaDbUserTargetSchema.parse({ kind: 'mariadb_user', strategy: 'single', user: 'app' }),
-    ).toEqual({ kind: 'mariadb_user', strategy: 'single', user: 'app' });
+    const single = {
+      kind: 'mariadb_user',
+      connection: 'orders-db',
+      strategy: 'single',
+      user: 'app',
+    };
+    expect(mariaDbUserTargetSchema.parse(single)).toEqual(single);
     const alternating = {
       kind: 'mariadb_user',
       connection: 'orders-db',
@@ -26,8 +30,17 @@ describe('the mariadb_user target spec', () => {
     ['the same user twice', { strategy: 'alternating', users: ['app', 'app'] }, 'users'],
     ['a hostile second user', { strategy: 'alternating', users: ['app', 'x"y'] }, 'users'],
     ['an unknown field', { strategy: 'single', user: 'app', password: 'hunter2' }, ''],
+    [
+      'a hostile connection',
+      { strategy: 'single', user: 'app', connection: "db'; --" },
+      'connection',
+    ],
   ])('refuses %s, naming the field and never echoing the value', (_, fields, path) => {
-    const result = mariaDbUserTargetSchema.safeParse({ kind: 'mariadb_user', ...fields });
+    const result = mariaDbUserTargetSchema.safeParse({
+      kind: 'mariadb_user',
+      connection: 'orders-db',
+      ...fields,
+    });
     expect(result.success).toBe(false);
     const issues = result.error?.issues ?? [];
     expect(issues.map((i) => String(i.path[0] ?? ''))).toContain(path);
@@ -35,6 +48,17 @@ describe('the mariadb_user target spec', () => {
     for (const value of Object.values(fields).flat()) {
       if (typeof value === 'string' && value.length > 3) expect(text).not.toContain(value);
     }
+  });
+
+  it('refuses a target that names no connection: there is no default MariaDB server', () => {
+    const result = mariaDbUserTargetSchema.safeParse({
+      kind: 'mariadb_user',
+      strategy: 'single',
+      user: 'app',
+    });
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['connection', 'is required for a mariadb_user target'],
+    ]);
   });
 
   it('hashes a password exactly as MariaDB and MySQL do for mysql_native_password', () => {

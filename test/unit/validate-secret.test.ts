@@ -168,4 +168,88 @@ describe('validating a create-secret request', () => {
       fields(withPolicy({ approval: { escalateAfterSeconds: 100, expireAfterSeconds: 50 } })),
     ).toEqual(['policy.approval.expireAfterSeconds']);
   });
+
+  describe('a mariadb_user target', () => {
+    const db = { ...minimal, type: 'database_password' };
+    const target = (t: Record<string, unknown>) => ({
+      ...db,
+      target: { kind: 'mariadb_user', connection: 'orders-db', ...t },
+    });
+
+    it('accepts a single user and an alternating pair, with a host part, on a named connection', () => {
+      expect(
+        validateCreateSecret(target({ strategy: 'single', user: 'Orders_App.1' }), limits).target,
+      ).toEqual({
+        kind: 'mariadb_user',
+        connection: 'orders-db',
+        strategy: 'single',
+        user: 'Orders_App.1',
+      });
+      expect(
+        validateCreateSecret(
+          target({ strategy: 'alternating', users: ['orders_a', 'orders_b'], host: '10.0.%' }),
+          limits,
+        ).target,
+      ).toEqual({
+        kind: 'mariadb_user',
+        connection: 'orders-db',
+        strategy: 'alternating',
+        users: ['orders_a', 'orders_b'],
+        host: '10.0.%',
+      });
+    });
+
+    it('requires a connection: there is no default MariaDB server', () => {
+      const issues = rejection({
+        ...db,
+        target: { kind: 'mariadb_user', strategy: 'single', user: 'app' },
+      }).issues;
+      expect(issues).toEqual([
+        { field: 'target.connection', message: 'is required for a mariadb_user target' },
+      ]);
+    });
+
+    it.each([
+      [
+        'a quote in the user',
+        { strategy: 'single', user: "app'; DROP USER root; --" },
+        'target.user',
+      ],
+      ['a % in the user', { strategy: 'single', user: 'app%' }, 'target.user'],
+      ['a NUL in the user', { strategy: 'single', user: 'app\0x' }, 'target.user'],
+      ['a quote in the host', { strategy: 'single', user: 'app', host: "%' OR '1" }, 'target.host'],
+      ['the same user twice', { strategy: 'alternating', users: ['app', 'app'] }, 'target.users'],
+      ['one user for alternating', { strategy: 'alternating', users: ['app'] }, 'target.users'],
+      ['no user', { strategy: 'single' }, 'target.user'],
+      ['a role', { strategy: 'single', user: 'app', role: 'app' }, 'target.role'],
+    ])('refuses %s, naming the field and never echoing it', (_, t, field) => {
+      const error = rejection(target(t));
+      expect(error.issues.map((i) => i.field)).toContain(field);
+      const text = JSON.stringify(error.issues);
+      // The strategy is named in messages on purpose; every other given value must not be.
+      for (const [key, v] of Object.entries(t))
+        for (const value of [v].flat())
+          if (key !== 'strategy' && value.length > 4) expect(text).not.toContain(value);
+    });
+
+    it('rotates database passwords only', () => {
+      expect(
+        rejection({
+          ...minimal,
+          target: { kind: 'mariadb_user', connection: 'db', strategy: 'single', user: 'app' },
+        }).issues,
+      ).toEqual([
+        { field: 'target.kind', message: 'mariadb_user rotates database_password, not api_key' },
+      ]);
+    });
+
+    it('keeps the host part to mariadb_user targets', () => {
+      expect(
+        fields({
+          ...db,
+          target: { kind: 'postgres_role', strategy: 'single', role: 'app', host: '%' },
+        }),
+      ).toEqual(['target.host']);
+    });
+  });
 });

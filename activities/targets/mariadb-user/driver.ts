@@ -10,14 +10,10 @@ import {
   mariaDbTargetUsers,
 } from './spec';
 import type { MariaDbUserTarget } from './spec';
+import type { MariaDbTargetDeps } from '../../../engine/target-deps';
 
-/** The rotator's own connection to the target server, and where consumers log in. */
-export interface MariaDbTargetDeps {
-  /** A pool logged in as the rotator's admin user (the README's least-privilege grants). */
-  admin: Pick<mysql.Pool, 'query'>;
-  /** Host and port that verification logs in to, as a consumer would. */
-  login: { host: string; port: number; ssl?: mysql.ConnectionOptions['ssl'] };
-}
+// Declared where engine/ builds it; the driver uses it from here.
+export type { MariaDbTargetDeps } from '../../../engine/target-deps';
 
 /** Server error numbers the driver tells apart (MariaDB's and MySQL's where they differ). */
 const ER = {

@@ -1,4 +1,8 @@
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Policy } from '../domain';
+import { asActivityFailures } from './local-activity-failures';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
 
 /**
@@ -25,3 +29,26 @@ export const bookkeepingLocalOptions: LocalActivityOptions = {
   startToCloseTimeout: '30s',
   retry: bookkeepingOptions.retry,
 };
+
+/** One rotation's steps are retried with backoff up to the policy's limit. */
+function rotationRetry(policy: Policy): RetryPolicy {
+  return {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '60s',
+    maximumAttempts: policy.maxAttempts,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  };
+}
+
+/** Activities for one rotation, retried with backoff up to the policy's limit. */
+export function rotationActivities(policy: Policy) {
+  return proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) });
+}
+
+/** The same, as local activities: bookkeeping with no I/O but the engine database's. */
+export function rotationLocalActivities(policy: Policy) {
+  return asActivityFailures(
+    proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) }),
+  );
+}

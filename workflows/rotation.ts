@@ -1,16 +1,6 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancelledFailure,
-  TemporalFailure,
-  TimeoutFailure,
-  proxyActivities,
-  proxyLocalActivities,
-} from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { Policy, SecretType, TargetSpec } from '../domain';
+import { rotationActivities } from './activity-options';
 import type { RepairStep } from './state';
 
 export interface RotationTarget {
@@ -62,62 +52,6 @@ export type RotationOutcome =
        */
       unresolved?: { version: number; steps: RepairStep[] };
     };
-
-/** One rotation's steps are retried with backoff up to the policy's limit. */
-function rotationRetry(policy: Policy): RetryPolicy {
-  return {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '60s',
-    maximumAttempts: policy.maxAttempts,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  };
-}
-
-/** Activities for one rotation, retried with backoff up to the policy's limit. */
-export function rotationActivities(policy: Policy) {
-  return proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) });
-}
-
-/** The same, as local activities: bookkeeping with no I/O but the engine database's. */
-export function rotationLocalActivities(policy: Policy) {
-  return asActivityFailures(
-    proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) }),
-  );
-}
-
-/**
- * A local activity that fails for good rejects with its failure itself (an ApplicationFailure or
- * a TimeoutFailure), where a regular activity's is wrapped in an ActivityFailure. Wrapped here
- * the same way, so the lifecycle's catches and errorTypeOf treat both alike (unwrapped, the
- * failure would fail the workflow).
- */
-export function asActivityFailures<T extends object>(acts: T): T {
-  return new Proxy(acts, {
-    get(target, name) {
-      const found: unknown = Reflect.get(target, name);
-      if (typeof found !== 'function' || typeof name !== 'string') return found;
-      const fn = found as (...args: unknown[]) => Promise<unknown>;
-      return async (...args: unknown[]): Promise<unknown> => {
-        try {
-          return await fn(...args);
-        } catch (err) {
-          if (!(err instanceof TemporalFailure)) throw err;
-          if (err instanceof ActivityFailure || err instanceof CancelledFailure) throw err;
-          const final = err instanceof ApplicationFailure && err.nonRetryable;
-          throw new ActivityFailure(
-            err.message,
-            name,
-            undefined,
-            final ? 'NON_RETRYABLE_FAILURE' : 'MAXIMUM_ATTEMPTS_REACHED',
-            undefined,
-            err,
-          );
-        }
-      };
-    },
-  });
-}
 
 /**
  * One rotation, once its row exists and any approval is given: stage → apply → verify → promote. A failure after staging runs the compensations

@@ -19,7 +19,7 @@ import type {
   SecretStatus,
   SupplyRequest,
 } from '../messages';
-import { asActivityFailures } from '../rotation';
+import { asActivityFailures } from '../local-activity-failures';
 import { NextRotationAtKey, RotationStateKey } from '../search-attributes';
 import type { LifecycleState } from '../state';
 

@@ -2,7 +2,8 @@
 import { patched, uuid4 } from '@temporalio/workflow';
 import { NotificationKind, RotationStatus, SecretState, secretStagingPath } from '../../domain';
 import type { Requester, SupplyRequest } from '../messages';
-import { rotationActivities, rotationLocalActivities, runRotation } from '../rotation';
+import { rotationActivities, rotationLocalActivities } from '../activity-options';
+import { runRotation } from '../rotation';
 import type { RotationTarget } from '../rotation';
 import type { LifecycleState } from '../state';
 import { awaitApproval } from './await-approval';

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
-import { RotationStatus, SecretState, secretStagingPath, secretVaultPath } from '../domain';
+import { writeToOutbox } from '../activities/notify/outbox';
+import {
+  NotificationKind,
+  RotationStatus,
+  SecretState,
+  secretStagingPath,
+  secretVaultPath,
+} from '../domain';
 import type { Policy, SecretType } from '../domain';
 
 /** A secret the baseline manages itself: what the workflow would otherwise remember. */
@@ -15,11 +22,15 @@ export interface DirectSecret {
 }
 
 /**
- * The baseline: the same activity code the workflow runs for a rotate-now, in the same order and
- * with the same inputs (begin, stage aside, verify, promote, next rotation, finish), called
- * directly in this process with no Temporal. It writes the same rows (rotation, secret, four
- * audit rows) and makes the same Vault calls. The one step it leaves out is handing the
- * "rotation completed" notification to the tenant's notifier workflow, which needs Temporal.
+ * The baseline: the same activity code the workflow runs for a rotate-now on its current path
+ * (`fewer-round-trips-v1` in workflows/lifecycle/rotate.ts), in the same order and with the same
+ * inputs, called directly in this process with no Temporal: begin, next rotation (planned before
+ * the rotation runs), stage aside with verify, promote with finish (one transaction: promoted,
+ * completed, the secret row, their audit rows), then the "rotation completed" event written to
+ * the notification outbox. It writes the same rows and makes the same Vault calls. Where a folded
+ * step says it could not do its share (`verified`, `finished` absent), the separate step runs, as
+ * in the workflow. The one thing it leaves out is waking the tenant's notifier workflow (a
+ * Temporal signal); its outbox rows are simply left for no one to deliver.
  *
  * Keep it in step with workflows/rotation.ts and workflows/lifecycle/: when the workflow folds or
  * adds a step, this does the same, or the ratio compares different work.
@@ -28,41 +39,74 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
   const acts = createActivities(deps);
 
   async function rotate(secret: DirectSecret, rotationId: string, requestedBy: string) {
-    const ids = { rotationId, secretId: secret.secretId, tenantId: secret.tenantId };
-    const stagingPath = secretStagingPath(secret.tenantId, secret.name);
+    const { tenantId, name } = secret;
+    const ids = { rotationId, secretId: secret.secretId, tenantId };
+    const stagingPath = secretStagingPath(tenantId, name);
     await acts.beginRotation({
       ...ids,
       reason: 'bench',
       requestedBy,
       fromVersion: secret.currentVersion,
     });
-    const { version } = await acts.stageVersion({
+    // plannedNextRotation: computed before the rotation runs, so promote can record it.
+    const nextRotationAt = await acts.computeNextRotation({
+      policy,
+      from: new Date().toISOString(),
+    });
+    const stage = await acts.stageVersion({
       ...ids,
       vaultPath: secret.vaultPath,
       type,
       expectedLatestVersion: secret.latestVersion,
       versionsKept: policy.versionsKept,
       stagingPath,
+      verify: true,
     });
-    await acts.verifyVersion({ rotationId, vaultPath: secret.vaultPath, version, stagingPath });
-    const { previousVersion } = await acts.promoteVersion({
+    const { version } = stage;
+    if (stage.verified !== true) {
+      await acts.verifyVersion({ rotationId, vaultPath: secret.vaultPath, version, stagingPath });
+    }
+    const promoted = await acts.promoteVersion({
       ...ids,
       vaultPath: secret.vaultPath,
       version,
       stagingPath,
       versionsKept: policy.versionsKept,
+      finish: { nextRotationAt, actor: requestedBy },
     });
+    const { previousVersion } = promoted;
     secret.latestVersion = Math.max(secret.latestVersion, version);
     secret.currentVersion = version;
-    const now = new Date().toISOString();
-    const nextRotationAt = await acts.computeNextRotation({ policy, from: now });
-    await acts.finishRotation({
-      ...ids,
-      status: RotationStatus.Completed,
-      secretState: previousVersion === null ? SecretState.Active : SecretState.InGrace,
-      toVersion: version,
+    const graceEndsAt =
+      previousVersion === null
+        ? null
+        : new Date(Date.now() + policy.graceSeconds * 1000).toISOString();
+    // completeRotation: a promote that could not finish leaves the finish to its own step.
+    if (!promoted.finished) {
+      await acts.finishRotation({
+        ...ids,
+        status: RotationStatus.Completed,
+        secretState: graceEndsAt ? SecretState.InGrace : SecretState.Active,
+        toVersion: version,
+        nextRotationAt,
+        actor: requestedBy,
+      });
+    }
+    // notify: the event goes to the outbox as enqueueNotification writes it (same row, same
+    // notifier-seen check); the wake-up signal to the notifier workflow needs Temporal.
+    await writeToOutbox(deps.db, `direct/${tenantId}/${name}/${rotationId}/completed`, {
+      kind: NotificationKind.RotationCompleted,
+      audience: 'tenant',
+      tenantId,
+      secretName: name,
+      secretType: type,
+      workflowId: `direct/${tenantId}/${name}`,
+      at: new Date().toISOString(),
+      rotationId,
+      version,
+      previousVersion,
+      graceEndsAt,
       nextRotationAt,
-      actor: requestedBy,
     });
   }
 

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretType, connectionCredentialPath } from '../../domain';
 import type { MariaDbUserTarget } from '../../domain';
@@ -9,6 +7,8 @@ import type { TestApi } from '../helpers/api';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { mariaDbTarget, stopMariaDbTarget } from '../helpers/mariadb';
 import type { MariaDbTarget } from '../helpers/mariadb';
+import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -22,34 +22,13 @@ describe('a database_password rotated into a real MariaDB user, on a connection 
   let target: MariaDbTarget;
   let connection: string;
   let rotatorPassword: string;
-  const brokenVerifyQueue = `broken-verify-${randomUUID()}`;
-  const appliedPasswords: string[] = [];
-  let failVerify = false;
+  let broken: BrokenVerify;
 
   beforeAll(async () => {
     target = await mariaDbTarget();
     rotor = await createTestRotor();
     await rotor.startWorker();
-    // The real driver, except that verification fails after really logging in with the new
-    // password (so apply demonstrably happened).
-    const real = rotor.clients.targets;
-    await rotor.startWorker({
-      taskQueue: brokenVerifyQueue,
-      deps: {
-        targets: {
-          ...real,
-          mariadb_user: {
-            ...real.mariadb_user,
-            verify: async (spec, staged, step) => {
-              await real.mariadb_user.verify(spec, staged, step);
-              if (!failVerify) return;
-              appliedPasswords.push(staged.value);
-              throw ApplicationFailure.nonRetryable('injected: verification', 'VerificationFailed');
-            },
-          },
-        },
-      },
-    });
+    broken = await startBrokenVerifyWorker(rotor, 'mariadb_user');
     api = await createTestApi(rotor);
 
     // As the README tells an operator: a rotator with exactly GRANT CREATE USER ON *.*.
@@ -207,7 +186,7 @@ describe('a database_password rotated into a real MariaDB user, on a connection 
       strategy: 'single',
       user: app?.name ?? '',
     };
-    const handle = await startSecret(rotor.client, brokenVerifyQueue, {
+    const handle = await startSecret(rotor.client, broken.queue, {
       tenantId: uniqueName('mariadb'),
       name: 'orders',
       type: SecretType.DatabasePassword,
@@ -223,17 +202,17 @@ describe('a database_password rotated into a real MariaDB user, on a connection 
     const v1 = await version(path, 1);
     expect(await target.loginError(spec.user, v1.password)).toBeNull();
 
-    failVerify = true;
+    broken.failing = true;
     await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
     const failed = await waitForStatus(
       rotor.client,
       handle.workflowId,
       (s) => s.state === 'NEEDS_ATTENTION',
     );
-    failVerify = false;
+    broken.failing = false;
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
-    const applied = appliedPasswords.at(-1) ?? '';
+    const applied = broken.applied.at(-1) ?? '';
     expect(applied).not.toBe('');
     expect(await target.loginError(spec.user, applied)).toBe(DENIED);
     expect(await target.loginError(spec.user, v1.password)).toBeNull();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetRegistry } from '../../activities';
 import { ValidationError, validateCreateSecret } from '../../control';
@@ -10,6 +9,8 @@ import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { setUpPgTarget } from '../helpers/pg-target';
 import type { PgTarget } from '../helpers/pg-target';
 import { pollUntil } from '../helpers/poll';
+import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -19,34 +20,13 @@ const LOGIN_NOT_PERMITTED = '28000';
 describe('a database_password rotated into a real PostgreSQL role', () => {
   let target: PgTarget;
   let rotor: TestRotor;
-  const brokenVerifyQueue = `broken-verify-${randomUUID()}`;
-  let failVerify = false;
-  const appliedPasswords: string[] = [];
+  let broken: BrokenVerify;
 
   beforeAll(async () => {
     target = await setUpPgTarget();
     rotor = await createTestRotor(testConfig({ ROTOR_TARGET_DATABASE_URL: target.rotatorUrl }));
     await rotor.startWorker();
-    // The real driver, except that while failVerify is on, verification fails after really
-    // logging in with the new password (so apply demonstrably happened).
-    const real = rotor.clients.targets;
-    await rotor.startWorker({
-      taskQueue: brokenVerifyQueue,
-      deps: {
-        targets: {
-          ...real,
-          postgres_role: {
-            ...real.postgres_role,
-            verify: async (spec, staged, step) => {
-              await real.postgres_role.verify(spec, staged, step);
-              if (!failVerify) return;
-              appliedPasswords.push(staged.value);
-              throw ApplicationFailure.nonRetryable('injected: verification', 'VerificationFailed');
-            },
-          },
-        },
-      },
-    });
+    broken = await startBrokenVerifyWorker(rotor, 'postgres_role');
   });
   afterAll(async () => {
     await rotor?.close();
@@ -153,7 +133,7 @@ describe('a database_password rotated into a real PostgreSQL role', () => {
 
   it('compensates a failed verification: the old password is restored and the pending version discarded', async () => {
     const [role = ''] = await target.createRoles('app_comp');
-    const handle = await start(brokenVerifyQueue, {
+    const handle = await start(broken.queue, {
       kind: 'postgres_role',
       strategy: 'single',
       role,
@@ -166,7 +146,7 @@ describe('a database_password rotated into a real PostgreSQL role', () => {
     const path = `rotor/${first.tenantId}/orders-db`;
     const v1 = await credential(path, 1);
 
-    failVerify = true;
+    broken.failing = true;
     await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
     const failed = await waitForStatus(
       rotor.client,
@@ -176,7 +156,7 @@ describe('a database_password rotated into a real PostgreSQL role', () => {
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
     // The new password really was set (the injected check logged in with it first)...
-    const applied = appliedPasswords.at(-1) ?? '';
+    const applied = broken.applied.at(-1) ?? '';
     expect(applied).not.toBe('');
     // ...and compensation put the old one back.
     expect(await target.loginError(role, applied)).toBe(INVALID_PASSWORD);

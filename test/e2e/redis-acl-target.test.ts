@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetRegistry, redisPasswordHash } from '../../activities';
@@ -10,6 +9,8 @@ import { retireSignal, rotateNowSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { redisAdmin, setUpRedisTarget } from '../helpers/redis-target';
 import type { RedisTarget } from '../helpers/redis-target';
+import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -18,34 +19,13 @@ const WRONGPASS = 'WRONGPASS';
 describe('a database_password rotated into a real Redis ACL user', () => {
   let rotor: TestRotor;
   let target: RedisTarget;
-  const brokenVerifyQueue = `broken-verify-${randomUUID()}`;
-  const appliedPasswords: string[] = [];
-  let failVerify = false;
+  let broken: BrokenVerify;
 
   beforeAll(async () => {
     rotor = await createTestRotor();
     target = await setUpRedisTarget(rotor);
     await rotor.startWorker();
-    // The real driver, except that verification fails after really logging in with the new
-    // password (so apply demonstrably happened).
-    const real = rotor.clients.targets;
-    await rotor.startWorker({
-      taskQueue: brokenVerifyQueue,
-      deps: {
-        targets: {
-          ...real,
-          redis_acl: {
-            ...real.redis_acl,
-            verify: async (spec, staged, step) => {
-              await real.redis_acl.verify(spec, staged, step);
-              if (!failVerify) return;
-              appliedPasswords.push(staged.value);
-              throw ApplicationFailure.nonRetryable('injected: verification', 'VerificationFailed');
-            },
-          },
-        },
-      },
-    });
+    broken = await startBrokenVerifyWorker(rotor, 'redis_acl');
   });
   afterAll(async () => {
     await rotor?.close();
@@ -141,7 +121,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
 
   it('compensates a failed verification: the new password is taken back and the old one keeps working', async () => {
     const [user = ''] = await target.createUsers('app_comp');
-    const again = await start({ strategy: 'single', user }, brokenVerifyQueue);
+    const again = await start({ strategy: 'single', user }, broken.queue);
     const first = await waitForStatus(
       rotor.client,
       again.workflowId,
@@ -149,7 +129,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
     );
     const path = `rotor/${first.tenantId}/cache`;
     const v1 = await credential(path, 1);
-    failVerify = true;
+    broken.failing = true;
     await again.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
     const failed = await waitForStatus(
       rotor.client,
@@ -158,7 +138,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
     );
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
-    const applied = appliedPasswords.at(-1) ?? '';
+    const applied = broken.applied.at(-1) ?? '';
     expect(applied).not.toBe('');
     expect(await target.loginError(user, applied)).toBe(WRONGPASS);
     expect(await target.loginError(user, v1.password)).toBeNull();

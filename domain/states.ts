@@ -4,6 +4,8 @@ export const SecretState = {
   AwaitingApproval: 'AWAITING_APPROVAL',
   /** A supplied type's rotation waits for its owner to send the new value. */
   AwaitingValue: 'AWAITING_VALUE',
+  /** A rotation is requested (approved, if asked) and waits for the maintenance window to open. */
+  AwaitingWindow: 'AWAITING_WINDOW',
   Rotating: 'ROTATING',
   InGrace: 'IN_GRACE',
   NeedsAttention: 'NEEDS_ATTENTION',

@@ -1,1 +1,2 @@
 export { isValidCron, isValidTimeZone, nextRotationAt } from './next-rotation';
+export { earliestInWindow } from './window';

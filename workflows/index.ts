@@ -23,6 +23,7 @@ export type {
   RotateAnswer,
   RotateRefusal,
   RotateRequest,
+  RotateStart,
   VaultDeletion,
   PendingSupply,
   SupplyRequest,

@@ -27,6 +27,7 @@ export function isValidRequester(request: unknown): request is Requester {
     isCleanText(r.requestedBy, 200) &&
     isCleanText(r.reason) &&
     (r.breakGlass === undefined || typeof r.breakGlass === 'boolean') &&
+    (r.inWindow === undefined || typeof r.inWindow === 'boolean') &&
     (r.bulkId === undefined || isCleanText(r.bulkId, 100))
   );
 }

@@ -21,6 +21,8 @@ export interface SecretStatus {
   paused: boolean;
   /** The rotation running now, if any (approval and value waits included). */
   rotationId?: string | null;
+  /** The rotation waiting for the maintenance window to open, and when it opens. */
+  waitingForWindow?: { rotationId: string; opensAt: string } | null;
   /** A rotate-now request waiting for the grace period to end, if any. */
   queuedRotation?: { rotationId: string; startsAfter: string | null } | null;
   /**
@@ -58,19 +60,29 @@ export interface SupplyRequest {
 export interface Requester {
   requestedBy: string;
   reason: string;
-  /** Set by break-glass: skips approval, pause and the grace wait. */
+  /** Set by break-glass: skips approval, pause, the grace wait and the maintenance window. */
   breakGlass?: boolean;
+  /**
+   * Wait for the policy's maintenance window before touching anything (schedule, resume, retry,
+   * and rotate-now asked to run in the window). Absent: the rotation runs as soon as it can.
+   */
+  inWindow?: boolean;
   /** The id the rotation will run under, given when the request was accepted. */
   rotationId?: string;
   /** The bulk batch asking, recorded on the rotation row so progress is counted by key. */
   bulkId?: string;
 }
 
-/** A rotate-now request through the update: who and why. */
+/** A rotate-now request through the update: who and why, and whether to wait for the window. */
 export interface RotateRequest {
   requestedBy: string;
   reason: string;
+  /** 'now' (the default): run as soon as it can; 'window': in the policy's next maintenance window. */
+  start?: RotateStart;
 }
+
+/** When a rotate-now request runs: at once, or in the maintenance window. */
+export type RotateStart = 'now' | 'window';
 
 /**
  * What happens to a rotate-now request: it starts now; it joins the rotation already running
@@ -82,6 +94,13 @@ export interface RotateAnswer {
   rotationId: string;
   /** For a queued request: when the grace period ends and the rotation can start. */
   startsAfter: string | null;
+  /** What was asked: at once, or in the maintenance window (the same when there is no window). */
+  start?: RotateStart;
+  /**
+   * When the rotation will start doing its work, as far as known now: the later of the grace end
+   * and, for 'window', the window's opening; null when it starts at once (or is already running).
+   */
+  startsAt?: string | null;
 }
 
 /** Why a rotate-now request is refused: each is a 409 with its own code in the API. */

@@ -24,13 +24,29 @@ const secretParams = z.object({ tenantId: name, name });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
 
-/** What rotate-now does: starts, joins the rotation running, or waits for grace to end. */
+/** When rotate-now runs: at once (the default), or in the policy's next maintenance window. */
+const rotateStart = z.enum(['now', 'window']);
+
+const rotateBody = z.strictObject({
+  reason: z.string().trim().min(1).max(500),
+  start: rotateStart
+    .optional()
+    .describe(
+      "'now' (default): rotate as soon as possible, whatever the maintenance window; 'window': wait for the policy's next maintenance window (the same as 'now' without one)",
+    ),
+});
+
+/** What rotate-now does: starts, joins the rotation running, or waits for grace or the window. */
 const rotateAnswer = z.object({
   accepted: z.literal(true),
   status: z.enum(['started', 'in_progress', 'queued']),
   rotationId: z.string(),
   /** Queued: the grace period in progress ends then, and the rotation starts. */
   startsAfter: z.string().nullable(),
+  /** What the rotation does: runs at once, or waits for the maintenance window. */
+  start: rotateStart,
+  /** When it starts, at the earliest (grace end, window opening); null: now. */
+  startsAt: z.string().nullable(),
 });
 
 const secretSummary = z.object({
@@ -203,6 +219,8 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         revokeRetryAt: status?.revokeRetryAt ?? null,
         repair: status?.repair ?? null,
         runningRotationId: status?.rotationId ?? null,
+        // A rotation waiting for the maintenance window, and when the window opens.
+        waitingForWindow: status?.waitingForWindow ?? null,
         queuedRotation: status?.queuedRotation ?? null,
         liveStatus: status !== null,
         rotations,
@@ -217,7 +235,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         summary: 'Rotate now (a retry with the same Idempotency-Key does not rotate twice)',
         headers: idempotencyHeaders,
         params: secretParams,
-        body: reasonBody,
+        body: rotateBody,
         response: { 202: rotateAnswer, ...errorResponses(409, 422, 503) },
       },
     },
@@ -228,13 +246,16 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         const answer = await requestRotation(temporal, row.workflow_id, {
           requestedBy: principal.subject,
           reason: req.body.reason,
+          ...(req.body.start ? { start: req.body.start } : {}),
         }).catch((err: unknown) => {
           // Not refused, not a bug: the lifecycle's worker is not answering. Say so, coded.
           if (err instanceof LifecycleUnavailableError)
             throw new ApiError(503, err.code, err.message);
           throw err;
         });
-        return { statusCode: 202, body: { accepted: true, ...answer } };
+        // A lifecycle running older code answers without these: it started at once.
+        const body = { start: 'now' as const, startsAt: answer.startsAfter, ...answer };
+        return { statusCode: 202, body: { accepted: true, ...body } };
       });
     },
   );

@@ -17,6 +17,7 @@ export interface SecretDetail {
   revokeRetryAt: string | null;
   repair: unknown;
   runningRotationId: string | null;
+  waitingForWindow?: { rotationId?: string; opensAt?: string } | null;
   queuedRotation: unknown;
   liveStatus: boolean;
   rotations: Record<string, unknown>[];
@@ -87,6 +88,10 @@ export function printSecretStatus(detail: SecretDetail): void {
     ['previous version', previous],
     ['next rotation', compact(s.nextRotationAt)],
     ['running rotation', compact(s.runningRotationId)],
+    [
+      'waiting for window',
+      s.waitingForWindow ? `until ${compact(s.waitingForWindow.opensAt)}` : '-',
+    ],
     ['queued rotation', compact(s.queuedRotation)],
     ['pending approval', pending],
     ['last error', compact(s.lastErrorType)],

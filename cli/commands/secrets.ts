@@ -115,8 +115,12 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
     });
   secrets
     .command('rotate <tenant> <name>')
-    .description('rotate now')
+    .description('rotate now (or, with --in-window, in the next maintenance window)')
     .requiredOption('--reason <text>')
+    .option(
+      '--in-window',
+      "wait for the policy's next maintenance window (default: rotate at once)",
+    )
     .option('--idempotency-key <key>', 'a retry with the same key rotates once')
     .option('--wait', 'follow the rotation until it is promoted, fails or waits for a person')
     .option('--timeout <seconds>', 'give up waiting after this long', intOption)
@@ -124,13 +128,19 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
       async (
         tenant: string,
         name: string,
-        o: { reason: string; idempotencyKey?: string; wait?: boolean; timeout?: number },
+        o: {
+          reason: string;
+          idempotencyKey?: string;
+          inWindow?: boolean;
+          wait?: boolean;
+          timeout?: number;
+        },
       ) => {
         const api = ctx.api();
         const answer = await api.request<{ rotationId: string }>(
           'POST',
           secretPath(tenant, name, '/rotate'),
-          { reason: o.reason },
+          { reason: o.reason, ...(o.inWindow ? { start: 'window' } : {}) },
           idempotency(o.idempotencyKey),
         );
         if (!o.wait) return printObject(answer, ctx.json());

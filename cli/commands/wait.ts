@@ -6,8 +6,10 @@ const POLL_MS = 1000;
 /** A rotation in one of these has done what it will do for now. */
 const DONE_OK = new Set(['PROMOTED', 'COMPLETED']);
 const DONE_FAILED = new Set(['FAILED', 'COMPENSATED', 'REJECTED', 'APPROVAL_EXPIRED']);
-/** States in which the lifecycle waits for a person, not for the engine. */
+/** States in which the lifecycle waits for a person (or the maintenance window), not the engine. */
 const WAITING_FOR_PEOPLE: Record<string, string> = {
+  AWAITING_WINDOW:
+    'waiting for the maintenance window: rotor secrets status <tenant> <name> says when it opens',
   AWAITING_APPROVAL: 'waiting for approval: rotor approvals list / approve',
   AWAITING_VALUE: 'waiting for a value: rotor secrets supply <tenant> <name> --value-file …',
   PAUSED: 'paused: rotor secrets resume <tenant> <name> --reason …',

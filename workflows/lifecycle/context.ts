@@ -84,6 +84,11 @@ export interface LifecycleContext {
    * request joins it while its value is not made yet (before staging: approval or value wait).
    */
   running: { rotationId: string; joinable: boolean } | null;
+  /**
+   * The rotation waiting for the maintenance window (and when it opens), and whether a rotate-now
+   * request asked it to start at once instead.
+   */
+  readonly window: { waiting: { rotationId: string; opensAt: string } | null; startNow: boolean };
 }
 
 export function createContext(input: SecretLifecycleInput): LifecycleContext {
@@ -98,6 +103,7 @@ export function createContext(input: SecretLifecycleInput): LifecycleContext {
     approval: { pending: null, decision: null, superseded: false },
     supply: { pending: null, received: null },
     running: null,
+    window: { waiting: null, startNow: false },
   };
 }
 

@@ -35,12 +35,24 @@ import type {
 import { bookkeeping } from './context';
 import type { LifecycleContext } from './context';
 import { notify } from './notify';
+import { windowOpensAt } from './await-window';
 import { graceWaitEndsAt, pendingRotate, statusOf } from './status';
 
 /** Queues a rotate request where it will be read: the carried state, or before provisioning. */
 function setRotateRequest(ctx: LifecycleContext, request: Requester): void {
   if (ctx.s) ctx.s.rotateRequest = request;
   else ctx.early.rotate = request;
+}
+
+/**
+ * When a rotation asked for the window can start: the window's first opening after `after` (or
+ * now); null when that is now.
+ */
+function windowStartsAt(ctx: LifecycleContext, after: string | null): string | null {
+  const now = Date.now();
+  const from = Math.max(now, after ? Date.parse(after) : now);
+  const opensAt = windowOpensAt(ctx.s?.policy ?? ctx.input.policy, from);
+  return opensAt > now ? new Date(opensAt).toISOString() : null;
 }
 
 /**
@@ -95,23 +107,41 @@ function registerControl(ctx: LifecycleContext): void {
     requestRotationUpdate,
     (request: RotateRequest): RotateAnswer => {
       ctx.messages += 1;
+      const start = request.start ?? 'now';
       const running = ctx.running;
-      if (running?.joinable)
-        return { status: 'in_progress', rotationId: running.rotationId, startsAfter: null };
+      if (running?.joinable) {
+        const waiting = ctx.window.waiting;
+        // Joining a rotation that waits for the window: asked to run now, it starts now.
+        if (waiting && start === 'now') ctx.window.startNow = true;
+        return {
+          status: 'in_progress',
+          rotationId: running.rotationId,
+          startsAfter: null,
+          start: waiting && start === 'window' ? 'window' : 'now',
+          startsAt: waiting && start === 'window' ? waiting.opensAt : null,
+        };
+      }
       const queued = pendingRotate(ctx);
       if (queued && !queued.rotationId) queued.rotationId = uuid4();
+      // A request to run now makes a queued one run now too; one for the window keeps a queued
+      // request's choice (the first request decided it).
+      if (queued && start === 'now') delete queued.inWindow;
       const next: Requester = queued ?? {
         requestedBy: request.requestedBy,
         reason: request.reason,
         rotationId: uuid4(),
+        ...(start === 'window' ? { inWindow: true } : {}),
       };
       setRotateRequest(ctx, next);
       const startsAfter = ctx.s ? graceWaitEndsAt(ctx) : null;
+      const startsAt = next.inWindow ? windowStartsAt(ctx, startsAfter) : startsAfter;
       return {
         // Behind a running rotation, it starts once that one (and any grace it begins) is over.
-        status: startsAfter || running || !ctx.s ? 'queued' : 'started',
+        status: startsAt || running || !ctx.s ? 'queued' : 'started',
         rotationId: next.rotationId ?? '',
         startsAfter,
+        start: next.inWindow ? 'window' : 'now',
+        startsAt,
       };
     },
     {
@@ -156,6 +186,7 @@ function registerControl(ctx: LifecycleContext): void {
         s.rotateRequest ??= {
           requestedBy: request.requestedBy,
           reason: `retry after failure: ${request.reason}`,
+          inWindow: true,
         };
       }
     }

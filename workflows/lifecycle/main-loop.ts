@@ -24,7 +24,8 @@ import { notify, upcomingNoticeAt } from './notify';
 import { repairRotation } from './repair';
 import { rotate } from './rotate';
 
-const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled' } as const;
+/** A scheduled rotation waits for the maintenance window, however late it starts (pause, grace). */
+const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled', inWindow: true } as const;
 
 /**
  * One turn of the main loop: policy, owed repairs, grace and revoke, then wait or rotate.

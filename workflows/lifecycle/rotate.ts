@@ -8,6 +8,7 @@ import type { RotationTarget } from '../rotation';
 import type { LifecycleState } from '../state';
 import { awaitApproval } from './await-approval';
 import { awaitValue } from './await-value';
+import { awaitWindow } from './await-window';
 import { completeRotation, plannedNextRotation } from './complete-rotation';
 import { enterAttention } from './attention';
 import { bookkeeping, localBookkeeping, repairDelayMs, setNextRotation, setState } from './context';
@@ -159,6 +160,20 @@ async function rotateOnce(
       });
       return;
     }
+  }
+  // Approved and with its value, it waits for the maintenance window before touching anything.
+  if (!options.initial && (await awaitWindow(ctx, target, rotationId, request)) === 'retired') {
+    await books.finishRotation({
+      rotationId,
+      secretId: target.secretId,
+      tenantId,
+      status: RotationStatus.Failed,
+      secretState: ctx.state,
+      errorType: 'SecretRetired',
+      nextRotationAt: target.nextRotationAt,
+      actor: 'rotor',
+    });
+    return;
   }
   // From here the new value is made: a request now needs a rotation of its own.
   if (ctx.running) ctx.running.joinable = false;

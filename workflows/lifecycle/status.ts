@@ -34,6 +34,7 @@ export function statusOf(ctx: LifecycleContext): SecretStatus {
     paused: s?.paused ?? ctx.early.paused,
     pendingSupply: supply.pending ? { ...supply.pending } : null,
     rotationId: ctx.running?.rotationId ?? null,
+    waitingForWindow: ctx.window.waiting ? { ...ctx.window.waiting } : null,
     queuedRotation: queued?.rotationId
       ? { rotationId: queued.rotationId, startsAfter: graceWaitEndsAt(ctx) }
       : null,

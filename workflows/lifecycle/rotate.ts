@@ -73,6 +73,8 @@ export async function rotate(
     await rotateOnce(ctx, target, request, rotationId, options);
   } finally {
     ctx.running = null;
+    // A failure while waiting for the window leaves no stale wait in the status.
+    ctx.window.waiting = null;
   }
 }
 

@@ -139,7 +139,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
       const driver = driverFor(targets, input.target);
       let cred = await staged(vault, input);
       const issued = await driver.apply(input.target, cred, stepOf(input), {
-        current: await currentCredential(vault, input.vaultPath),
+        current: () => currentCredential(vault, input.vaultPath),
         recordPriorIds: (ids) => recordPriorIds(vault, issuing(input), cred, ids),
       });
       if (issued) {

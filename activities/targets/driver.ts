@@ -25,7 +25,8 @@ export interface IssuedCredential {
  * one (see StagedCredential.priorIds). Drivers that take Rotor's generated value ignore it.
  */
 export interface IssueContext {
-  current: StagedCredential | null;
+  /** Read from Vault only when asked: drivers that take Rotor's value never pay for it. */
+  current: () => Promise<StagedCredential | null>;
   recordPriorIds: (ids: string[]) => Promise<void>;
 }
 

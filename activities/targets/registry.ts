@@ -103,8 +103,8 @@ function asTargetDriver<S extends { kind: string }>(
   return {
     stageFields: (spec, current) => issuing.stageFields(spec, current),
     oldStopsAtApply: (spec) => issuing.oldStopsAtApply(spec),
-    apply: (spec, staged, step, issue) =>
-      issuing.apply(spec, staged, issue?.current ?? null, step, issue?.recordPriorIds),
+    apply: async (spec, staged, step, issue) =>
+      issuing.apply(spec, staged, (await issue?.current()) ?? null, step, issue?.recordPriorIds),
     verify: (spec, staged, step) => issuing.verify(spec, staged, step),
     compensate: (spec, staged, current, step) => issuing.compensate(spec, staged, current, step),
     revoke: (spec, revoked, current, step) => issuing.revoke(spec, revoked, current, step),

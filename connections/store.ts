@@ -15,7 +15,7 @@ type Row = Awaited<ReturnType<typeof selectAll>>[number];
 function selectAll(db: Kysely<Database>) {
   return db
     .selectFrom('connections')
-    .select(['name', 'kind', 'host', 'port', 'database', 'tls', 'updated_at'])
+    .select(['name', 'kind', 'host', 'port', 'database', 'tls', 'region', 'endpoint', 'updated_at'])
     .execute();
 }
 
@@ -34,6 +34,9 @@ function toSpec(row: Row): ConnectionSpec & { updatedAt: Date } {
       ...(tls.caPem ? { caPem: tls.caPem } : {}),
       ...(tls.serverName ? { serverName: tls.serverName } : {}),
     },
+    ...(row.kind === 'aws' && row.region
+      ? { aws: { region: row.region, ...(row.endpoint ? { endpoint: row.endpoint } : {}) } }
+      : {}),
     updatedAt: row.updated_at,
   };
 }
@@ -45,7 +48,7 @@ export async function findConnection(
 ): Promise<(ConnectionSpec & { updatedAt: Date }) | undefined> {
   const row = await db
     .selectFrom('connections')
-    .select(['name', 'kind', 'host', 'port', 'database', 'tls', 'updated_at'])
+    .select(['name', 'kind', 'host', 'port', 'database', 'tls', 'region', 'endpoint', 'updated_at'])
     .where('name', '=', name)
     .executeTakeFirst();
   return row ? toSpec(row) : undefined;
@@ -83,6 +86,8 @@ export async function saveConnection(
     port: spec.port,
     database: spec.database,
     tls: JSON.stringify(spec.tls),
+    region: spec.aws?.region ?? null,
+    endpoint: spec.aws?.endpoint ?? null,
   };
   const row = await db
     .insertInto('connections')

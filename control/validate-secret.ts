@@ -7,6 +7,7 @@ import {
   DEFAULT_SUPPLY,
   TARGET_SECRET_TYPES,
   TargetKind,
+  isIamUserName,
   isManageableRedisUser,
   isManageableRoleName,
   isSecretType,
@@ -173,6 +174,7 @@ const targetSchema = z
       TargetKind.TenantApiKey,
       TargetKind.RedisAcl,
       TargetKind.MariaDbUser,
+      TargetKind.AwsIamAccessKey,
     ]),
     connection: nameField.optional(),
     strategy: z.enum(['single', 'alternating']).optional(),
@@ -182,10 +184,20 @@ const targetSchema = z
     users: z.array(userField).optional(),
     /** A mariadb_user account's host part; `%` when absent. */
     host: z.string().max(255, 'must be at most 255 characters').optional(),
+    /** An aws_iam_access_key target's IAM user. */
+    userName: z.string().max(64, 'must be at most 64 characters').optional(),
+    /** An aws_iam_access_key target's rule for a key Rotor did not issue: refuse (default) or delete. */
+    staleKeys: z.enum(['refuse', 'delete']).optional(),
   })
   .superRefine((t, ctx) => {
     const issue = (field: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [field], message });
+    if (t.kind === TargetKind.AwsIamAccessKey) {
+      refineAwsTarget(t, issue);
+      return;
+    }
+    for (const f of ['userName', 'staleKeys'] as const)
+      if (t[f] !== undefined) issue(f, 'applies only to an aws_iam_access_key target');
     if (t.kind === TargetKind.TenantApiKey) {
       for (const f of ['connection', 'strategy', 'role', 'roles', 'user', 'users', 'host'] as const)
         if (t[f] !== undefined) issue(f, 'does not apply to a tenant_api_key target');
@@ -213,6 +225,23 @@ const targetSchema = z
         issue('roles', 'must be two different role names');
     }
   });
+
+/**
+ * An aws_iam_access_key target: a connection and an IAM user name (IAM's own rule, so a hostile
+ * name never reaches a request); no strategy (the two-key rotation is the only one).
+ */
+function refineAwsTarget(
+  t: { connection?: string; userName?: string } & Record<string, unknown>,
+  issue: (field: string, message: string) => void,
+): void {
+  if (t.connection === undefined)
+    issue('connection', 'is required for an aws_iam_access_key target');
+  for (const f of ['strategy', 'role', 'roles', 'user', 'users', 'host'])
+    if (t[f] !== undefined) issue(f, 'does not apply to an aws_iam_access_key target');
+  if (t.userName === undefined) issue('userName', 'is required for an aws_iam_access_key target');
+  else if (!isIamUserName(t.userName))
+    issue('userName', 'must be an IAM user name: 1-64 of letters, digits, _+=,.@-');
+}
 
 /** A redis_acl target: a connection, and a user or two different users. */
 function refineRedisTarget(
@@ -287,6 +316,10 @@ function refineMariaDbTarget(
 function toTargetSpec(t: z.infer<typeof targetSchema>): TargetSpec {
   if (t.kind === TargetKind.TenantApiKey) return { kind: t.kind };
   const connection = t.connection ?? '';
+  if (t.kind === TargetKind.AwsIamAccessKey) {
+    const stale = t.staleKeys === undefined ? {} : { staleKeys: t.staleKeys };
+    return { kind: t.kind, connection, userName: t.userName ?? '', ...stale };
+  }
   if (t.kind === TargetKind.MariaDbUser) {
     const host = t.host === undefined ? {} : { host: t.host };
     if (t.strategy === 'single')
@@ -379,6 +412,19 @@ export function validateCreateSecret(
         message: `${target.kind} rotates ${TARGET_SECRET_TYPES[target.kind].join(', ')}, not ${type}`,
       },
     ]);
+  }
+
+  // AWS issues the secret access key: there is no value to import or to ask its owner for.
+  if (target?.kind === TargetKind.AwsIamAccessKey) {
+    const refused: ValidationIssue[] = [];
+    if (initialValue !== undefined)
+      refused.push({ field: 'initialValue', message: 'cannot be given: AWS issues the key' });
+    if (o.autoGenerate === false)
+      refused.push({
+        field: 'policy.autoGenerate',
+        message: 'cannot be false: AWS issues the key',
+      });
+    if (refused.length > 0) throw new ValidationError(refused);
   }
 
   // Types Rotor cannot generate (certificates, OAuth secrets) come from their owner, always.

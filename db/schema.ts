@@ -204,6 +204,9 @@ export interface ConnectionsTable {
   port: number;
   database: string | null;
   tls: JsonWithDefault<Record<string, unknown>>;
+  /** An aws connection's region and endpoint (migration 0015); null for other kinds. */
+  region: ColumnType<string | null, string | null | undefined, string | null>;
+  endpoint: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string;
   created_at: CreatedAt;
   updated_at: Timestamp;

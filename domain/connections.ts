@@ -7,6 +7,8 @@ export const ConnectionKind = {
   Postgres: 'postgres',
   Redis: 'redis',
   MariaDb: 'mariadb',
+  /** An AWS account (or an AWS-compatible server): IAM and STS, with Rotor's own access key. */
+  Aws: 'aws',
 } as const;
 export type ConnectionKind = (typeof ConnectionKind)[keyof typeof ConnectionKind];
 export const CONNECTION_KINDS: readonly ConnectionKind[] = Object.values(ConnectionKind);
@@ -42,7 +44,26 @@ export interface ConnectionSpec {
   /** The database to log in to (PostgreSQL); Redis and MariaDB ignore it. */
   database: string | null;
   tls: ConnectionTls;
+  /** An aws connection's region and endpoint; absent for every other kind. */
+  aws?: AwsConnectionSettings;
 }
+
+/**
+ * Where an aws connection sends IAM and STS requests. Without `endpoint`, AWS's own (IAM's global
+ * endpoint, STS's regional one); with it, an AWS-compatible server (moto, LocalStack) for both.
+ * Rotor's own credential is an access key: the id as the credential's username, the secret
+ * access key as its password, both in Vault only.
+ */
+export interface AwsConnectionSettings {
+  region: string;
+  endpoint?: string;
+}
+
+/** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, … */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** AWS access key ids: AKIA…/ASIA… and the like, upper-case letters and digits. */
+export const AWS_ACCESS_KEY_ID_PATTERN = /^[A-Z0-9]{16,128}$/;
 
 /** Rotor's own login on the target server, as kept in Vault. */
 export interface ConnectionCredential {

@@ -45,8 +45,11 @@ export {
   mariaDbTargetUsers,
   targetRedisUsers,
   targetRoles,
+  IAM_USER_NAME_PATTERN,
+  isIamUserName,
 } from './targets';
 export type {
+  AwsIamAccessKeyTarget,
   MariaDbUserTarget,
   PostgresRoleTarget,
   RedisAclTarget,
@@ -57,8 +60,15 @@ export {
   CONNECTION_KINDS,
   ConnectionKind,
   DEFAULT_CONNECTION,
+  AWS_ACCESS_KEY_ID_PATTERN,
+  AWS_REGION_PATTERN,
   HOST_PATTERN,
   TlsMode,
   connectionCredentialPath,
 } from './connections';
-export type { ConnectionCredential, ConnectionSpec, ConnectionTls } from './connections';
+export type {
+  AwsConnectionSettings,
+  ConnectionCredential,
+  ConnectionSpec,
+  ConnectionTls,
+} from './connections';

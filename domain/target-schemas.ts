@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { isValidName } from './naming';
-import { TargetKind, isManageableMariaDbHost, isManageableMariaDbUser } from './targets';
+import {
+  TargetKind,
+  isIamUserName,
+  isManageableMariaDbHost,
+  isManageableMariaDbUser,
+} from './targets';
 import type { MariaDbUserTarget } from './targets';
 
 // Not re-exported from domain/index.ts: workflows import that index, and zod has no place in
@@ -41,3 +46,20 @@ export const mariaDbUserTargetSchema = z.discriminatedUnion('strategy', [
     host: hostField.optional(),
   }),
 ]) satisfies z.ZodType<MariaDbUserTarget>;
+
+/**
+ * The request shape of an aws_iam_access_key target; messages name the rule, never echo the
+ * value. The connection is required here (there is no default AWS account); the driver's own
+ * tests build specs without one.
+ */
+export const awsIamAccessKeyTargetSchema = z.strictObject({
+  kind: z.literal(TargetKind.AwsIamAccessKey),
+  connection: z
+    .string({ error: 'is required for an aws_iam_access_key target' })
+    .refine(isValidName, 'must be a connection name (1-63 of a-z, 0-9, ".", "_", "-")')
+    .optional(),
+  userName: z
+    .string()
+    .refine(isIamUserName, 'must be an IAM user name: 1-64 of letters, digits, _+=,.@-'),
+  staleKeys: z.enum(['refuse', 'delete']).optional(),
+});

@@ -13,6 +13,8 @@ export const TargetKind = {
   RedisAcl: 'redis_acl',
   /** A MariaDB / MySQL account whose password Rotor sets (one user, or an alternating pair). */
   MariaDbUser: 'mariadb_user',
+  /** An AWS IAM user's access keys, rotated two-key style; AWS issues each secret access key. */
+  AwsIamAccessKey: 'aws_iam_access_key',
 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const TARGET_KINDS: readonly TargetKind[] = Object.values(TargetKind);
@@ -63,8 +65,29 @@ export type MariaDbUserTarget = (
   host?: string;
 };
 
+/**
+ * An IAM user whose access keys Rotor rotates: a new key is issued beside the one consumers hold
+ * (IAM allows two per user), and the old one is deactivated and deleted when grace ends.
+ */
+export interface AwsIamAccessKeyTarget {
+  kind: typeof TargetKind.AwsIamAccessKey;
+  /** The aws connection (required: there is no default AWS account). */
+  connection: string;
+  userName: string;
+  /**
+   * A key on the user that Rotor did not issue, found when a rotation needs its slot (IAM allows
+   * two keys): `refuse` (the default) stops the rotation and names it; `delete` deactivates and
+   * deletes it. Rotor never deletes the key it holds as current.
+   */
+  staleKeys?: 'refuse' | 'delete';
+}
+
 export type TargetSpec =
-  PostgresRoleTarget | TenantApiKeyTarget | RedisAclTarget | MariaDbUserTarget;
+  | PostgresRoleTarget
+  | TenantApiKeyTarget
+  | RedisAclTarget
+  | MariaDbUserTarget
+  | AwsIamAccessKeyTarget;
 
 /** Which secret types each target can rotate: a role takes a password, a key registry a key. */
 export const TARGET_SECRET_TYPES: Record<TargetKind, readonly SecretType[]> = {
@@ -72,6 +95,7 @@ export const TARGET_SECRET_TYPES: Record<TargetKind, readonly SecretType[]> = {
   [TargetKind.TenantApiKey]: [SecretType.ApiKey],
   [TargetKind.RedisAcl]: [SecretType.DatabasePassword, SecretType.ServiceToken],
   [TargetKind.MariaDbUser]: [SecretType.DatabasePassword],
+  [TargetKind.AwsIamAccessKey]: [SecretType.ApiKey, SecretType.ServiceToken],
 };
 
 /**
@@ -151,3 +175,10 @@ export function targetRoles(target: PostgresRoleTarget): string[] {
 
 /** Prefix of every tenant API key Rotor issues, so a leaked key is recognisable in scans. */
 export const TENANT_API_KEY_PREFIX = 'rk_';
+
+/** IAM's own rule for user names (CreateUser's UserName): 1-64 of letters, digits and `_+=,.@-`. */
+export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+
+export function isIamUserName(name: string): boolean {
+  return IAM_USER_NAME_PATTERN.test(name);
+}

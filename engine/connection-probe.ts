@@ -1,8 +1,16 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ConnectionKind } from '../domain';
 import type { ConnectionCredential, ConnectionSpec } from '../domain';
-import { tlsOptions, withRedisSession } from './connections';
+import { awsClientConfig, tlsOptions, withRedisSession } from './connections';
 
 /** One thing `rotor connections test` checked; `detail` never carries a credential. */
 export interface ProbeCheck {
@@ -30,9 +38,10 @@ const codeOf = (err: unknown): string =>
  * rotator runs `ACL SETUSER <itself>` with no rules, which changes nothing but needs the grant.
  */
 export async function probeConnection(
-  spec: Pick<ConnectionSpec, 'kind' | 'host' | 'port' | 'database' | 'tls'>,
+  spec: Pick<ConnectionSpec, 'kind' | 'host' | 'port' | 'database' | 'tls' | 'aws'>,
   credential: ConnectionCredential,
 ): Promise<ProbeResult> {
+  if (spec.kind === ConnectionKind.Aws) return probeAws(spec, credential);
   if (spec.kind === ConnectionKind.Redis) return probeRedis(spec, credential);
   if (spec.kind === ConnectionKind.MariaDb) return probeMariaDb(spec, credential);
   return probePostgres(spec, credential);
@@ -221,5 +230,117 @@ async function probeRedis(
       checks.push({ check: 'privilege', ok: false, detail: `the server answered ${code}` });
     }
     return { ok: false, checks };
+  }
+}
+
+/**
+ * A user name IAM accepts in a request (1-128 characters) but no user can have (at most 64): the
+ * probe's write actions are authorised against it, and can never change anything.
+ */
+const PROBE_USER = `rotor-connection-probe-${'x'.repeat(48)}`;
+
+/** The IAM actions a rotation needs, in the order it needs them, with a harmless probe each. */
+const AWS_ACTIONS: [string, () => object][] = [
+  ['iam:ListAccessKeys', () => new ListAccessKeysCommand({ UserName: PROBE_USER })],
+  ['iam:CreateAccessKey', () => new CreateAccessKeyCommand({ UserName: PROBE_USER })],
+  [
+    'iam:UpdateAccessKey',
+    () =>
+      new UpdateAccessKeyCommand({
+        UserName: PROBE_USER,
+        AccessKeyId: 'AKIAROTORPROBE000000',
+        Status: 'Inactive',
+      }),
+  ],
+  [
+    'iam:DeleteAccessKey',
+    () => new DeleteAccessKeyCommand({ UserName: PROBE_USER, AccessKeyId: 'AKIAROTORPROBE000000' }),
+  ],
+];
+
+const AWS_LOGIN_REFUSED = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+]);
+const AWS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/** An AWS SDK error's code, and whether the server answered at all (a network error has no status). */
+function awsOutcome(err: unknown): { code: string; answered: boolean } {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const answered = typeof e.$metadata?.httpStatusCode === 'number';
+  return { code: (answered ? e.name : (e.code ?? e.name)) ?? 'error', answered };
+}
+
+/**
+ * AWS (or an AWS-compatible server): STS GetCallerIdentity with Rotor's access key proves the
+ * endpoint answers and the key authenticates; then each IAM action a rotation needs is asked for
+ * a user that cannot exist, so AWS authorises it (AccessDenied names a missing permission) and then
+ * finds no such user: nothing is read or changed. A policy limited to a path of users denies that
+ * user too; the first rotation then names any missing action on the real one.
+ */
+async function probeAws(
+  spec: Pick<ConnectionSpec, 'host' | 'port' | 'aws'>,
+  credential: ConnectionCredential,
+): Promise<ProbeResult> {
+  const where = spec.aws?.endpoint ?? `AWS (${spec.aws?.region ?? 'no region'})`;
+  const key = { accessKeyId: credential.username, secretAccessKey: credential.password };
+  const checks: ProbeCheck[] = [];
+  const sts = new STSClient(awsClientConfig(spec, key));
+  const iam = new IAMClient(awsClientConfig(spec, key));
+  try {
+    let arn: string | undefined;
+    try {
+      arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+    } catch (err) {
+      const { code, answered } = awsOutcome(err);
+      if (!answered) {
+        checks.push({ check: 'reach', ok: false, detail: `could not reach ${where} (${code})` });
+        return { ok: false, checks };
+      }
+      checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+      checks.push({
+        check: 'login',
+        ok: false,
+        detail: AWS_LOGIN_REFUSED.has(code)
+          ? `AWS refused access key ${credential.username} (${code})`
+          : `sts:GetCallerIdentity with access key ${credential.username} failed (${code})`,
+      });
+      return { ok: false, checks };
+    }
+    checks.push({ check: 'reach', ok: true, detail: `reached ${where}` });
+    checks.push({
+      check: 'login',
+      ok: true,
+      detail: `access key ${credential.username} is ${arn ?? 'an unnamed principal'}`,
+    });
+    for (const [action, command] of AWS_ACTIONS) {
+      try {
+        await iam.send(command() as never);
+      } catch (err) {
+        const { code } = awsOutcome(err);
+        if (code === 'NoSuchEntity' || code === 'NoSuchEntityException') continue;
+        if (AWS_DENIED.has(code)) {
+          checks.push({
+            check: 'privilege',
+            ok: false,
+            detail: `${arn ?? credential.username} may not call ${action} (grant it in Rotor's IAM policy; see the README)`,
+          });
+          return { ok: false, checks, missingPrivilege: action };
+        }
+        checks.push({ check: 'privilege', ok: false, detail: `${action} answered ${code}` });
+        return { ok: false, checks };
+      }
+    }
+    checks.push({
+      check: 'privilege',
+      ok: true,
+      detail: `may call ${AWS_ACTIONS.map(([a]) => a).join(', ')}`,
+    });
+    return { ok: true, checks };
+  } finally {
+    sts.destroy();
+    iam.destroy();
   }
 }

@@ -1,3 +1,5 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
@@ -5,6 +7,7 @@ import type { Kysely } from 'kysely';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type {
+  AwsTargetDeps,
   ConnectionResolver,
   MariaDbTargetDeps,
   PostgresTargetDeps,
@@ -133,6 +136,37 @@ export function mariaDbTargetPool(
   return { pool, deps: { admin: pool, login } };
 }
 
+/** The SDK settings of an aws connection: its region, endpoint, and the given access key. */
+export function awsClientConfig(
+  spec: Pick<ConnectionSpec, 'aws'>,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+) {
+  return {
+    region: spec.aws?.region ?? 'us-east-1',
+    ...(spec.aws?.endpoint ? { endpoint: spec.aws.endpoint } : {}),
+    credentials,
+    // The activity's retry policy retries; the SDK's own retries would only hide the failure.
+    maxAttempts: 1,
+  };
+}
+
+/** The AWS IAM driver's view of one aws connection: an IAM client as Rotor, STS for any key. */
+export function awsTargetClients(
+  spec: Pick<ConnectionSpec, 'aws'>,
+  credential: ConnectionCredential,
+): { iam: IAMClient; deps: AwsTargetDeps } {
+  const iam = new IAMClient(
+    awsClientConfig(spec, {
+      accessKeyId: credential.username,
+      secretAccessKey: credential.password,
+    }),
+  );
+  return {
+    iam,
+    deps: { iam, stsFor: (key) => new STSClient(awsClientConfig(spec, key)) },
+  };
+}
+
 /**
  * Named connections, resolved on each use from the engine database and Vault, so an edited
  * connection or a new credential takes effect at the next step. PostgreSQL pools are kept per
@@ -148,6 +182,7 @@ export function createConnectionResolver(deps: {
     string,
     { key: string; pool: mysql.Pool; deps: MariaDbTargetDeps }
   >();
+  const awsClients = new Map<string, { key: string; iam: IAMClient; deps: AwsTargetDeps }>();
 
   const load = async (name: string, kind: ConnectionKind) => {
     const spec = await findConnection(deps.db, name);
@@ -198,7 +233,19 @@ export function createConnectionResolver(deps: {
       mariaDbPools.set(name, { key, ...built });
       return built.deps;
     },
+    async aws(name) {
+      const { spec, credential, version } = await load(name, ConnectionKind.Aws);
+      const key = `${spec.updatedAt.toISOString()}#${version}`;
+      const cached = awsClients.get(name);
+      if (cached?.key === key) return cached.deps;
+      cached?.iam.destroy();
+      const built = awsTargetClients(spec, credential);
+      awsClients.set(name, { key, ...built });
+      return built.deps;
+    },
     async close() {
+      for (const c of awsClients.values()) c.iam.destroy();
+      awsClients.clear();
       const all = [...pools.values()];
       const mariaDb = [...mariaDbPools.values()];
       pools.clear();

@@ -1,3 +1,5 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 
@@ -51,8 +53,20 @@ export interface MariaDbTargetDeps {
  * it. Fails with TargetNotFound for an unknown connection and ValidationFailed for one of another
  * kind. Only engine/ builds the real one.
  */
+/** How the AWS IAM driver reaches one account (or AWS-compatible server). */
+export interface AwsTargetDeps {
+  /** Rotor's own principal: iam:ListAccessKeys, CreateAccessKey, UpdateAccessKey, DeleteAccessKey. */
+  iam: Pick<IAMClient, 'send'>;
+  /** An STS client signing with the given key, to prove the key works (closed after each use). */
+  stsFor(credentials: {
+    accessKeyId: string;
+    secretAccessKey: string;
+  }): Pick<STSClient, 'send' | 'destroy'>;
+}
+
 export interface ConnectionResolver {
   postgres(name: string): Promise<PostgresTargetDeps>;
   redis(name: string): Promise<RedisTargetDeps>;
   mariadb(name: string): Promise<MariaDbTargetDeps>;
+  aws(name: string): Promise<AwsTargetDeps>;
 }

@@ -1,6 +1,7 @@
 import { SecretState } from '../../domain';
 import type { TargetSpec } from '../../domain';
 import { driverFor } from '../targets/registry';
+import { heldUsernames } from '../targets/activities';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 
@@ -20,7 +21,10 @@ export interface RetireInput {
 /** Retires a secret: nothing of it stays live in Vault under Rotor's labels. Idempotent. */
 export function createRetireSecret({ db, vault, targets }: ActivityDeps) {
   return async function retireSecret(input: RetireInput): Promise<void> {
-    if (input.target) await driverFor(targets, input.target).retire(input.target, input);
+    if (input.target) {
+      const held = await heldUsernames(vault, input.vaultPath);
+      await driverFor(targets, input.target).retire(input.target, input, held);
+    }
     if (input.vaultDeletion === 'destroy-all') {
       await vault.deleteAll(input.vaultPath);
     } else if ((await vault.metadata(input.vaultPath)).latestVersion > 0) {

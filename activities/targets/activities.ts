@@ -7,6 +7,8 @@ import { isPublished, publishStaged, readStaged } from '../../vault';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 import { recordRotationStep } from '../lifecycle/record-step';
+import { PRIOR_IDS_FIELD, recordPriorIds, writeIssued } from './aws-iam-key/apply-issued';
+import type { IssuedApplyInput } from './aws-iam-key/apply-issued';
 import type { RotationStep } from '../lifecycle/record-step';
 
 export interface TargetStepInput extends TargetStep {
@@ -40,6 +42,19 @@ export async function credentialAt(
   return { version: read.version, value, ...(typeof username === 'string' ? { username } : {}) };
 }
 
+/** A staged value's fields as a credential: value, username, and the ids recorded before issue. */
+function asCredential(version: number, data: Record<string, unknown>): StagedCredential | null {
+  const { value, username } = data;
+  const prior = data[PRIOR_IDS_FIELD];
+  if (typeof value !== 'string') return null;
+  return {
+    version,
+    value,
+    ...(typeof username === 'string' ? { username } : {}),
+    ...(typeof prior === 'string' ? { priorIds: prior ? prior.split(',') : [] } : {}),
+  };
+}
+
 /** The credential Vault labels current, which consumers are using now. */
 async function currentCredential(vault: VaultKv, path: string): Promise<StagedCredential | null> {
   return credentialAt(vault, path, (await vault.metadata(path)).labels.current);
@@ -52,9 +67,8 @@ async function pendingCredential(
 ): Promise<StagedCredential | null> {
   if (!input.stagingPath) return credentialAt(vault, input.vaultPath, input.version);
   const pending = await readStaged(vault, input.stagingPath, input.rotationId);
-  const { value, username } = pending?.data ?? {};
-  if (pending?.version !== input.version || typeof value !== 'string') return null;
-  return { version: pending.version, value, ...(typeof username === 'string' ? { username } : {}) };
+  if (!pending || pending.version !== input.version) return null;
+  return asCredential(pending.version, pending.data);
 }
 
 async function staged(vault: VaultKv, input: TargetStepInput): Promise<StagedCredential> {
@@ -94,6 +108,18 @@ function verifiedStep(input: TargetStepInput): RotationStep {
   };
 }
 
+/** A step of a target that issues its credential: it needs the consumer-safe layout. */
+function issuing(input: TargetStepInput): IssuedApplyInput {
+  if (!input.stagingPath) {
+    // Secrets created since staging paths all have one; the rotation is refused, not half-done.
+    throw ApplicationFailure.nonRetryable(
+      `a ${input.target.kind} target needs the consumer-safe layout (a staging path); this rotation has none`,
+      ErrorType.ValidationFailed,
+    );
+  }
+  return { ...input, stagingPath: input.stagingPath };
+}
+
 /** apply → verify → (on failure) compensate, each against the secret's target. */
 export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
   const stepOf = (i: TargetStepInput): TargetStep => ({
@@ -111,8 +137,17 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
      */
     async applyTarget(input: ApplyTargetInput): Promise<{ published: boolean; verified?: true }> {
       const driver = driverFor(targets, input.target);
-      const cred = await staged(vault, input);
-      await driver.apply(input.target, cred, stepOf(input));
+      let cred = await staged(vault, input);
+      const issued = await driver.apply(input.target, cred, stepOf(input), {
+        current: () => currentCredential(vault, input.vaultPath),
+        recordPriorIds: (ids) => recordPriorIds(vault, issuing(input), cred, ids),
+      });
+      if (issued) {
+        // The target made the credential (an AWS access key): it replaces the staged placeholder,
+        // and what follows (verify, promote) reads it from there, as for any value.
+        await writeIssued(vault, issuing(input), issued);
+        cred = await staged(vault, input);
+      }
       const publish = input.stagingPath !== undefined && driver.oldStopsAtApply(input.target);
       if (publish && input.stagingPath) {
         await driver.verify(input.target, cred, stepOf(input));
@@ -175,7 +210,28 @@ export async function revokeAtTarget(
   version: number,
 ): Promise<void> {
   const current = await currentCredential(vault, step.vaultPath);
-  await driverFor(targets, target).revoke(target, { version }, current, step);
+  // Read before Vault destroys it: a target with several credentials revokes the one it names.
+  const revoked = await credentialAt(vault, step.vaultPath, version);
+  await driverFor(targets, target).revoke(
+    target,
+    { version, ...(revoked?.username !== undefined ? { username: revoked.username } : {}) },
+    current,
+    step,
+  );
+}
+
+/**
+ * The usernames of the credentials Vault holds for a secret (current and previous), for a retire
+ * that must touch only what Rotor issued.
+ */
+export async function heldUsernames(vault: VaultKv, vaultPath: string): Promise<string[]> {
+  const { labels } = await vault.metadata(vaultPath);
+  const held: string[] = [];
+  for (const version of [labels.current, labels.previous]) {
+    const cred = await credentialAt(vault, vaultPath, version);
+    if (cred?.username !== undefined) held.push(cred.username);
+  }
+  return held;
 }
 
 /** Stage-time fields and prefix the target wants next to the new value. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { DEFAULT_CONNECTION } from '../../domain';
 import type {
+  AwsIamAccessKeyTarget,
   MariaDbUserTarget,
   PostgresRoleTarget,
   RedisAclTarget,
@@ -15,7 +16,10 @@ import { createMariaDbUserDriver } from './mariadb-user/driver';
 import type { MariaDbTargetDeps } from './mariadb-user/driver';
 import { createRedisAclDriver } from './redis-acl/driver';
 import { createTenantApiKeyDriver } from './tenant-api-key/driver';
+import { createAwsIamKeyDriver } from './aws-iam-key/driver';
+import type { IssuingTargetDriver } from './aws-iam-key/issued';
 import { ApplicationFailure } from '@temporalio/common';
+import { iamUserName } from './aws-iam-key/spec';
 import { ErrorType } from '../../domain';
 
 export interface TargetDeps {
@@ -25,6 +29,8 @@ export interface TargetDeps {
   /** Named connections (engine database rows, credentials in Vault). */
   connections?: ConnectionResolver;
   apiKeyPepper?: string;
+  /** How patiently verify waits for a new AWS key to authenticate (IAM is eventually consistent). */
+  aws?: { verifyAttempts?: number; verifyDelayMs?: number };
 }
 
 const notConfigured = (what: string): never => {
@@ -85,6 +91,42 @@ function mariaDbOnConnections(deps: TargetDeps): TargetDriver<MariaDbUserTarget>
   });
 }
 
+const UNREACHABLE_AWS = {
+  iam: { send: () => notConfigured('connections') },
+  stsFor: () => ({ send: () => notConfigured('connections'), destroy: () => undefined }),
+};
+
+/** An issuing driver (apply returns what the target issued) as the registry's TargetDriver. */
+function asTargetDriver<S extends { kind: string }>(
+  issuing: IssuingTargetDriver<S>,
+): TargetDriver<S> {
+  return {
+    stageFields: (spec, current) => issuing.stageFields(spec, current),
+    oldStopsAtApply: (spec) => issuing.oldStopsAtApply(spec),
+    apply: async (spec, staged, step, issue) =>
+      issuing.apply(spec, staged, (await issue?.current()) ?? null, step, issue?.recordPriorIds),
+    verify: (spec, staged, step) => issuing.verify(spec, staged, step),
+    compensate: (spec, staged, current, step) => issuing.compensate(spec, staged, current, step),
+    revoke: (spec, revoked, current, step) => issuing.revoke(spec, revoked, current, step),
+    retire: (spec, step, held) => issuing.retire(spec, step, held),
+  };
+}
+
+/**
+ * AWS IAM access keys on the aws connection each spec names (there is no default account).
+ * Hostile user names are refused by the driver before the connection is even looked up.
+ */
+function awsOnConnections(deps: TargetDeps): TargetDriver<AwsIamAccessKeyTarget> {
+  const offline = asTargetDriver<AwsIamAccessKeyTarget>(createAwsIamKeyDriver(UNREACHABLE_AWS));
+  return perConnection(offline, async (spec) => {
+    iamUserName(spec);
+    if (!deps.connections) return notConfigured('connections');
+    return asTargetDriver<AwsIamAccessKeyTarget>(
+      createAwsIamKeyDriver({ ...(await deps.connections.aws(spec.connection)), ...deps.aws }),
+    );
+  });
+}
+
 /** Every target kind's driver. Exhaustive: a kind without a driver is a compile error. */
 export function createTargetRegistry(deps: TargetDeps): TargetRegistry {
   return {
@@ -94,6 +136,7 @@ export function createTargetRegistry(deps: TargetDeps): TargetRegistry {
       deps.connections ? deps.connections.redis(spec.connection) : notConfigured('connections'),
     ),
     mariadb_user: mariaDbOnConnections(deps),
+    aws_iam_access_key: awsOnConnections(deps),
   };
 }
 

@@ -14,6 +14,8 @@ import {
   CONNECTION_KINDS,
   ConnectionKind,
   DEFAULT_CONNECTION,
+  AWS_ACCESS_KEY_ID_PATTERN,
+  AWS_REGION_PATTERN,
   HOST_PATTERN,
   NAME_PATTERN,
   Role,
@@ -49,11 +51,37 @@ const tlsSchema = z
     message: 'must not be disable when caPem or serverName is set',
   });
 
+/** An AWS-compatible endpoint: http(s), a host and maybe a port and path; nothing else. */
+const endpointField = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') &&
+        !u.username &&
+        !u.password &&
+        !u.search &&
+        !u.hash &&
+        HOST_PATTERN.test(u.hostname)
+      );
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL with a host and no credentials, query or fragment');
+
 const connectionBody = z
   .strictObject({
-    kind: z.enum([ConnectionKind.Postgres, ConnectionKind.Redis, ConnectionKind.MariaDb]),
-    host: z.string().max(253).regex(HOST_PATTERN, 'must be a host name or IP address'),
-    port: z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535'),
+    kind: z.enum([
+      ConnectionKind.Postgres,
+      ConnectionKind.Redis,
+      ConnectionKind.MariaDb,
+      ConnectionKind.Aws,
+    ]),
+    /** The server's host; required except for aws (whose endpoint or AWS itself says where). */
+    host: z.string().max(253).regex(HOST_PATTERN, 'must be a host name or IP address').optional(),
+    port: z.number().int().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').optional(),
     database: z
       .string()
       .min(1)
@@ -61,7 +89,18 @@ const connectionBody = z
       .regex(/^[A-Za-z0-9_$-]+$/, 'must be a database name')
       .optional(),
     tls: tlsSchema.default({ mode: TlsMode.Disable }),
-    /** Rotor's own login; written to Vault only. Required when the connection is new. */
+    /** An aws connection's region (required for aws). */
+    region: z
+      .string()
+      .max(32)
+      .regex(AWS_REGION_PATTERN, 'must be an AWS region name (e.g. us-east-1)')
+      .optional(),
+    /** An aws connection's AWS-compatible endpoint (moto, LocalStack); absent: AWS itself. */
+    endpoint: endpointField.optional(),
+    /**
+     * Rotor's own login; written to Vault only. Required when the connection is new. For aws:
+     * the access key id as username, the secret access key as password.
+     */
     credential: z
       .strictObject({
         username: z
@@ -73,10 +112,34 @@ const connectionBody = z
       })
       .optional(),
   })
-  .refine((b) => b.kind === ConnectionKind.Postgres || b.database === undefined, {
-    path: ['database'],
-    message: 'applies only to a postgres connection',
+  .superRefine((b, ctx) => {
+    const issue = (field: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [field], message });
+    if (b.kind !== ConnectionKind.Postgres && b.database !== undefined)
+      issue('database', 'applies only to a postgres connection');
+    if (b.kind === ConnectionKind.Aws) {
+      if (b.region === undefined) issue('region', 'is required for an aws connection');
+      for (const f of ['host', 'port'] as const)
+        if (b[f] !== undefined) issue(f, 'does not apply to an aws connection (use endpoint)');
+      if (b.tls.mode !== TlsMode.Disable)
+        issue('tls', 'does not apply to an aws connection (an https endpoint is TLS)');
+      if (b.credential && !AWS_ACCESS_KEY_ID_PATTERN.test(b.credential.username))
+        issue('credential.username', 'must be an AWS access key id (16-128 of A-Z, 0-9)');
+      return;
+    }
+    for (const f of ['region', 'endpoint'] as const)
+      if (b[f] !== undefined) issue(f, 'applies only to an aws connection');
+    if (b.host === undefined) issue('host', 'is required');
+    if (b.port === undefined) issue('port', 'is required');
   });
+
+/** host and port of an aws connection: its endpoint's, or AWS IAM's own. */
+function awsHostPort(endpoint: string | undefined): { host: string; port: number } {
+  if (!endpoint) return { host: 'iam.amazonaws.com', port: 443 };
+  const u = new URL(endpoint);
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
+}
 
 const connectionView = z.object({
   name: z.string(),
@@ -89,6 +152,9 @@ const connectionView = z.object({
     caPem: z.string().optional(),
     serverName: z.string().optional(),
   }),
+  /** An aws connection's region and endpoint. */
+  region: z.string().optional(),
+  endpoint: z.string().optional(),
   /** Where Rotor's credential for it lives in Vault (the value is never shown). */
   credentialPath: z.string(),
   /** The connection built from ROTOR_TARGET_DATABASE_URL; not editable through the API. */
@@ -158,6 +224,9 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
     port: spec.port,
     database: spec.database,
     tls: spec.tls,
+    ...(spec.aws
+      ? { region: spec.aws.region, ...(spec.aws.endpoint ? { endpoint: spec.aws.endpoint } : {}) }
+      : {}),
     credentialPath: isBuiltIn ? 'ROTOR_TARGET_DATABASE_URL' : `rotor-connections/${spec.name}`,
     builtIn: isBuiltIn,
   });
@@ -239,13 +308,22 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
           'A connection cannot change its kind; delete it first',
         );
       }
+      const aws = rest.kind === ConnectionKind.Aws;
+      const at = aws ? awsHostPort(rest.endpoint) : { host: rest.host ?? '', port: rest.port ?? 0 };
       const spec: ConnectionSpec = {
         name: req.params.name,
         kind: rest.kind,
-        host: rest.host,
-        port: rest.port,
+        ...at,
         database: rest.kind === ConnectionKind.Postgres ? (rest.database ?? 'postgres') : null,
         tls: rest.tls,
+        ...(aws
+          ? {
+              aws: {
+                region: rest.region ?? '',
+                ...(rest.endpoint ? { endpoint: rest.endpoint } : {}),
+              },
+            }
+          : {}),
       };
       const { created } = await saveConnection(db, kv, spec, credential, principal.subject);
       await appendAudit(db, {

@@ -74,25 +74,37 @@ export function registerConnectionCommands(program: Command, ctx: CliContext): v
       'Create or replace a connection. The password is read from stdin and goes to Vault only.',
     )
     .addOption(
-      new Option('--kind <kind>').choices(['postgres', 'redis', 'mariadb']).makeOptionMandatory(),
+      new Option('--kind <kind>')
+        .choices(['postgres', 'redis', 'mariadb', 'aws'])
+        .makeOptionMandatory(),
     )
-    .requiredOption('--host <host>')
-    .requiredOption('--port <port>', 'server port', intOption)
+    .option('--host <host>', 'server host (not for aws)')
+    .option('--port <port>', 'server port (not for aws)', intOption)
+    .option('--region <region>', 'aws: the AWS region, e.g. us-east-1')
+    .option(
+      '--endpoint <url>',
+      'aws: an AWS-compatible server (e.g. http://127.0.0.1:5000 for moto); omit for AWS itself',
+    )
     .option('--database <name>', 'PostgreSQL database to log in to (default postgres)')
     .addOption(
       new Option('--tls <mode>').choices(['disable', 'require', 'verify-full']).default('disable'),
     )
     .option('--ca-file <path>', 'PEM file of the CA that signs the server certificate')
     .option('--server-name <name>', 'name the server certificate carries, if not the host')
-    .option('--username <name>', "Rotor's own login on the server")
-    .option('--password-stdin', 'read the password for --username from stdin')
+    .option('--username <name>', "Rotor's own login on the server (aws: Rotor's access key id)")
+    .option(
+      '--password-stdin',
+      'read the password for --username from stdin (aws: the secret access key)',
+    )
     .action(
       async (
         name: string,
         o: {
           kind: string;
-          host: string;
-          port: number;
+          host?: string;
+          port?: number;
+          region?: string;
+          endpoint?: string;
           database?: string;
           tls: string;
           caFile?: string;
@@ -113,16 +125,35 @@ export function registerConnectionCommands(program: Command, ctx: CliContext): v
           ? { username: o.username, password: await readPasswordFromStdin() }
           : undefined;
         const caPem = o.caFile ? await readFile(o.caFile, 'utf8') : undefined;
+        const aws = o.kind === 'aws';
+        const missing = aws
+          ? o.region === undefined
+            ? '--region'
+            : undefined
+          : o.host === undefined
+            ? '--host'
+            : o.port === undefined
+              ? '--port'
+              : undefined;
+        if (missing) {
+          throw new CliError('ROT_ERR_INPUT', `${missing} is required for --kind ${o.kind}`, [], 2);
+        }
         const res = await ctx.api().request('PUT', path(name), {
           kind: o.kind,
-          host: o.host,
-          port: o.port,
+          ...(o.host !== undefined ? { host: o.host } : {}),
+          ...(o.port !== undefined ? { port: o.port } : {}),
+          ...(o.region !== undefined ? { region: o.region } : {}),
+          ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
           ...(o.database ? { database: o.database } : {}),
-          tls: {
-            mode: o.tls,
-            ...(caPem ? { caPem } : {}),
-            ...(o.serverName ? { serverName: o.serverName } : {}),
-          },
+          ...(aws && o.tls === 'disable'
+            ? {}
+            : {
+                tls: {
+                  mode: o.tls,
+                  ...(caPem ? { caPem } : {}),
+                  ...(o.serverName ? { serverName: o.serverName } : {}),
+                },
+              }),
           ...(credential ? { credential } : {}),
         });
         printObject(res, ctx.json());

@@ -132,14 +132,18 @@ describe('the OpenAPI document describes every answer and every body', () => {
       'tenant_api_key',
       'redis_acl',
       'mariadb_user',
+      'aws_iam_access_key',
     ]);
     expect(Object.keys(create?.properties?.target?.properties ?? {})).toEqual(
-      expect.arrayContaining(['connection', 'user', 'users', 'host']),
+      expect.arrayContaining(['connection', 'user', 'users', 'host', 'userName', 'staleKeys']),
     );
     const connection = op('put', '/api/v1/connections/{name}').requestBody?.content[
       'application/json'
     ].schema;
-    expect(connection?.properties?.kind?.enum).toEqual(['postgres', 'redis', 'mariadb']);
+    expect(connection?.properties?.kind?.enum).toEqual(['postgres', 'redis', 'mariadb', 'aws']);
+    expect(Object.keys(connection?.properties ?? {})).toEqual(
+      expect.arrayContaining(['host', 'port', 'region', 'endpoint', 'credential']),
+    );
 
     const policy = op('put', '/api/v1/secrets/{tenantId}/{name}/policy').requestBody?.content[
       'application/json'

@@ -219,6 +219,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
       connections: {
         postgres: () => Promise.reject(new Error('unused')),
         mariadb: () => Promise.reject(new Error('unused')),
+        aws: () => Promise.reject(new Error('unused')),
         redis: () =>
           Promise.resolve({
             rotatorUser: 'rotor_rotator',

@@ -1,73 +1,59 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { freePort, silentProgress } from '../../devstack';
-import { ensureMoto, startMoto } from '../../devstack/moto';
-import type { MotoServer } from '../../devstack/moto';
+import { inject } from 'vitest';
 
 export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
 }
 
-export interface TestMoto extends MotoServer {
+export interface TestMoto {
+  endpoint: string;
   logFile: string;
+  recordingFile: string;
+  /** The run's administrator (every IAM action allowed), for the tests' own set-up. */
+  adminKey: AwsCredentials;
   iam(credentials: AwsCredentials): IAMClient;
   sts(credentials: AwsCredentials): STSClient;
-  /** From now on every request must be signed by a key moto knows and allowed by its policies. */
-  enforceAuth(): Promise<void>;
   /** What the server logged and recorded (every request it received, bodies included). */
   logs(): Promise<string>;
   /** The body of every request moto received, in order (form-encoded IAM/STS queries). */
   requests(): Promise<string[]>;
-  close(): Promise<void>;
 }
 
 const REGION = 'us-east-1';
 
 /**
- * One moto server (a local AWS-compatible IAM and STS; a stand-in, AWS is not reachable here) for
- * one test file, on a free loopback port in a temporary folder of its own.
+ * The run's one moto server (a local AWS-compatible IAM and STS; a stand-in, AWS is not reachable
+ * here), started by the global setup with signatures and IAM policies enforced. It is shared by
+ * every test file: give users unique names, and filter the request log by what a test made. When
+ * moto could not be installed or started, this fails with the reason (what to install).
  */
-export async function startTestMoto(): Promise<TestMoto> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rotor-moto-'));
-  const logFile = path.join(dir, 'moto.log');
-  const server = await startMoto({
-    tool: await ensureMoto(silentProgress),
-    port: await freePort(),
-    logFile,
-    recordingFile: path.join(dir, 'recording.jsonl'),
-  });
+export function testMoto(): TestMoto {
+  const info = inject('moto');
+  if ('error' in info) throw new Error(`moto is not available for the AWS tests: ${info.error}`);
   const config = (credentials: AwsCredentials) => ({
-    endpoint: server.endpoint,
+    endpoint: info.endpoint,
     region: REGION,
     credentials,
     maxAttempts: 1,
   });
   return {
-    ...server,
-    logFile,
+    endpoint: info.endpoint,
+    logFile: info.logFile,
+    recordingFile: info.recordingFile,
+    adminKey: info.adminKey,
     iam: (credentials) => new IAMClient(config(credentials)),
     sts: (credentials) => new STSClient(config(credentials)),
-    async enforceAuth() {
-      const res = await fetch(`${server.endpoint}/moto-api/reset-auth`, {
-        method: 'POST',
-        body: '0',
-      });
-      if (!res.ok) throw new Error(`moto refused reset-auth: ${res.status}`);
-    },
     async logs() {
-      const entries = await recorded(server.recordingFile);
-      return [await readText(logFile), ...entries.map((e) => `${e.line}\n${e.body}`)].join('\n');
+      const entries = await recorded(info.recordingFile);
+      return [await readText(info.logFile), ...entries.map((e) => `${e.line}\n${e.body}`)].join(
+        '\n',
+      );
     },
     async requests() {
-      return (await recorded(server.recordingFile)).map((e) => e.body);
-    },
-    async close() {
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
+      return (await recorded(info.recordingFile)).map((e) => e.body);
     },
   };
 }

@@ -25,7 +25,7 @@ import { DevstackError, silentProgress } from '../../devstack';
 import { ensureMoto } from '../../devstack/moto';
 import { secretStagingPath, secretVaultPath } from '../../domain';
 import { VaultKv, publishStaged, readStaged, writeStaged } from '../../vault';
-import { startTestMoto } from '../helpers/moto';
+import { testMoto } from '../helpers/moto';
 import type { AwsCredentials, TestMoto } from '../helpers/moto';
 
 /** The four IAM actions README's least-privilege policy grants Rotor's own principal. */
@@ -175,21 +175,15 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
   };
 
   beforeAll(async () => {
-    moto = await startTestMoto();
-    // Until enforceAuth, moto takes any signature: create an administrator for the test's own
-    // set-up and Rotor's least-privilege principal, then require real signatures and policies.
-    const bootstrap = moto.iam({ accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' });
-    admin = bootstrap;
-    const adminCreds = await principal('test-admin', ['*']);
-    rotorCreds = await principal('rotor', ROTOR_ACTIONS);
-    bootstrap.destroy();
-    await moto.enforceAuth();
-    admin = moto.iam(adminCreds);
+    // The run's moto, with signatures and IAM policies enforced: the run's administrator makes
+    // Rotor's least-privilege principal (a name of this file's own: the server is shared).
+    moto = testMoto();
+    admin = moto.iam(moto.adminKey);
+    rotorCreds = await principal(`rotor-${randomUUID().slice(0, 8)}`, ROTOR_ACTIONS);
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     admin.destroy();
-    await moto?.close();
   });
 
   it('rotates two-key style: the new key authenticates, the old one works through grace, then revoke deactivates and deletes it', async () => {
@@ -211,7 +205,7 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     expect(await whoIs(v2)).toMatch(new RegExp(`:user/rotor-managed/${user}$`));
 
     const before = (await moto.requests()).length;
-    await driver.revoke(spec, { version: 1 }, v2, stepFor());
+    await driver.revoke(spec, { version: 1, username: v1.username }, v2, stepFor());
     expect(await keysOf(user)).toEqual([{ id: v2.username, status: 'Active' }]);
     expect(await whoIs(v1)).toBe('refused: InvalidClientTokenId');
     expect(await whoIs(v2)).toMatch(new RegExp(`:user/rotor-managed/${user}$`));
@@ -227,7 +221,7 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     ).toMatch(/Status=Inactive/);
 
     // Revoking again (a retried activity) changes nothing.
-    await driver.revoke(spec, { version: 1 }, v2, stepFor());
+    await driver.revoke(spec, { version: 1, username: v1.username }, v2, stepFor());
     expect(await keysOf(user)).toEqual([{ id: v2.username, status: 'Active' }]);
   });
 
@@ -303,17 +297,24 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
 
     // Retried after the issued key reached Vault: the staged key exists, nothing is issued.
     const step = stepFor();
-    const issued = await driver.apply(spec, placeholder(2), v1, step);
+    let recorded: string[] = [];
+    const issued = await driver.apply(spec, placeholder(2), v1, step, (ids) => {
+      recorded = ids;
+      return Promise.resolve();
+    });
     if (!issued) throw new Error('apply issued nothing');
+    expect(recorded).toEqual([v1.username]);
     const staged = asStaged(2, issued);
     expect(await driver.apply(spec, staged, v1, step)).toBeNull();
     expect((await keysOf(user)).map((k) => k.id).sort()).toEqual(
       [v1.username, staged.username].sort(),
     );
 
-    // Retried after the worker died before Vault kept it: that key's secret is lost, so it is
-    // deleted and a fresh one issued; the current key is untouched.
-    const again = await driver.apply(spec, placeholder(2), v1, step);
+    // Retried after the worker died before Vault kept it: that key's secret is lost. The
+    // placeholder still holds the keys the user had before (recorded by the first apply before it
+    // issued), so that key is known to be Rotor's: it is deleted and a fresh one issued; the
+    // current key is untouched.
+    const again = await driver.apply(spec, { ...placeholder(2), priorIds: recorded }, v1, step);
     if (!again) throw new Error('apply issued nothing');
     const ids = (await keysOf(user)).map((k) => k.id);
     expect(ids).toHaveLength(2);
@@ -322,9 +323,13 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     await driver.verify(spec, asStaged(2, again), step);
   });
 
-  it('makes room under the two-keys limit by deleting the stray key, never the current one', async () => {
+  it('makes room under the two-keys limit by deleting a key Rotor did not issue only when the target says staleKeys: delete, never the current one', async () => {
     const user = await managedUser();
-    const spec: AwsIamAccessKeyTarget = { kind: 'aws_iam_access_key', userName: user };
+    const spec: AwsIamAccessKeyTarget = {
+      kind: 'aws_iam_access_key',
+      userName: user,
+      staleKeys: 'delete',
+    };
     const { driver } = makeDriver();
     const v1 = await rotate(driver, spec, 1, null);
     const stray = await createKey(admin, user);
@@ -333,6 +338,24 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     const ids = (await keysOf(user)).map((k) => k.id);
     expect(ids.sort()).toEqual([v1.username, v2.username].sort());
     expect(ids).not.toContain(stray.accessKeyId);
+    expect(await whoIs(v1)).toMatch(new RegExp(`/${user}$`));
+  });
+
+  it('refuses to rotate past a key Rotor did not issue by default, naming it and deleting nothing', async () => {
+    const user = await managedUser();
+    const spec: AwsIamAccessKeyTarget = { kind: 'aws_iam_access_key', userName: user };
+    const { driver } = makeDriver();
+    const v1 = await rotate(driver, spec, 1, null);
+    const stray = await createKey(admin, user);
+
+    const err = await failureOf(driver.apply(spec, placeholder(2), v1, stepFor()));
+    expect(err.type).toBe('TargetRejected');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain(`${stray.accessKeyId} is not one Rotor issued`);
+    expect(err.message).toMatch(/staleKeys/);
+    expect((await keysOf(user)).map((k) => k.id).sort()).toEqual(
+      [v1.username, stray.accessKeyId].sort(),
+    );
     expect(await whoIs(v1)).toMatch(new RegExp(`/${user}$`));
   });
 
@@ -398,8 +421,15 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     if (!lost) throw new Error('apply issued nothing');
     issuedSecrets.add(lost.secretAccessKey);
 
-    // Vault still holds the placeholder: the staged credential names no key.
+    // Without the record of the keys before it, apply never got as far as issuing: nothing is
+    // touched (the key could be anyone's).
     await driver.compensate(spec, placeholder(2), v1, step);
+    expect((await keysOf(user)).map((k) => k.id).sort()).toEqual(
+      [v1.username, lost.accessKeyId].sort(),
+    );
+    // Vault still holds the placeholder, with the keys the user had before apply issued: the key
+    // that is not among them is the orphan, and goes.
+    await driver.compensate(spec, { ...placeholder(2), priorIds: [v1.username ?? ''] }, v1, step);
     expect(await keysOf(user)).toEqual([{ id: v1.username, status: 'Active' }]);
   });
 
@@ -421,7 +451,23 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     expect(await keysOf(user)).toEqual([{ id: v2.username, status: 'Active' }]);
   });
 
-  it('retires by deactivating and deleting every key of the user', async () => {
+  it('retires by deactivating and deleting every key Rotor holds, leaving a key it did not issue', async () => {
+    const user = await managedUser();
+    const spec: AwsIamAccessKeyTarget = { kind: 'aws_iam_access_key', userName: user };
+    const { driver } = makeDriver();
+    const v1 = await rotate(driver, spec, 1, null);
+    const foreign = await createKey(admin, user);
+    const step = { secretId: randomUUID(), tenantId: 'acme', vaultPath: 'rotor/acme/aws' };
+
+    await driver.retire(spec, step, [v1.username ?? '']);
+    expect(await keysOf(user)).toEqual([{ id: foreign.accessKeyId, status: 'Active' }]);
+    expect(await whoIs(v1)).toBe('refused: InvalidClientTokenId');
+    // Retiring again finds nothing of Rotor's to do.
+    await driver.retire(spec, step, [v1.username ?? '']);
+    expect(await keysOf(user)).toHaveLength(1);
+  });
+
+  it('retires every key of the user when not told which Rotor holds', async () => {
     const user = await managedUser();
     const spec: AwsIamAccessKeyTarget = { kind: 'aws_iam_access_key', userName: user };
     const { driver } = makeDriver();
@@ -436,12 +482,6 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     expect(await keysOf(user)).toEqual([]);
     expect(await whoIs(v1)).toBe('refused: InvalidClientTokenId');
     expect(await whoIs(v2)).toBe('refused: InvalidClientTokenId');
-    // Retiring again finds nothing to do.
-    await driver.retire(spec, {
-      secretId: randomUUID(),
-      tenantId: 'acme',
-      vaultPath: 'rotor/acme/aws',
-    });
   });
 
   it('names the missing privilege when Rotor’s principal may not create keys, and changes nothing', async () => {
@@ -519,7 +559,7 @@ describe('AWS IAM access keys, against moto (a local AWS-compatible IAM and STS)
     const { driver } = makeDriver();
     const v1 = await rotate(driver, spec, 1, null);
     const v2 = await rotate(driver, spec, 2, v1);
-    await driver.revoke(spec, { version: 1 }, v2, stepFor());
+    await driver.revoke(spec, { version: 1, username: v1.username }, v2, stepFor());
     await driver.retire(spec, {
       secretId: randomUUID(),
       tenantId: 'acme',

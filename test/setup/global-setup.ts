@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { createDb, migrateOrThrow } from '../../db';
 import { startStack, stderrProgress } from '../../devstack';
 import { REPO_ROOT } from '../../devstack/paths';
+import { startRunMoto } from './moto-setup';
 import './stack-info';
 
 /**
@@ -17,7 +18,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // PostgreSQL runs as another user when we are root; it must be able to pass through.
   await chmod(stateDir, 0o711);
   const stack = await startStack({ stateDir, ports: 'free', progress: stderrProgress, fast: true });
+  let moto: Awaited<ReturnType<typeof startRunMoto>> | undefined;
   try {
+    moto = await startRunMoto(stateDir);
+    project.provide('moto', moto.info);
     const db = createDb(stack.databaseUrl, { max: 1 });
     try {
       await migrateOrThrow(db);
@@ -52,10 +56,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       workflowBundlePath,
     });
   } catch (err) {
+    await moto?.stop();
     await stack.stop();
     throw err;
   }
   return async () => {
+    await moto?.stop();
     await stack.stop();
     await rm(stateDir, { recursive: true, force: true });
   };

@@ -14,8 +14,23 @@ export interface StackInfo {
   workflowBundlePath: string;
 }
 
+/**
+ * The run's one moto server (signatures and IAM policies enforced), or why it could not start.
+ * The administrator's key signs the tests' own set-up; it is not a secret anyone rotates.
+ */
+export type MotoInfo =
+  | {
+      endpoint: string;
+      logFile: string;
+      /** moto's recording of every request it received, bodies included. */
+      recordingFile: string;
+      adminKey: { accessKeyId: string; secretAccessKey: string };
+    }
+  | { error: string };
+
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: StackInfo;
+    moto: MotoInfo;
   }
 }

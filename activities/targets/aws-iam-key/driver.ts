@@ -5,22 +5,17 @@ import {
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { STSClient } from '@aws-sdk/client-sts';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../../domain';
 import { activityLog } from '../../log';
+import type { AwsTargetDeps } from '../../../engine/target-deps';
 import { awsErrorCode, awsFailure, isNotFound } from './errors';
-import type { IssuedCredential, IssuingTargetDriver } from './issued';
+import type { IssuingTargetDriver } from './issued';
 import { iamUserName } from './spec';
 import type { AwsIamAccessKeyTarget } from './spec';
 
-export interface AwsIamKeyDeps {
-  /** Rotor's own principal: iam:ListAccessKeys, CreateAccessKey, UpdateAccessKey, DeleteAccessKey. */
-  iam: Pick<IAMClient, 'send'>;
-  /** An STS client signing with the given key, to prove the key works (closed after each use). */
-  stsFor(credentials: IssuedCredential): Pick<STSClient, 'send' | 'destroy'>;
+export interface AwsIamKeyDeps extends AwsTargetDeps {
   /**
    * IAM is eventually consistent: a key just created can be refused for a few seconds. Verify
    * asks STS up to this many times (default 5), `verifyDelayMs` apart (default 2 000), before it
@@ -95,23 +90,43 @@ export function createAwsIamKeyDriver(
       return { fields: {} };
     },
 
-    async apply(spec, staged, current, _step) {
+    async apply(spec, staged, current, _step, recordPriorIds) {
       const user = iamUserName(spec);
-      const keys = await listKeys(user);
+      let keys = await listKeys(user);
       // A retried apply whose key is already staged: nothing to issue (no third key).
       if (staged.username && keys.some((k) => k.id === staged.username)) return null;
       const currentId = current?.username;
+      if (staged.priorIds) {
+        // A retried apply whose earlier key never reached Vault (the worker died in between):
+        // a key the user did not have before that apply is the lost one, whose secret AWS will
+        // never show again. It is Rotor's, so it goes; a fresh one is issued below.
+        const prior = new Set(staged.priorIds);
+        const lost = keys.filter((k) => !prior.has(k.id) && k.id !== currentId);
+        for (const key of lost) await removeKey(user, key);
+        keys = keys.filter((k) => !lost.includes(k));
+      }
       if (keys.length >= 2) {
-        // IAM's limit is two keys. The one consumers hold is never touched; the other is left
-        // over (an earlier apply that crashed before Vault kept its secret, or a stray key).
+        // IAM's limit is two keys. The one consumers hold is never touched; the other is not one
+        // Rotor holds (the previous key is revoked before a rotation starts).
         if (!currentId || !keys.some((k) => k.id === currentId)) {
           throw ApplicationFailure.nonRetryable(
             `IAM user ${user} already has two access keys and neither is the one Rotor holds as current; delete one of them, then retry`,
             ErrorType.TargetRejected,
           );
         }
-        for (const key of keys) if (key.id !== currentId) await removeKey(user, key);
+        const stale = keys.filter((k) => k.id !== currentId);
+        if (spec.staleKeys !== 'delete') {
+          throw ApplicationFailure.nonRetryable(
+            `IAM user ${user} already has two access keys, and ${stale.map((k) => k.id).join(', ')} is not one Rotor issued; delete it, or set the target's staleKeys to 'delete' to let Rotor do so, then retry`,
+            ErrorType.TargetRejected,
+          );
+        }
+        for (const key of stale) await removeKey(user, key);
+        keys = keys.filter((k) => k.id === currentId);
       }
+      // Recorded before the key exists, so whatever happens next, the key this apply issues can be
+      // told apart from the ones the user already had.
+      await recordPriorIds?.(keys.map((k) => k.id));
       let created;
       try {
         created = await deps.iam.send(new CreateAccessKeyCommand({ UserName: user }));
@@ -164,13 +179,14 @@ export function createAwsIamKeyDriver(
       const user = iamUserName(spec);
       const currentId = current?.username;
       const keys = await listKeys(user);
+      const prior = staged.priorIds ? new Set(staged.priorIds) : null;
       const doomed = staged.username
         ? keys.filter((k) => k.id === staged.username && k.id !== currentId)
-        : // Apply issued a key whose secret never reached Vault: any key but the current one
-          // is that orphan (no rotation starts while a previous key is in grace). With no current
-          // key to tell them apart, nothing is touched.
-          currentId
-          ? keys.filter((k) => k.id !== currentId)
+        : // Apply issued a key whose secret never reached Vault: the key the user did not have
+          // before that apply (recorded on the placeholder first). Without that record, apply
+          // never got as far as issuing, and nothing is touched.
+          prior
+          ? keys.filter((k) => !prior.has(k.id) && k.id !== currentId)
           : [];
       for (const key of doomed) await removeKey(user, key);
     },
@@ -187,23 +203,36 @@ export function createAwsIamKeyDriver(
           ErrorType.TargetRejected,
         );
       }
-      // The previous key is the named one, or else every key but the current one: the workflow
-      // revokes before it rotates again, so there is no newer key in flight.
-      const doomed = keys.filter(
-        (k) => k.id !== currentId && (revoked.username === undefined || k.id === revoked.username),
-      );
+      // Only the key the revoked version named: a key Rotor did not issue is never touched. A
+      // version whose data is gone already had its key revoked (revoke runs before Vault
+      // destroys the version), so there is nothing left to do.
+      if (revoked.username === undefined) {
+        activityLog().info('No access key named for the revoked version; nothing to revoke', {
+          version: revoked.version,
+        });
+        return;
+      }
+      const doomed = keys.filter((k) => k.id !== currentId && k.id === revoked.username);
       for (const key of doomed) await removeKey(user, key);
     },
 
-    async retire(spec, _step) {
+    async retire(spec, _step, held) {
       const user = iamUserName(spec);
-      let keys: KeyInfo[];
+      let all: KeyInfo[];
       try {
-        keys = await listKeys(user);
+        all = await listKeys(user);
       } catch (err) {
         // A user that is gone has no keys left to retire.
         if (err instanceof ApplicationFailure && err.type === ErrorType.TargetNotFound) return;
         throw err;
+      }
+      // Told which keys Rotor holds (the wired activity always says), only those go; keys Rotor
+      // did not issue are left, and said so. Not told: every key of the user.
+      const mine = held ? new Set(held) : null;
+      const keys = mine ? all.filter((k) => mine.has(k.id)) : all;
+      const left = all.filter((k) => !keys.includes(k)).map((k) => k.id);
+      if (left.length > 0) {
+        activityLog().warn('Left IAM access keys Rotor did not issue', { accessKeyIds: left });
       }
       // Every key stops working first, then each is deleted.
       for (const key of keys) {

@@ -9,5 +9,5 @@ export {
   iamUserName,
 } from './spec';
 export type { AwsIamAccessKeyTarget } from './spec';
-export { applyIssued } from './apply-issued';
+export { PRIOR_IDS_FIELD, applyIssued, recordPriorIds, writeIssued } from './apply-issued';
 export type { IssuedApplyInput } from './apply-issued';

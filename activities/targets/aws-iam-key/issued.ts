@@ -1,10 +1,6 @@
-import type { StagedCredential, TargetStep } from '../driver';
+import type { IssuedCredential, StagedCredential, TargetStep } from '../driver';
 
-/** A credential the target itself generated (AWS makes the secret; Rotor cannot choose it). */
-export interface IssuedCredential {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
+export type { IssuedCredential } from '../driver';
 
 /**
  * The Vault fields of an issued key, written over the rotation's staged placeholder and then
@@ -37,12 +33,17 @@ export interface IssuingTargetDriver<S> {
     current: StagedCredential | null,
   ): { fields: Record<string, string>; prefix?: string };
   oldStopsAtApply(spec: S): boolean;
-  /** Issues a credential for this rotation, or returns null when `staged` already is one. */
+  /**
+   * Issues a credential for this rotation, or returns null when `staged` already is one. Before
+   * issuing, it records on the staged placeholder which credentials existed (`recordPriorIds`),
+   * so a retry or compensation can find a key issued but lost (see StagedCredential.priorIds).
+   */
   apply(
     spec: S,
     staged: StagedCredential,
     current: StagedCredential | null,
     step: TargetStep,
+    recordPriorIds?: (ids: string[]) => Promise<void>,
   ): Promise<IssuedCredential | null>;
   verify(spec: S, staged: StagedCredential, step: TargetStep): Promise<void>;
   compensate(
@@ -57,5 +58,6 @@ export interface IssuingTargetDriver<S> {
     current: StagedCredential | null,
     step: TargetStep,
   ): Promise<void>;
-  retire(spec: S, step: Omit<TargetStep, 'rotationId'>): Promise<void>;
+  /** `held`: the key ids Vault holds for the secret; only those are deleted (all when absent). */
+  retire(spec: S, step: Omit<TargetStep, 'rotationId'>, held?: string[]): Promise<void>;
 }

@@ -1,33 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
-import { ErrorType } from '../../../domain';
+import { ErrorType, IAM_USER_NAME_PATTERN, TargetKind } from '../../../domain';
+import type { AwsIamAccessKeyTarget as DomainTarget } from '../../../domain';
 
-/** The target kind; joins domain's TargetKind when the driver is wired into the registry. */
-export const AWS_IAM_ACCESS_KEY_KIND = 'aws_iam_access_key';
+export { IAM_USER_NAME_PATTERN } from '../../../domain';
+export { awsIamAccessKeyTargetSchema } from '../../../domain/target-schemas';
+
+/** The target kind (domain's TargetKind.AwsIamAccessKey). */
+export const AWS_IAM_ACCESS_KEY_KIND = TargetKind.AwsIamAccessKey;
 
 /**
- * An IAM user whose access keys Rotor rotates, two-key style: a new key is issued beside the one
- * consumers hold, and the old one is deactivated and deleted when grace ends. The user's keys are
- * Rotor's to manage; `connection` names the AWS account/endpoint Rotor reaches it through.
+ * What the driver needs of an aws_iam_access_key target (domain/targets.ts). The connection is
+ * resolved before the driver runs, so the driver itself can be built and tested without one.
  */
-export interface AwsIamAccessKeyTarget {
-  kind: typeof AWS_IAM_ACCESS_KEY_KIND;
-  connection?: string;
-  userName: string;
-}
-
-/** IAM's own rule for user names (CreateUser's UserName): 1-64 of letters, digits and `_+=,.@-`. */
-export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
-
-export const awsIamAccessKeyTargetSchema = z
-  .object({
-    kind: z.literal(AWS_IAM_ACCESS_KEY_KIND),
-    connection: z.string().min(1).max(128).optional(),
-    userName: z
-      .string()
-      .regex(IAM_USER_NAME_PATTERN, 'must be an IAM user name: 1-64 of letters, digits, _+=,.@-'),
-  })
-  .strict();
+export type AwsIamAccessKeyTarget = Omit<DomainTarget, 'connection'> & { connection?: string };
 
 /**
  * The spec's user name, checked before any request is sent: a name IAM would refuse never reaches

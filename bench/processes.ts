@@ -31,6 +31,7 @@ function rotorEnv(stack: Stack, pepper: string, taskQueue: string): NodeJS.Proce
     // No schedules of their own during the measurement, and digests that settle quickly.
     ROTOR_SECURITY_REPORT_INTERVAL_SECONDS: '0',
     ROTOR_AUDIT_RETENTION_DAYS: '0',
+    ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: '0',
     ROTOR_NOTIFY_DIGEST_SECONDS: '1',
   };
 }

@@ -51,6 +51,8 @@ export const envSchema = z.object({
     .default(604_800),
   /** Audit rows older than this many days are archived daily behind a checkpoint; 0: never. */
   ROTOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  /** Delivered notification-outbox rows are deleted this many days after delivery (hourly); 0: kept. */
+  ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   /** How long a new API token works unless its creator says otherwise (default 90 days). */
@@ -121,6 +123,8 @@ export interface Config {
   securityReportIntervalSeconds: number;
   /** Audit rows older than this are archived by a daily Temporal Schedule; 0: never. */
   auditRetentionDays: number;
+  /** Delivered outbox rows older than this are deleted by an hourly Temporal Schedule; 0: never. */
+  outboxRetentionDays: number;
 }
 
 /** How much a worker runs at once and keeps in memory (see the env schema for each). */
@@ -217,5 +221,6 @@ export function toConfig(env: Env): Config {
     },
     securityReportIntervalSeconds: env.ROTOR_SECURITY_REPORT_INTERVAL_SECONDS,
     auditRetentionDays: env.ROTOR_AUDIT_RETENTION_DAYS,
+    outboxRetentionDays: env.ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS,
   };
 }

@@ -37,3 +37,4 @@ export type {
   PendingApproval,
 } from './messages';
 export { auditRetention } from './audit-retention';
+export { outboxRetention } from './outbox-retention';

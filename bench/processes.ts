@@ -59,6 +59,8 @@ export async function startWorkerProcess(
     env: {
       ...rotorEnv(stack, options.pepper, options.taskQueue),
       ROTOR_WORKER_METRICS_PORT: String(port),
+      // As the image and docker-compose run it (README "Performance", worker memory).
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     },
     logFile: path.join(stack.stateDir, 'logs', 'worker.log'),
   });

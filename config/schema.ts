@@ -95,6 +95,11 @@ export const envSchema = z.object({
    * worker may take it with a full replay; seconds.
    */
   ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  /**
+   * Where a worker finds (or builds once, in a child process) its workflow bundle, by the
+   * sources' hash, so webpack never runs in the worker; `.rotor-bundles` in the repository if unset.
+   */
+  ROTOR_WORKER_WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
   /** Connections in each engine-database pool (worker, API); activities beyond it wait for one. */
   ROTOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
 });
@@ -134,6 +139,8 @@ export interface WorkerSettings {
   maxConcurrentActivities: number;
   maxConcurrentLocalActivities: number;
   stickyQueueTimeoutSeconds: number;
+  /** The workflow-bundle cache folder; the repository's `.rotor-bundles` if unset. */
+  workflowBundleDir?: string;
 }
 
 export interface NotificationConfig {
@@ -174,6 +181,9 @@ export function toConfig(env: Env): Config {
       maxConcurrentActivities: env.ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivities: env.ROTOR_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
       stickyQueueTimeoutSeconds: env.ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS,
+      ...(env.ROTOR_WORKER_WORKFLOW_BUNDLE_DIR
+        ? { workflowBundleDir: env.ROTOR_WORKER_WORKFLOW_BUNDLE_DIR }
+        : {}),
     },
     databasePoolSize: env.ROTOR_DATABASE_POOL_SIZE,
     policy: {

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { envSchema } from '../config';
 import type { Database } from '../db';
 import type { Policy, SecretType } from '../domain';
 import { lifecycleSecret, provisionLifecycles } from './paths';
@@ -9,10 +10,17 @@ import type { WorkerMemory } from './scale';
 
 export const SCALE_GOAL = { secrets: 100_000, rssBytes: 512 * 1024 * 1024 };
 
+/** The worker's workflow cache bound, read as the worker reads it (the bench passes its env on). */
+const cacheBound = (): number =>
+  envSchema.shape.ROTOR_WORKER_MAX_CACHED_WORKFLOWS.parse(
+    process.env.ROTOR_WORKER_MAX_CACHED_WORKFLOWS,
+  );
+
 /**
  * Tops the sleeping lifecycles up from `from` to `to` in `steps` steps and prints the worker's
  * memory at each (after provisioning has settled), then the extrapolation to 100,000 from the
- * last two samples, marked as one. Returns the samples.
+ * last two samples, marked as one, and only from samples past the workflow cache bound: below it
+ * each secret adds a cached workflow, which stops at the bound. Returns the samples.
  */
 export async function measureRssSteps(
   client: Client,
@@ -66,11 +74,13 @@ export async function measureRssSteps(
       { goal: '≤512 MB at 100,000', size: `${have} sleeping lifecycles, measured` },
     );
   }
+  const bound = cacheBound();
+  const full = samples.filter((s) => s.secrets > bound);
   const fit = extrapolateRss(
-    samples.map((s) => ({ secrets: s.secrets, rss: s.memory.rss })),
+    full.map((s) => ({ secrets: s.secrets, rss: s.memory.rss })),
     SCALE_GOAL.secrets,
   );
-  const last = samples[samples.length - 1];
+  const last = full[full.length - 1];
   if (fit && last) {
     figure(
       'worker RSS at 100,000 (extrapolated)',
@@ -78,8 +88,12 @@ export async function measureRssSteps(
       `${mb(options.atStart.rss)} (no secrets)`,
       {
         goal: '≤512 MB',
-        size: `NOT measured: a straight line through the samples at ${samples[samples.length - 2]?.secrets ?? 0} and ${last.secrets}${fit.perThousand < 0 ? ', a fall taken as flat' : ''}`,
+        size: `NOT measured: a straight line through the samples at ${full[full.length - 2]?.secrets ?? 0} and ${last.secrets}${fit.perThousand < 0 ? ', a fall taken as flat' : ''}`,
       },
+    );
+  } else {
+    process.stdout.write(
+      `  no extrapolation to 100,000: it needs two samples past the workflow cache bound (${bound}); --scale above ${bound} with --scale-steps 2 or more\n`,
     );
   }
   return samples;

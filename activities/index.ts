@@ -12,6 +12,7 @@ import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
+import { createOutboxRetentionActivities } from './notify/outbox-retention';
 import { createReportActivities } from './report/deliver';
 import { createRetentionActivities } from './audit/retention';
 import { computeNextRotation } from './schedule/compute';
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
     ...createRetentionActivities(deps),
+    ...createOutboxRetentionActivities(deps),
   };
 }
 

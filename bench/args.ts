@@ -14,6 +14,8 @@ export interface BenchSizes {
   emergency: number;
   /** Sleeping secrets at the scale measurement (topped up if the phases before made fewer). */
   scale: number;
+  /** Samples of the worker's RSS on the way to --scale (each after provisioning settles). */
+  scaleSteps: number;
   /** Seconds the idle Vault and database calls are counted for (then scaled to an hour). */
   idleSeconds: number;
   /** Seconds of API-key verification load (autocannon), and its connections. */
@@ -29,6 +31,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   open: 100,
   emergency: 300,
   scale: 1000,
+  scaleSteps: 3,
   idleSeconds: 30,
   apiKeySeconds: 10,
   apiKeyConnections: 50,
@@ -42,6 +45,7 @@ const FLAGS: Record<string, keyof BenchSizes> = {
   '--open': 'open',
   '--emergency': 'emergency',
   '--scale': 'scale',
+  '--scale-steps': 'scaleSteps',
   '--idle-seconds': 'idleSeconds',
   '--api-key-seconds': 'apiKeySeconds',
   '--api-key-connections': 'apiKeyConnections',

@@ -34,7 +34,8 @@ import type { LifecycleSecret } from './paths';
 import { startApiProcess, startWorkerProcess } from './processes';
 import { closedLoop, oneAtATime, openLoop } from './rotations';
 import { figure, latencySummary, mb, ms, perSecond, progress } from './report';
-import { countCalls, settle, temporalDbBytes, workerRss } from './scale';
+import { countCalls, temporalDbBytes, workerMemory } from './scale';
+import { measureRssSteps } from './scale-steps';
 import { RotationWatcher } from './watcher';
 
 const TYPE = SecretType.ApiKey;
@@ -85,7 +86,7 @@ async function run(
   cleanups.push(() => worker.service.stop());
   const api = await startApiProcess(stack, { pepper, taskQueue });
   cleanups.push(() => api.service.stop());
-  const rssAtStart = await workerRss(worker.url);
+  const memoryAtStart = await workerMemory(worker.url);
   const groups = { worker: worker.service.pid, api: api.service.pid };
 
   // The baseline runs in this process over real clients of its own, the worker's pool size.
@@ -330,30 +331,29 @@ async function run(
   );
   process.stdout.write(`  CPU during the HTTP run: ${cpuHttp}\n`);
 
-  // 6. Scale: top up to the asked number of sleeping lifecycles, then count an idle window.
+  // 6. Scale: top up to the asked number of sleeping lifecycles in steps, the worker's memory at
+  // each, then count an idle window.
   const existing = allLifecycles.length;
-  if (sizes.scale > existing) {
-    const filler = batch('t', 'idle', sizes.scale - existing).map((s) =>
-      lifecycleSecret(s.tenantId, s.name),
-    );
-    progress(`Scale: provisioning ${filler.length} more lifecycles to reach ${sizes.scale}`);
-    await provisionLifecycles(client, db, {
-      taskQueue,
-      secrets: filler,
-      type: TYPE,
-      policy: POLICY,
-      label: 'scale',
-    });
-  }
-  const sleeping = Math.max(existing, sizes.scale);
-  progress('Scale: waiting until nothing is rotating and nothing is written for 5 s');
-  await settle(db, [
+  const phaseTenants = [
     ...new Set(
       Object.values(lifecycles)
         .flat()
         .map((s) => s.tenantId),
     ),
-  ]);
+  ];
+  await measureRssSteps(client, db, {
+    metricsUrl: worker.url,
+    taskQueue,
+    type: TYPE,
+    policy: POLICY,
+    tenantOf: (i) => tenant('t', i),
+    settleTenants: phaseTenants,
+    from: existing,
+    to: sizes.scale,
+    steps: sizes.scaleSteps,
+    atStart: memoryAtStart,
+  });
+  const sleeping = Math.max(existing, sizes.scale);
   progress(`Scale: counting Vault and database calls for ${sizes.idleSeconds} s of idle`);
   const before = await countCalls(admin, worker.url);
   await new Promise((r) => setTimeout(r, sizes.idleSeconds * 1000));
@@ -362,12 +362,6 @@ async function run(
   const vaultIdle = after.vault - before.vault;
   const dbIdle = after.db - before.db;
   const scaleSize = { size: `${sleeping} sleeping lifecycles` };
-  figure(
-    'worker RSS',
-    mb(await workerRss(worker.url)),
-    `${mb(rssAtStart)} (same worker, no secrets)`,
-    { goal: '≤512 MB at 100,000', ...scaleSize },
-  );
   const dbBytes = await temporalDbBytes(stack);
   figure(
     'Temporal database size',

@@ -31,6 +31,7 @@ function rotorEnv(stack: Stack, pepper: string, taskQueue: string): NodeJS.Proce
     // No schedules of their own during the measurement, and digests that settle quickly.
     ROTOR_SECURITY_REPORT_INTERVAL_SECONDS: '0',
     ROTOR_AUDIT_RETENTION_DAYS: '0',
+    ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: '0',
     ROTOR_NOTIFY_DIGEST_SECONDS: '1',
   };
 }
@@ -58,6 +59,8 @@ export async function startWorkerProcess(
     env: {
       ...rotorEnv(stack, options.pepper, options.taskQueue),
       ROTOR_WORKER_METRICS_PORT: String(port),
+      // As the image and docker-compose run it (README "Performance", worker memory).
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     },
     logFile: path.join(stack.stateDir, 'logs', 'worker.log'),
   });

@@ -62,3 +62,46 @@ export async function settle(db: Kysely<Database>, tenants: readonly string[]): 
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/** The worker's memory at one moment: resident set, and its main thread's V8 heap. */
+export interface WorkerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+}
+
+export async function workerMemory(metricsUrl: string): Promise<WorkerMemory> {
+  const [rss, heapUsed, heapTotal] = await Promise.all([
+    workerRss(metricsUrl),
+    scrape(metricsUrl, 'rotor_worker_nodejs_heap_size_used_bytes'),
+    scrape(metricsUrl, 'rotor_worker_nodejs_heap_size_total_bytes'),
+  ]);
+  return { rss, heapUsed, heapTotal };
+}
+
+/** The sizes at which RSS is sampled on the way from `from` to `to` sleeping secrets. */
+export function rssStepSizes(from: number, to: number, steps: number): number[] {
+  if (to <= from) return [Math.max(from, to)];
+  const sizes = new Set<number>();
+  for (let i = 1; i <= steps; i++) sizes.add(Math.round(from + ((to - from) * i) / steps));
+  return [...sizes];
+}
+
+/**
+ * A straight-line extrapolation of RSS to `target` secrets from the two largest samples (the
+ * growth once the workflow cache is full, which is what more secrets add). Honest only as far as
+ * growth stays linear: it says nothing about a cliff the samples did not reach.
+ */
+export function extrapolateRss(
+  samples: readonly { secrets: number; rss: number }[],
+  target: number,
+): { perThousand: number; atTarget: number } | undefined {
+  const last = samples[samples.length - 1];
+  const prev = samples[samples.length - 2];
+  if (!last || !prev || last.secrets === prev.secrets) return undefined;
+  const perSecret = (last.rss - prev.rss) / (last.secrets - prev.secrets);
+  return {
+    perThousand: perSecret * 1000,
+    atTarget: last.rss + Math.max(0, perSecret) * (target - last.secrets),
+  };
+}

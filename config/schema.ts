@@ -51,6 +51,8 @@ export const envSchema = z.object({
     .default(604_800),
   /** Audit rows older than this many days are archived daily behind a checkpoint; 0: never. */
   ROTOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  /** Delivered notification-outbox rows are deleted this many days after delivery (hourly); 0: kept. */
+  ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
   /** How long a new API token works unless its creator says otherwise (default 90 days). */
@@ -93,6 +95,11 @@ export const envSchema = z.object({
    * worker may take it with a full replay; seconds.
    */
   ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  /**
+   * Where a worker finds (or builds once, in a child process) its workflow bundle, by the
+   * sources' hash, so webpack never runs in the worker; `.rotor-bundles` in the repository if unset.
+   */
+  ROTOR_WORKER_WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
   /** Connections in each engine-database pool (worker, API); activities beyond it wait for one. */
   ROTOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
 });
@@ -121,6 +128,8 @@ export interface Config {
   securityReportIntervalSeconds: number;
   /** Audit rows older than this are archived by a daily Temporal Schedule; 0: never. */
   auditRetentionDays: number;
+  /** Delivered outbox rows older than this are deleted by an hourly Temporal Schedule; 0: never. */
+  outboxRetentionDays: number;
 }
 
 /** How much a worker runs at once and keeps in memory (see the env schema for each). */
@@ -130,6 +139,8 @@ export interface WorkerSettings {
   maxConcurrentActivities: number;
   maxConcurrentLocalActivities: number;
   stickyQueueTimeoutSeconds: number;
+  /** The workflow-bundle cache folder; the repository's `.rotor-bundles` if unset. */
+  workflowBundleDir?: string;
 }
 
 export interface NotificationConfig {
@@ -170,6 +181,9 @@ export function toConfig(env: Env): Config {
       maxConcurrentActivities: env.ROTOR_WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivities: env.ROTOR_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
       stickyQueueTimeoutSeconds: env.ROTOR_WORKER_STICKY_QUEUE_TIMEOUT_SECONDS,
+      ...(env.ROTOR_WORKER_WORKFLOW_BUNDLE_DIR
+        ? { workflowBundleDir: env.ROTOR_WORKER_WORKFLOW_BUNDLE_DIR }
+        : {}),
     },
     databasePoolSize: env.ROTOR_DATABASE_POOL_SIZE,
     policy: {
@@ -217,5 +231,6 @@ export function toConfig(env: Env): Config {
     },
     securityReportIntervalSeconds: env.ROTOR_SECURITY_REPORT_INTERVAL_SECONDS,
     auditRetentionDays: env.ROTOR_AUDIT_RETENTION_DAYS,
+    outboxRetentionDays: env.ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS,
   };
 }

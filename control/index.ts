@@ -36,6 +36,11 @@ export {
   ensureAuditRetentionSchedule,
 } from './audit-retention-schedule';
 export type { AuditRetentionScheduleOptions } from './audit-retention-schedule';
+export {
+  OUTBOX_RETENTION_SCHEDULE_ID,
+  ensureOutboxRetentionSchedule,
+} from './outbox-retention-schedule';
+export type { OutboxRetentionScheduleOptions } from './outbox-retention-schedule';
 export { readLiveStatus, toLifecycle } from './lifecycle';
 export { retireSecret } from './retire-secret';
 export { setPolicy } from './set-policy';

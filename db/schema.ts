@@ -46,6 +46,8 @@ export interface RotationsTable {
   error_type: string | null;
   requested_at: CreatedAt;
   started_at: Timestamp | null;
+  /** When the new value became current (the promote step); null until then. */
+  promoted_at: Timestamp | null;
   completed_at: Timestamp | null;
 }
 

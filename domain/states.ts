@@ -22,6 +22,11 @@ export const RotationStatus = {
   Staged: 'STAGED',
   Applied: 'APPLIED',
   Verified: 'VERIFIED',
+  /**
+   * Promoted, not yet finished. Rotations on the current path (patch fewer-round-trips-v1) are
+   * promoted and finished in one transaction and go straight to COMPLETED (`promoted_at` keeps
+   * the time); only older lifecycles and a promote from a worker without `finish` show it.
+   */
   Promoted: 'PROMOTED',
   Completed: 'COMPLETED',
   Failed: 'FAILED',

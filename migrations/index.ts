@@ -12,6 +12,7 @@ import * as m0010 from './0010_token_expiry';
 import * as m0011 from './0011_connections';
 import * as m0012 from './0012_mariadb_connections';
 import * as m0015 from './0015_aws_connections';
+import * as m0017 from './0017_promoted_at_outbox_retention';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_connections': m0011,
   '0012_mariadb_connections': m0012,
   '0015_aws_connections': m0015,
+  '0017_promoted_at_outbox_retention': m0017,
 };

@@ -6,7 +6,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
+import {
+  ensureAuditRetentionSchedule,
+  ensureOutboxRetentionSchedule,
+  ensureSecurityReportSchedule,
+} from '../control';
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
@@ -135,6 +139,10 @@ async function main(): Promise<void> {
   await ensureAuditRetentionSchedule(temporal, {
     taskQueue: config.temporal.taskQueue,
     olderThanSeconds: config.auditRetentionDays * 86_400,
+  });
+  await ensureOutboxRetentionSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    olderThanSeconds: config.outboxRetentionDays * 86_400,
   });
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),

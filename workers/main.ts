@@ -1,5 +1,9 @@
 // `tsx workers/main.ts`: a production worker process (docker-compose runs it). Config from env.
-import { ensureAuditRetentionSchedule, ensureSecurityReportSchedule } from '../control';
+import {
+  ensureAuditRetentionSchedule,
+  ensureOutboxRetentionSchedule,
+  ensureSecurityReportSchedule,
+} from '../control';
 import { loadConfigOrExit } from '../config';
 import { buildEngineClients, connectTemporalClient } from '../engine';
 import { activityDepsFor } from './activity-deps';
@@ -25,6 +29,10 @@ async function main(): Promise<void> {
     await ensureAuditRetentionSchedule(temporal, {
       taskQueue: config.temporal.taskQueue,
       olderThanSeconds: config.auditRetentionDays * 86_400,
+    });
+    await ensureOutboxRetentionSchedule(temporal, {
+      taskQueue: config.temporal.taskQueue,
+      olderThanSeconds: config.outboxRetentionDays * 86_400,
     });
   } finally {
     await temporal.connection.close();

@@ -1,20 +1,34 @@
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config, WorkerSettings } from '../config';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import { rotationLogInterceptor } from './rotation-log-interceptor';
+import { ensureWorkflowBundle } from './workflow-bundle';
+
+/** The workflow-bundle cache when ROTOR_WORKER_WORKFLOW_BUNDLE_DIR is unset (git-ignored). */
+export const DEFAULT_WORKFLOW_BUNDLE_DIR = path.resolve(__dirname, '..', '.rotor-bundles');
 
 /**
- * A Rotor worker on the configured task queue. Pass a prebuilt workflowBundle to skip the
- * webpack step (tests bundle once per run); otherwise workflows/ is bundled at start.
+ * A Rotor worker on the configured task queue. Pass a prebuilt workflowBundle (tests bundle once
+ * per run); otherwise the bundle for the current sources comes from the bundle cache, built there
+ * first in a child process if missing, so webpack never runs inside the worker.
  */
 export async function createRotorWorker(options: {
   config: Config;
   deps: ActivityDeps;
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Told when the workflows have to be bundled first (a fresh cache). */
+  log?: (message: string) => void;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const workflowBundle = options.workflowBundle ?? {
+    codePath: await ensureWorkflowBundle(
+      options.config.worker.workflowBundleDir ?? DEFAULT_WORKFLOW_BUNDLE_DIR,
+      options.log,
+    ),
+  };
   const connection = await NativeConnection.connect({ address: options.config.temporal.address });
   const worker = await Worker.create({
     connection,
@@ -27,9 +41,7 @@ export async function createRotorWorker(options: {
     ...((options.identity ?? options.config.temporal.workerIdentity)
       ? { identity: options.identity ?? options.config.temporal.workerIdentity }
       : {}),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle,
   });
   return { worker, connection };
 }

@@ -38,3 +38,4 @@ export type {
   PendingApproval,
 } from './messages';
 export { auditRetention } from './audit-retention';
+export { outboxRetention } from './outbox-retention';

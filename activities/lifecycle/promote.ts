@@ -56,6 +56,8 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       secretId: input.secretId,
       tenantId: input.tenantId,
       status: RotationStatus.Promoted,
+      // Kept when the same transaction finishes the rotation: its status then never reads PROMOTED.
+      rotation: { promoted_at: now },
       secret: {
         current_version: input.version,
         previous_version: previousVersion,

@@ -38,6 +38,11 @@ const rotationItem = z.object({
   errorType: z.string().nullable(),
   requestedAt: z.string().nullable(),
   startedAt: z.string().nullable(),
+  /**
+   * When the new value became current. A rotation promoted and finished in one step (the current
+   * path) goes from its last working status straight to COMPLETED: this says when it was promoted.
+   */
+  promotedAt: z.string().nullable(),
   completedAt: z.string().nullable(),
 });
 
@@ -70,6 +75,7 @@ export function registerRotationRoutes(root: FastifyInstance, services: ApiServi
         'r.error_type',
         'r.requested_at',
         'r.started_at',
+        'r.promoted_at',
         'r.completed_at',
       ]);
   type Row = Awaited<ReturnType<ReturnType<typeof rotations>['executeTakeFirstOrThrow']>>;
@@ -87,6 +93,7 @@ export function registerRotationRoutes(root: FastifyInstance, services: ApiServi
     errorType: r.error_type,
     requestedAt: iso(r.requested_at),
     startedAt: iso(r.started_at),
+    promotedAt: iso(r.promoted_at),
     completedAt: iso(r.completed_at),
   });
 

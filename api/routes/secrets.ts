@@ -194,6 +194,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
             'to_version',
             'error_type',
             'requested_at',
+            'promoted_at',
             'completed_at',
           ])
           .where('secret_id', '=', row.id)

@@ -109,12 +109,13 @@ export function printSecretStatus(detail: SecretDetail): void {
       from: r.from_version,
       to: r.to_version,
       requested: r.requested_at,
+      promoted: r.promoted_at,
       completed: r.completed_at,
       by: r.requested_by,
       error: r.error_type,
       reason: r.reason,
     })),
-    ['id', 'status', 'from', 'to', 'requested', 'completed', 'by', 'error', 'reason'],
+    ['id', 'status', 'from', 'to', 'requested', 'promoted', 'completed', 'by', 'error', 'reason'],
     false,
   );
 }

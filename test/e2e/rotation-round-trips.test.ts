@@ -176,6 +176,22 @@ describe('one rotate-now rotation', () => {
     expect(row).toEqual({ status: 'COMPLETED', to_version: 2 });
   });
 
+  it('keeps the time of the promotion on a rotation that goes straight to COMPLETED', async () => {
+    const { rotationId } = await rotateOnce(rotor.config.temporal.taskQueue);
+    const row = await rotor.clients.db
+      .selectFrom('rotations')
+      .select(['status', 'started_at', 'promoted_at', 'completed_at'])
+      .where('id', '=', rotationId)
+      .executeTakeFirstOrThrow();
+    // Promote and finish are one transaction here: PROMOTED is never a status anyone can read.
+    expect(row.status).toBe('COMPLETED');
+    expect(row.promoted_at).toBeInstanceOf(Date);
+    expect(row.started_at).toBeInstanceOf(Date);
+    expect(row.completed_at).toBeInstanceOf(Date);
+    expect(row.promoted_at!.getTime()).toBeGreaterThanOrEqual(row.started_at!.getTime());
+    expect(row.promoted_at!.getTime()).toBeLessThanOrEqual(row.completed_at!.getTime());
+  });
+
   it('writes the applied step between staged and promoted, once, when the rotation has a target', async () => {
     const { rotationId, before, after } = await rotateOnce(lossyQueue, { kind: 'tenant_api_key' });
     expect(finalAttempts(after.slice(before.length))).toMatchObject({ applyTarget: 2 });

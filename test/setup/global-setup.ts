@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../workers/workflow-bundle-options';
 import type { TestProject } from 'vitest/node';
 import { createDb, migrateOrThrow } from '../../db';
 import { startStack, stderrProgress } from '../../devstack';
@@ -29,8 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await db.destroy();
     }
 
+    // Bundled as workers bundle it (preloaded modules included), so tests run what production runs.
     const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(REPO_ROOT, 'workflows', 'index.ts'),
+      ...workflowBundleOptions(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       logger: {
         log: () => undefined,
         trace: () => undefined,

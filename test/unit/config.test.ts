@@ -84,6 +84,18 @@ describe('configuration', () => {
     expect(config.databasePoolSize).toBe(25);
   });
 
+  it('keeps delivered outbox rows 7 days unless told otherwise (0: for ever)', () => {
+    expect(loadConfig(valid).outboxRetentionDays).toBe(7);
+    expect(
+      loadConfig({ ...valid, ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: '0' }).outboxRetentionDays,
+    ).toBe(0);
+    expect(
+      captureConfigError({ ...valid, ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: '-1' }).problems.map(
+        (p) => p.split(' ')[0],
+      ),
+    ).toEqual(['ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS']);
+  });
+
   it('refuses worker settings the SDK would reject, naming each variable', () => {
     const error = captureConfigError({
       ...valid,

@@ -12,6 +12,7 @@ import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
+import { createWebhookActivities } from './notify/webhooks';
 import { createReportActivities } from './report/deliver';
 import { createRetentionActivities } from './audit/retention';
 import { computeNextRotation } from './schedule/compute';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     computeNextRotation,
     enqueueNotification: createEnqueueNotification({ db: deps.db, ...deps.notify }),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
+    ...createWebhookActivities({ db: deps.db, vault: deps.vault }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
     ...createRetentionActivities(deps),
   };

@@ -37,3 +37,5 @@ export type {
   PendingApproval,
 } from './messages';
 export { auditRetention } from './audit-retention';
+export { webhookDeliveries } from './webhook-deliveries';
+export type { WebhookDeliveriesInput } from './webhook-deliveries';

@@ -9,6 +9,7 @@ import { freePort } from '../../devstack';
 import { secretVaultPath } from '../../domain';
 import { rotateNowSignal } from '../../workflows';
 import { createTestApi } from '../helpers/api';
+import { runCli } from '../helpers/cli';
 import type { TestApi } from '../helpers/api';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, testConfig } from '../helpers/stack';
@@ -39,11 +40,13 @@ describe('signed webhooks', () => {
   let api: TestApi;
   const receiver = new WebhookReceiver();
   let receiverUrl = '';
+  let apiUrl = '';
   beforeAll(async () => {
     receiverUrl = await receiver.start();
     rotor = await createTestRotor(testConfig({ ROTOR_NOTIFY_DIGEST_SECONDS: '1' }));
     await rotor.startWorker();
     api = await createTestApi(rotor);
+    apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await api?.app.close();
@@ -161,14 +164,17 @@ describe('signed webhooks', () => {
     expect(value.length).toBeGreaterThan(8);
     for (const r of receiver.received) expect(r.body).not.toContain(value);
 
-    const rows = await rotor.clients.db
-      .selectFrom('notification_deliveries')
-      .select(['channel', 'status', 'attempt', 'http_status', 'events'])
-      .where('endpoint_id', '=', endpointA)
-      .execute();
-    expect(rows).toContainEqual(
-      expect.objectContaining({ channel: 'webhook', status: 'sent', attempt: 1, http_status: 204 }),
-    );
+    // The attempt is recorded once the receiver has answered: poll for it.
+    const sentRows = () =>
+      rotor.clients.db
+        .selectFrom('notification_deliveries')
+        .select(['channel', 'status', 'attempt', 'http_status'])
+        .where('endpoint_id', '=', endpointA)
+        .where('status', '=', 'sent')
+        .execute();
+    await expect
+      .poll(sentRows, { timeout: 30_000 })
+      .toContainEqual({ channel: 'webhook', status: 'sent', attempt: 1, http_status: 204 });
     // The signing secret is in Vault only: not in any engine table, nor in the delivery's history.
     for (const { table, text } of await engineTablesAsText(rotor.clients.db)) {
       expect(text, table).not.toContain(secretA.slice('whsec_'.length));
@@ -271,7 +277,7 @@ describe('signed webhooks', () => {
     await late.start(port);
     try {
       await expect
-        .poll(async () => (await attempts()).find((a) => a.status === 'sent')?.attempt ?? 0, {
+        .poll(async () => (await ofFirstMessage()).find((a) => a.status === 'sent')?.attempt ?? 0, {
           timeout: 90_000,
           interval: 500,
         })
@@ -357,5 +363,64 @@ describe('signed webhooks', () => {
     const list = await api.call(api.tokens.a, 'GET', hooks(api.tenantA));
     expect(list.json<{ endpoints: unknown[] }>().endpoints).toEqual([]);
     expect((await api.call(api.tokens.a, 'DELETE', url)).statusCode).toBe(404);
+  });
+
+  it('does the same from the rotor CLI: create with --json shows the secret once, list never does, test delivers a verifiable event, a bad URL exits with the code', async () => {
+    const tenant = api.tenantA;
+    const created = await runCli(
+      apiUrl,
+      api.tokens.a,
+      '--json',
+      'webhooks',
+      'create',
+      tenant,
+      '--url',
+      receiverUrl,
+      '--events',
+      'rotation.completed,credential.revoked',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const endpoint = JSON.parse(created.stdout) as Created;
+    expect(endpoint.signingSecret).toMatch(/^whsec_/);
+    expect(endpoint.events).toEqual(['rotation.completed', 'credential.revoked']);
+
+    const listed = await runCli(apiUrl, api.tokens.a, 'webhooks', 'list', tenant);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(endpoint.id);
+    expect(listed.stdout).not.toContain(endpoint.signingSecret);
+
+    const tested = await runCli(
+      apiUrl,
+      api.tokens.a,
+      '--json',
+      'webhooks',
+      'test',
+      tenant,
+      endpoint.id,
+    );
+    expect(tested.code, tested.stderr).toBe(0);
+    const { webhookId } = JSON.parse(tested.stdout) as { webhookId: string };
+    const got = receiver.received.find((r) => r.headers['webhook-id'] === webhookId);
+    if (!got) throw new Error('the CLI test event did not arrive');
+    await createWebhookVerifier({ secret: endpoint.signingSecret }).verify(got.headers, got.body);
+
+    const bad = await runCli(
+      apiUrl,
+      api.tokens.a,
+      'webhooks',
+      'create',
+      tenant,
+      '--url',
+      'gopher://old.example/x',
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('ROT_ERR_VALIDATION');
+    expect(bad.stderr).toContain('url');
+    expect(bad.stderr).not.toContain('gopher://old.example');
+
+    const deleted = await runCli(apiUrl, api.tokens.a, 'webhooks', 'delete', tenant, endpoint.id);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const after = await api.call(api.tokens.a, 'GET', hooks(tenant));
+    expect(after.json<{ endpoints: unknown[] }>().endpoints).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
 import { createEnqueueNotification } from './notify/enqueue';
 import { createOutboxRetentionActivities } from './notify/outbox-retention';
+import { createWebhookActivities } from './notify/webhooks';
 import { createReportActivities } from './report/deliver';
 import { createRetentionActivities } from './audit/retention';
 import { computeNextRotation } from './schedule/compute';
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     computeNextRotation,
     enqueueNotification: createEnqueueNotification({ db: deps.db, ...deps.notify }),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
+    ...createWebhookActivities({ db: deps.db, vault: deps.vault }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
     ...createRetentionActivities(deps),
     ...createOutboxRetentionActivities(deps),

@@ -33,6 +33,7 @@ import { registerSecretValueRoutes } from './routes/secret-value';
 import { registerSecretRoutes } from './routes/secrets';
 import { registerSupplyRoutes } from './routes/supply';
 import { registerTokenRoutes } from './routes/tokens';
+import { registerWebhookRoutes } from './routes/webhooks';
 import type { ApiServices } from './services';
 
 // One redaction list for the API and the worker (logging/redact.ts).
@@ -175,6 +176,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
     registerTokenRoutes(scope, services);
+    registerWebhookRoutes(scope, services);
     registerBulkRoutes(scope, services);
     registerAuditRoutes(scope, services);
     registerReportRoutes(scope, services);

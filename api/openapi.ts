@@ -36,6 +36,10 @@ export const TAGS = [
   { name: 'audit', description: 'The tamper-evident audit trail' },
   { name: 'reports', description: 'Security reports' },
   { name: 'tenants', description: 'Tenants, their notification settings and failed deliveries' },
+  {
+    name: 'webhooks',
+    description: "A tenant's signed webhook endpoints: create, list, delete, rotate secret, test",
+  },
   { name: 'tokens', description: 'API tokens: create, list, revoke, rotate (admin)' },
   { name: 'api-keys', description: 'Tenant API keys issued by Rotor' },
   {
@@ -57,6 +61,7 @@ export function tagFor(url: string): Tag {
   if (secretAction === 'audit') return 'audit';
   if (secretAction === 'value' || secretAction === 'supply') return 'values';
   if (/^\/tenants\/:tenantId\/audit$/.test(path)) return 'audit';
+  if (/^\/tenants\/:tenantId\/webhooks(\/|$)/.test(path)) return 'webhooks';
   const first = /^\/([a-z-]+)/.exec(path)?.[1] ?? '';
   const byPrefix: Record<string, Tag> = {
     secrets: 'secrets',

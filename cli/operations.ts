@@ -43,6 +43,11 @@ export const CLI_OPERATIONS: Record<string, string> = {
   'PUT /api/v1/connections/{name}': 'connections add',
   'DELETE /api/v1/connections/{name}': 'connections delete',
   'POST /api/v1/connections/{name}/test': 'connections test',
+  'POST /api/v1/tenants/{tenantId}/webhooks': 'webhooks create',
+  'GET /api/v1/tenants/{tenantId}/webhooks': 'webhooks list',
+  'DELETE /api/v1/tenants/{tenantId}/webhooks/{id}': 'webhooks delete',
+  'POST /api/v1/tenants/{tenantId}/webhooks/{id}/rotate-secret': 'webhooks rotate-secret',
+  'POST /api/v1/tenants/{tenantId}/webhooks/{id}/test': 'webhooks test',
   'GET /api/v1/stats': 'stats',
   'GET /api/v1/types': 'types',
 };

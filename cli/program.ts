@@ -13,6 +13,7 @@ import { registerRunCommand } from './commands/run';
 import { registerSecretCommands } from './commands/secrets';
 import { registerTenantCommands } from './commands/tenants';
 import { registerTokenCommands } from './commands/tokens';
+import { registerWebhookCommands } from './commands/webhooks';
 
 /**
  * The `rotor` program with every noun registered, in help order. Built without parsing, so a
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerReferenceCommands(program, ctx);
   registerApiKeyCommands(program, ctx);
   registerConnectionCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerImportCommand(program, ctx);
   registerRunCommand(program);
   return program;

@@ -13,3 +13,12 @@ export {
   SecretNotFoundError,
   VaultUnavailableError,
 } from './errors';
+export {
+  WebhookRefusal,
+  WebhookVerificationError,
+  createWebhookVerifier,
+  memoryReplayStore,
+  type ReplayStore,
+  type RotorWebhookEvent,
+  type WebhookVerifierOptions,
+} from './webhooks';

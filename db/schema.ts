@@ -145,13 +145,18 @@ export interface NotificationDeliveriesTable {
   id: Generated<string>;
   tenant_id: string;
   audience: 'tenant' | 'security' | 'ops';
-  channel: 'email' | 'slack';
-  status: 'sent' | 'failed';
+  channel: 'email' | 'slack' | 'webhook';
+  /** 'retrying': a webhook attempt that failed with more attempts to come (migration 0014). */
+  status: 'sent' | 'failed' | 'retrying';
   event_count: number;
   events: Json<unknown[]>;
   error: string | null;
   idempotency_key: string;
   created_at: CreatedAt;
+  /** Webhooks only: which endpoint, which attempt, and what the receiver answered. */
+  endpoint_id: string | null;
+  attempt: number | null;
+  http_status: number | null;
 }
 
 /** A notification event waiting for (or taken by) its tenant's notifier; see migration 0008. */
@@ -214,6 +219,19 @@ export interface ConnectionsTable {
   updated_at: Timestamp;
 }
 
+/** A tenant's webhook endpoint; its signing secret is in Vault only (migration 0014). */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** The event kinds it receives. */
+  events: Json<string[]>;
+  enabled: Generated<boolean>;
+  created_by: string;
+  created_at: CreatedAt;
+  secret_rotated_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   secrets: SecretsTable;
@@ -229,6 +247,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
+  webhook_endpoints: WebhookEndpointsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -72,3 +72,14 @@ export type {
   ConnectionSpec,
   ConnectionTls,
 } from './connections';
+export {
+  MAX_WEBHOOK_ENDPOINTS_PER_TENANT,
+  MAX_WEBHOOK_URL_LENGTH,
+  WEBHOOK_EVENTS,
+  WEBHOOK_SECRET_PREFIX,
+  WEBHOOK_TEST_EVENT,
+  isWebhookEvent,
+  webhookSecretPath,
+  webhookUrlProblem,
+} from './webhooks';
+export type { WebhookEvent } from './webhooks';

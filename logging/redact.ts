@@ -11,6 +11,9 @@ export const REDACT_KEYS = [
   'initialValue',
   'authorization',
   'x-vault-token',
+  // A webhook endpoint's signing secret (shown once by the API) and a delivery's signature.
+  'signingSecret',
+  'webhook-signature',
 ] as const;
 
 // pino's redaction has no recursive wildcard, so each key is listed at the top level and up to

@@ -52,3 +52,18 @@ export function rotationLocalActivities(policy: Policy) {
     proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: rotationRetry(policy) }),
   );
 }
+
+/**
+ * One webhook message: attempts at 0 s, 2 s, 8 s, 26 s, 80 s, ~4 min, ~12 min and ~27 min, then
+ * recorded as failed. Bounded, so a receiver that is gone for good stops costing anything.
+ */
+export const webhookDeliveryOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 3,
+    maximumInterval: '15m',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+};

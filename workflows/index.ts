@@ -39,3 +39,5 @@ export type {
 } from './messages';
 export { auditRetention } from './audit-retention';
 export { outboxRetention } from './outbox-retention';
+export { webhookDeliveries } from './webhook-deliveries';
+export type { WebhookDeliveriesInput } from './webhook-deliveries';

@@ -5,6 +5,7 @@ import type { NotifyDeps } from './deps';
 import { claimDigest, completeDigest, digestEvents } from './outbox';
 import type { ClaimInput, ClaimedDigest } from './outbox';
 import { renderDigest } from './templates';
+import { startWebhookDeliveries } from './webhooks';
 
 export interface DigestInput {
   /** Unique per digest: a retried delivery is recorded once. */
@@ -213,7 +214,13 @@ export function createDeliveryActivities(deps: NotifyDeps) {
 
     /** The notifier's next digest: the tenant's oldest waiting events, taken once. */
     async claimNotificationDigest(input: ClaimInput): Promise<ClaimedDigest> {
-      return claimDigest(deps.db, input);
+      const claimed = await claimDigest(deps.db, input);
+      // Webhooks go out from a workflow of their own (started once per digest): a down endpoint
+      // holds up neither this digest's email and Slack nor any rotation.
+      if (claimed.audiences.includes('tenant')) {
+        await startWebhookDeliveries(deps.db, input);
+      }
+      return claimed;
     },
 
     /** The digest has gone out on every channel (or failed for good, recorded as such). */

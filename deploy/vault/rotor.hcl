@@ -37,3 +37,13 @@ path "secret/destroy/rotor/*" {
 path "secret/destroy/rotor-staging/*" {
   capabilities = ["update"]
 }
+
+# Webhook signing secrets (webhooks/store.ts): one KV secret per endpoint at
+# rotor-webhooks/<tenant>/<endpoint id>, written with check-and-set, read to sign each delivery,
+# and deleted (every version and the metadata) with its endpoint. Nothing else is done there.
+path "secret/data/rotor-webhooks/*" {
+  capabilities = ["create", "update", "read"]
+}
+path "secret/metadata/rotor-webhooks/*" {
+  capabilities = ["delete"]
+}

@@ -34,6 +34,7 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
   let rotationId = '';
   let batchId = '';
   let tokenId = '';
+  let webhookId = '';
   beforeAll(async () => {
     rotor = await createTestRotor();
     await rotor.startWorker();
@@ -66,6 +67,12 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
         .where('token_hash', '=', hashToken(api.tokens.a))
         .executeTakeFirstOrThrow()
     ).id;
+    // A webhook endpoint of tenant A's (nothing listens there: no row sends to it as the owner).
+    const hook = await api.call(api.tokens.a, 'POST', `/api/v1/tenants/${a}/webhooks`, {
+      url: 'http://127.0.0.1:9/hooks/rotor',
+    });
+    expect(hook.statusCode, hook.body).toBe(201);
+    webhookId = hook.json<{ id: string }>().id;
   });
   afterAll(async () => {
     await api?.app.close();
@@ -222,6 +229,28 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
       query: `tenantId=${a}`,
       ownerSees: true,
     },
+    {
+      method: 'POST',
+      path: '/api/v1/tenants/{tenantId}/webhooks',
+      params: { tenantId: a },
+      body: { url: 'https://intruder.example/hook' },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/tenants/{tenantId}/webhooks',
+      params: { tenantId: a },
+      ownerSees: true,
+    },
+    ...(['rotate-secret', 'test'] as const).map((action): Row => ({
+      method: 'POST',
+      path: `/api/v1/tenants/{tenantId}/webhooks/{id}/${action}`,
+      params: { tenantId: a, id: webhookId },
+    })),
+    {
+      method: 'DELETE',
+      path: '/api/v1/tenants/{tenantId}/webhooks/{id}',
+      params: { tenantId: a, id: webhookId },
+    },
   ];
   const urlOf = (row: Row): string =>
     row.path.replace(/\{(\w+)\}/g, (_, key: string) => row.params?.[key] ?? `{${key}}`) +
@@ -300,5 +329,12 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
       .where('tenant_id', '=', a)
       .execute();
     expect(secrets.map((s) => s.name)).toEqual(['private']);
+    const hooks = await api.call(api.tokens.a, 'GET', `/api/v1/tenants/${a}/webhooks`);
+    expect(hooks.json<{ endpoints: { id: string; url: string }[] }>().endpoints).toEqual([
+      expect.objectContaining({ id: webhookId, url: 'http://127.0.0.1:9/hooks/rotor' }),
+    ]);
+    expect(await rotor.clients.vault.metadata(`rotor-webhooks/${a}/${webhookId}`)).toMatchObject({
+      latestVersion: 1,
+    });
   });
 });

@@ -68,6 +68,22 @@ describe('deploy/vault/rotor.hcl, loaded into OpenBao', () => {
     });
   }
 
+  it('lets Rotor create, rotate, read and delete a webhook signing secret under rotor-webhooks/, and nothing more there', async () => {
+    const kv = kvAs(token);
+    const path = `rotor-webhooks/${tenant}/0b6f7a9e-5a7e-4c55-9d2b-8f1f2d1c3e4a`;
+    expect(await kv.read(path)).toBeUndefined();
+    expect(await kv.write(path, { secret: 'whsec_one' }, 0)).toBe(1);
+    expect(await kv.write(path, { secret: 'whsec_two', previous: 'whsec_one' }, 1)).toBe(2);
+    expect((await kv.read(path))?.data.secret).toBe('whsec_two');
+    // Labels and version destruction are the rotation protocol's, not the webhooks'.
+    expect(await failureType(kv.setLabels(path, { current: 2 }))).toBe(
+      ErrorType.VaultPermissionDenied,
+    );
+    expect(await failureType(kv.destroyVersions(path, [1]))).toBe(ErrorType.VaultPermissionDenied);
+    await kv.deleteAll(path);
+    expect(await kv.read(path)).toBeUndefined();
+  });
+
   it('refuses Rotor anything outside rotor/ and rotor-staging/ of its mount', async () => {
     const { kvMount, vaultToken } = inject('stack');
     const kv = kvAs(token);

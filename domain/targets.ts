@@ -151,3 +151,8 @@ export function targetRoles(target: PostgresRoleTarget): string[] {
 
 /** Prefix of every tenant API key Rotor issues, so a leaked key is recognisable in scans. */
 export const TENANT_API_KEY_PREFIX = 'rk_';
+
+/** The connection a target names, if any (a PostgreSQL role without one uses the default). */
+export function targetConnectionOf(target: TargetSpec | undefined): string | undefined {
+  return target && 'connection' in target ? target.connection : undefined;
+}

@@ -35,6 +35,8 @@ export const HINTS: Record<string, string> = {
   ROT_ERR_NOT_CONFIGURED: 'the API process lacks the configuration named above',
   ROT_ERR_LAST_ADMIN_TOKEN:
     'rotate it (rotor tokens rotate <id>) or create another admin token first',
+  ROT_ERR_CONNECTION_IN_USE:
+    'retire the secrets whose target names this connection (rotor secrets list), then delete it',
   ROT_ERR_INTERNAL: 'the API logged the detail; check its log, then retry',
 };
 

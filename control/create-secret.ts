@@ -5,6 +5,8 @@ import { ValidationError } from './errors';
 import { ImportNotConfiguredError, checkInitialValue, importSecret } from './import-value';
 import type { ImportVault } from './import-value';
 import { startSecretLifecycle } from './start-secret';
+import { checkTargetConnection } from './target-connection';
+import type { ConnectionLookup } from './target-connection';
 import { validateCreateSecret } from './validate-secret';
 
 /**
@@ -16,8 +18,10 @@ export async function createSecret(
   config: Pick<Config, 'policy' | 'temporal'>,
   input: unknown,
   vault?: ImportVault,
+  connections?: ConnectionLookup,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof secretLifecycle>> {
   const request = validateCreateSecret(input, config.policy);
+  if (connections) await checkTargetConnection(request.target, connections);
   const start = {
     tenantId: request.tenantId,
     name: request.name,

@@ -1,4 +1,6 @@
 export { createSecret } from './create-secret';
+export { checkTargetConnection } from './target-connection';
+export type { ConnectionLookup } from './target-connection';
 export { startSecretLifecycle } from './start-secret';
 export type { StartSecretRequest } from './start-secret';
 export { policySchema, requestSchema, validateCreateSecret } from './validate-secret';

@@ -28,6 +28,8 @@ export interface SecretsTable {
   next_rotation_at: Timestamp | null;
   last_rotated_at: Timestamp | null;
   last_error_type: string | null;
+  /** The connection the secret's target names (null: none, or registered before 0018). */
+  target_connection: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

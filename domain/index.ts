@@ -26,8 +26,13 @@ export {
 } from './naming';
 export { Role } from './roles';
 export { hasControlCharacter, withoutControlCharacters } from './text';
-export { NotificationKind } from './notifications';
-export type { Audience, CredentialsAfterFailure, NotificationEvent } from './notifications';
+export { FAILED_STEPS, NotificationKind } from './notifications';
+export type {
+  Audience,
+  CredentialsAfterFailure,
+  FailedStep,
+  NotificationEvent,
+} from './notifications';
 export {
   ROLE_NAME_PATTERN,
   TARGET_KINDS,
@@ -43,6 +48,7 @@ export {
   isManageableMariaDbHost,
   isManageableMariaDbUser,
   mariaDbTargetUsers,
+  targetConnectionOf,
   targetRedisUsers,
   targetRoles,
   IAM_USER_NAME_PATTERN,

@@ -45,6 +45,14 @@ export interface NotificationEvent {
    * keeps reconciling); or the previous credential is still live because revoking it failed.
    */
   credentials?: CredentialsAfterFailure;
+  /** The step of the rotation that failed, so an alert says where (absent: not known). */
+  step?: FailedStep | null;
+  /** The privilege the target refused the rotator for, as the server grants it (e.g. CREATE USER). */
+  missingPrivilege?: string | null;
 }
 
 export type CredentialsAfterFailure = 'old-works' | 'reconciling' | 'previous-live';
+
+/** The steps of a rotation a failure is reported at (see the rotation protocol). */
+export const FAILED_STEPS = ['stage', 'apply', 'verify', 'promote', 'revoke'] as const;
+export type FailedStep = (typeof FAILED_STEPS)[number];

@@ -182,3 +182,8 @@ export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 export function isIamUserName(name: string): boolean {
   return IAM_USER_NAME_PATTERN.test(name);
 }
+
+/** The connection a target names, if any (a PostgreSQL role without one uses the default). */
+export function targetConnectionOf(target: TargetSpec | undefined): string | undefined {
+  return target && 'connection' in target ? target.connection : undefined;
+}

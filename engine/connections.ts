@@ -77,6 +77,26 @@ export async function withRedisSession<T>(
   }
 }
 
+/**
+ * Reaching the server or logging in as the rotator failed: typed, retried, and saying which,
+ * with the error's code or the server's reply word, never the credential.
+ */
+function redisSessionFailure(err: unknown, spec: Pick<ConnectionSpec, 'host' | 'port'>) {
+  const message = err instanceof Error ? err.message : String(err);
+  const reply = /^[A-Z]{2,}\b/.exec(message)?.[0];
+  const code = (err as { code?: unknown }).code;
+  if (reply === 'WRONGPASS') {
+    return ApplicationFailure.retryable(
+      `Redis at ${spec.host}:${spec.port} refused the rotator's login (WRONGPASS): check the connection's credential`,
+      ErrorType.TargetRejected,
+    );
+  }
+  return ApplicationFailure.retryable(
+    `Redis at ${spec.host}:${spec.port} could not be reached (${typeof code === 'string' ? code : (reply ?? 'connection error')})`,
+    ErrorType.TargetRejected,
+  );
+}
+
 /** The Redis driver's view of one connection. */
 export function redisTargetDeps(
   spec: Pick<ConnectionSpec, 'host' | 'port' | 'tls'>,
@@ -84,10 +104,18 @@ export function redisTargetDeps(
 ): RedisTargetDeps {
   return {
     rotatorUser: credential.username,
-    withAdmin: (fn) =>
-      withRedisSession(spec, credential, (client) =>
-        fn({ call: (command, ...args) => client.call(command, ...args) }),
-      ),
+    withAdmin: async (fn) => {
+      let opened = false;
+      try {
+        return await withRedisSession(spec, credential, (client) => {
+          opened = true;
+          return fn({ call: (command, ...args) => client.call(command, ...args) });
+        });
+      } catch (err) {
+        if (opened || err instanceof ApplicationFailure) throw err;
+        throw redisSessionFailure(err, spec);
+      }
+    },
     // AUTH answering OK is the proof: it names the user, and consumers need no other command.
     login: (user, password) =>
       withRedisSession(spec, { username: user, password }, () => Promise.resolve()),

@@ -14,6 +14,7 @@ import * as m0012 from './0012_mariadb_connections';
 import * as m0014 from './0014_webhook_endpoints';
 import * as m0015 from './0015_aws_connections';
 import * as m0017 from './0017_promoted_at_outbox_retention';
+import * as m0018 from './0018_secret_target_connection';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0014_webhook_endpoints': m0014,
   '0015_aws_connections': m0015,
   '0017_promoted_at_outbox_retention': m0017,
+  '0018_secret_target_connection': m0018,
 };

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { Policy, SecretType, TargetSpec } from '../domain';
+import type { FailedStep, Policy, SecretType, TargetSpec } from '../domain';
 import { rotationActivities } from './activity-options';
 import type { RepairStep } from './state';
 
@@ -45,6 +45,10 @@ export type RotationOutcome =
       ok: false;
       rotationId: string;
       errorType: string;
+      /** The step that failed (absent where the failure cannot say). */
+      failedStep?: FailedStep;
+      /** The privilege the target refused the rotator for, when that was the failure. */
+      missingPrivilege?: string;
       latestVersion: number;
       /**
        * Steps still owed when the rotation could not be put right at once (a compensation or a
@@ -112,26 +116,26 @@ export async function runRotation(
     if (!target.stagingPath) await verifyStaged();
   } catch (err) {
     const errorType = errorTypeOf(err);
-    if (staged === null) return { ok: false, rotationId, errorType, latestVersion };
+    const failed = {
+      ok: false as const,
+      rotationId,
+      errorType,
+      latestVersion,
+      ...failureFacts(err),
+    };
+    if (staged === null) return failed;
     for (const [i, step] of compensations.entries()) {
       try {
         const { published } = await runRepairStep(target, rotationId, staged, step);
         // Consumers already read the new value: undoing would break them, so roll forward.
-        if (published)
-          return promoteOrOwe(target, rotationId, staged, errorType, latestVersion, plan);
+        if (published) return promoteOrOwe(target, rotationId, staged, failed, latestVersion, plan);
       } catch (compensationError) {
         // The rotation failed and could not be undone yet: what is owed is retried until it works.
         errorTypeOf(compensationError);
-        return {
-          ok: false,
-          rotationId,
-          errorType,
-          latestVersion,
-          unresolved: { version: staged, steps: compensations.slice(i) },
-        };
+        return { ...failed, unresolved: { version: staged, steps: compensations.slice(i) } };
       }
     }
-    return { ok: false, rotationId, errorType, latestVersion };
+    return failed;
   }
   // Past verification the target accepts the new value (a single role no longer accepts the old
   // one), so the only way to agree again is forward: promote is retried, never compensated.
@@ -143,7 +147,7 @@ async function promoteOrOwe(
   target: RotationTarget,
   rotationId: string,
   version: number,
-  earlierError: string | null,
+  earlier: { errorType: string; failedStep?: FailedStep; missingPrivilege?: string } | null,
   latestVersion: number,
   plan: RotationPlan | null,
 ): Promise<RotationOutcome> {
@@ -160,7 +164,7 @@ async function promoteOrOwe(
     return {
       ok: false,
       rotationId,
-      errorType: earlierError ?? errorTypeOf(err),
+      ...(earlier ?? { errorType: errorTypeOf(err), failedStep: 'promote' as const }),
       latestVersion,
       unresolved: { version, steps: ['promoteVersion'] },
     };
@@ -214,4 +218,33 @@ export function errorTypeOf(err: unknown): string {
     return 'ActivityFailure';
   }
   throw err;
+}
+
+/** Which activity each rotation step runs as (the Vault check of a staged value is verify). */
+const STEP_OF_ACTIVITY: Record<string, FailedStep> = {
+  stageVersion: 'stage',
+  verifyVersion: 'verify',
+  applyTarget: 'apply',
+  verifyTarget: 'verify',
+  promoteVersion: 'promote',
+  revokeVersion: 'revoke',
+};
+
+/**
+ * What a failed activity says about itself: the step it was at, and the privilege the target
+ * refused, if that was it (both empty if unknown). An activity doing two steps (apply that also
+ * verifies) names the one that failed in the failure's details, as a driver names a privilege.
+ */
+export function failureFacts(err: unknown): { failedStep?: FailedStep; missingPrivilege?: string } {
+  if (!(err instanceof ActivityFailure)) return {};
+  const detail = (err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as
+    { step?: unknown; missingPrivilege?: unknown } | null | undefined;
+  const step = detail?.step === 'verify' ? 'verify' : STEP_OF_ACTIVITY[err.activityType ?? ''];
+  const privilege = detail?.missingPrivilege;
+  return {
+    ...(step ? { failedStep: step } : {}),
+    ...(typeof privilege === 'string' && privilege.length <= 64
+      ? { missingPrivilege: privilege }
+      : {}),
+  };
 }

@@ -11,6 +11,8 @@ export interface RegisterSecretInput {
   workflowId: string;
   vaultPath: string;
   requestedBy: string;
+  /** The connection the secret's target names, if any; absent in histories from before. */
+  targetConnection?: string;
 }
 
 /** Records the secret in the engine database; idempotent by workflow id. Returns the secret id. */
@@ -31,6 +33,7 @@ export function createRegisterSecret({ db }: Pick<ActivityDeps, 'db'>) {
         state: SecretState.Rotating,
         workflow_id: input.workflowId,
         vault_path: input.vaultPath,
+        target_connection: input.targetConnection ?? null,
         updated_at: new Date(),
       })
       .onConflict((oc) => oc.column('workflow_id').doNothing())

@@ -24,24 +24,33 @@ const when = (iso: string | null | undefined): string =>
         .replace(/Z$/, ' UTC')}`
     : 'not scheduled';
 
+/** What to grant, when the target refused the rotator a privilege. */
+const grant = (e: NotificationEvent): string =>
+  e.missingPrivilege
+    ? `The rotator lacks the ${e.missingPrivilege} privilege on the target: grant it (see the README's setup for this target). `
+    : '';
+
 /** A failure, saying only what Rotor knows to be true of the credentials afterwards. */
 function failureLine(e: NotificationEvent): Line {
-  const failed = `${e.secretName} (${e.secretType}) failed (${e.errorType ?? 'unknown error'}) at ${when(e.at)}`;
+  const step = e.step ? `in its ${e.step} step ` : '';
+  const failed = `${e.secretName} (${e.secretType}) failed ${step}(${e.errorType ?? 'unknown error'}) at ${when(e.at)}`;
   switch (e.credentials) {
     case 'reconciling':
       return {
         what: `Rotating ${failed} part-way through: Vault and the target may not agree on the current credential yet.`,
-        todo: 'Rotor keeps retrying what is owed (undo or promote) on its own and will say when they agree; fix the outage, or retry the secret to try at once.',
+        todo: `${grant(e)}Rotor keeps retrying what is owed (undo or promote) on its own and will say when they agree; fix the outage, or retry the secret to try at once.`,
       };
     case 'previous-live':
       return {
         what: `Revoking the previous credential of ${failed}: it still works.`,
-        todo: 'Rotor retries the revocation on its own; fix what refused it (e.g. the rotator’s privileges), or retry the secret to try at once.',
+        todo: `${grant(e)}Rotor retries the revocation on its own; fix what refused it (e.g. the rotator’s privileges), or retry the secret to try at once.`,
       };
     default:
       return {
         what: `Rotating ${failed}; the old credential still works.`,
-        todo: 'Investigate, then retry the secret to rotate with a fresh value.',
+        todo: e.missingPrivilege
+          ? `${grant(e)}Then retry the secret.`
+          : 'Investigate, then retry the secret to rotate with a fresh value.',
       };
   }
 }

@@ -120,6 +120,24 @@ function issuing(input: TargetStepInput): IssuedApplyInput {
   return { ...input, stagingPath: input.stagingPath };
 }
 
+/**
+ * Verification run inside applyTarget: a failure keeps its type, message and retry rule, and says
+ * in its details that it was the verify step, so the alert names the step that failed.
+ */
+async function asVerifyStep(verifying: Promise<void>): Promise<void> {
+  try {
+    await verifying;
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure)) throw err;
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? ErrorType.VerificationFailed,
+      nonRetryable: err.nonRetryable === true,
+      details: [{ step: 'verify' }],
+    });
+  }
+}
+
 /** apply → verify → (on failure) compensate, each against the secret's target. */
 export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
   const stepOf = (i: TargetStepInput): TargetStep => ({
@@ -150,13 +168,13 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
       }
       const publish = input.stagingPath !== undefined && driver.oldStopsAtApply(input.target);
       if (publish && input.stagingPath) {
-        await driver.verify(input.target, cred, stepOf(input));
+        await asVerifyStep(driver.verify(input.target, cred, stepOf(input)));
         await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
       }
       await recordRotationStep(db, appliedStep(input));
       // Published: verified already, and verifying again would only widen the window.
       if (!input.verify || publish) return { published: publish };
-      await driver.verify(input.target, cred, stepOf(input));
+      await asVerifyStep(driver.verify(input.target, cred, stepOf(input)));
       await recordRotationStep(db, verifiedStep(input));
       return { published: false, verified: true };
     },

@@ -19,6 +19,7 @@ import {
   HOST_PATTERN,
   NAME_PATTERN,
   Role,
+  SecretState,
   TlsMode,
   hasControlCharacter,
 } from '../../domain';
@@ -349,7 +350,7 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
     {
       schema: {
         summary:
-          'Delete a connection and its credential in Vault (admin). Secrets whose target names it stop rotating (NEEDS_ATTENTION) until it exists again.',
+          'Delete a connection and its credential in Vault (admin). Refused with 409 ROT_ERR_CONNECTION_IN_USE while secrets that are not retired name it as their target.',
         params: nameParam,
         // 200 with a body rather than 204: an empty 204 cannot be documented as the JSON every
         // other answer is (the fuzz run's response-schema check holds the API to its document).
@@ -362,6 +363,20 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
       reserved(req.params.name);
+      // Deleting it would leave these secrets failing at their next rotation.
+      const { users } = await db
+        .selectFrom('secrets')
+        .select((eb) => eb.fn.countAll<string>().as('users'))
+        .where('target_connection', '=', req.params.name)
+        .where('state', '!=', SecretState.Retired)
+        .executeTakeFirstOrThrow();
+      if (Number(users) > 0) {
+        throw new ApiError(
+          409,
+          'ROT_ERR_CONNECTION_IN_USE',
+          `${users} secret(s) not retired name this connection as their target; retire them first`,
+        );
+      }
       if (!(await deleteConnection(db, vault(), req.params.name))) {
         throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such connection');
       }

@@ -10,6 +10,7 @@ import {
   requestSchema,
   retireSecret,
 } from '../../control';
+import { findConnection } from '../../connections';
 import { NAME_PATTERN, Role, SECRET_TYPES } from '../../domain';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
@@ -104,6 +105,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           config,
           { ...req.body, requestedBy: principal.subject },
           services.vault,
+          async (connection) => (await findConnection(db, connection))?.kind ?? null,
         );
         const body = req.body as { tenantId: string; name?: unknown };
         return {
@@ -265,20 +267,24 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     '/api/v1/secrets/:tenantId/:name/retire',
     {
       schema: {
-        summary: 'Retire: revoke what is live and delete it from Vault',
+        summary:
+          'Retire: revoke what is live and delete it from Vault (a retry with the same Idempotency-Key asks once)',
+        headers: idempotencyHeaders,
         params: secretParams,
         body: reasonBody,
-        response: { 202: accepted, ...errorResponses(409) },
+        response: { 202: accepted, ...errorResponses(409, 422) },
       },
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Tenant]);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
-      await retireSecret(temporal, row.workflow_id, {
-        requestedBy: principal.subject,
-        reason: req.body.reason,
+      return idempotent(db, principal, req, reply, async () => {
+        await retireSecret(temporal, row.workflow_id, {
+          requestedBy: principal.subject,
+          reason: req.body.reason,
+        });
+        return { statusCode: 202, body: { accepted: true } };
       });
-      return reply.code(202).send({ accepted: true });
     },
   );
 
@@ -286,21 +292,25 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     '/api/v1/secrets/:tenantId/:name/break-glass',
     {
       schema: {
-        summary: 'Emergency rotation (admin): no approval, no grace wait',
+        summary:
+          'Emergency rotation (admin): no approval, no grace wait (a retry with the same Idempotency-Key does not rotate twice)',
+        headers: idempotencyHeaders,
         params: secretParams,
         body: reasonBody,
-        response: { 202: accepted, ...errorResponses(409) },
+        response: { 202: accepted, ...errorResponses(409, 422) },
       },
     },
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin]);
       const row = await findSecret(db, principal, req.params.tenantId, req.params.name);
-      await breakGlassRotate({ client: temporal, db }, row.workflow_id, {
-        requestedBy: principal.subject,
-        roles: [principal.role],
-        reason: req.body.reason,
+      return idempotent(db, principal, req, reply, async () => {
+        await breakGlassRotate({ client: temporal, db }, row.workflow_id, {
+          requestedBy: principal.subject,
+          roles: [principal.role],
+          reason: req.body.reason,
+        });
+        return { statusCode: 202, body: { accepted: true } };
       });
-      return reply.code(202).send({ accepted: true });
     },
   );
 }

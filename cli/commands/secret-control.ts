@@ -16,6 +16,8 @@ type Action = keyof typeof ACTIONS;
 
 /** The actions that start a rotation the CLI can follow with --wait. */
 const STARTS_ROTATION: ReadonlySet<Action> = new Set(['resume', 'retry', 'break-glass']);
+/** The actions the API runs once per Idempotency-Key. */
+const TAKES_KEY: ReadonlySet<Action> = new Set(['retire', 'break-glass']);
 export const DEFAULT_WAIT_SECONDS = 600;
 
 /**
@@ -29,6 +31,12 @@ export function registerSecretControlCommands(secrets: Command, ctx: CliContext)
       .command(`${action} <tenant> <name>`)
       .description(description)
       .requiredOption('--reason <text>', 'recorded in the audit trail');
+    if (TAKES_KEY.has(action)) {
+      command.option(
+        '--idempotency-key <key>',
+        `a retry with the same key does not ${action} twice`,
+      );
+    }
     if (STARTS_ROTATION.has(action)) {
       command
         .option('--wait', 'follow the rotation it starts until it is promoted or fails')
@@ -38,12 +46,17 @@ export function registerSecretControlCommands(secrets: Command, ctx: CliContext)
       async (
         tenant: string,
         name: string,
-        o: { reason: string; wait?: boolean; timeout?: number },
+        o: { reason: string; idempotencyKey?: string; wait?: boolean; timeout?: number },
       ) => {
         const api = ctx.api();
         const path = secretPath(tenant, name, `/${action}`);
         const before = o.wait ? await newestRotationId(api, tenant, name) : null;
-        const answer = await api.request<{ state?: string }>('POST', path, { reason: o.reason });
+        const answer = await api.request<{ state?: string }>(
+          'POST',
+          path,
+          { reason: o.reason },
+          o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {},
+        );
         // Resuming a paused secret starts no rotation: there is nothing to follow.
         const follows = o.wait && !(action === 'resume' && answer.state === 'PAUSED');
         if (!follows) return printObject(answer, ctx.json());

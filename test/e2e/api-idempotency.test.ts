@@ -8,7 +8,7 @@ import type { TestApi } from '../helpers/api';
 import { createTestRotor } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
-describe('Idempotency-Key on create-secret and rotate-now', () => {
+describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire', () => {
   let rotor: TestRotor;
   let api: TestApi;
   let a = '';
@@ -125,6 +125,103 @@ describe('Idempotency-Key on create-secret and rotate-now', () => {
         'requestRotation',
     );
     expect(updates).toHaveLength(1);
+  });
+
+  it('sends break-glass once for a retried request: one emergency rotation, one audit row', async () => {
+    const name = 'idem-break-glass';
+    const created = await create(api.tokens.a, randomUUID(), {
+      tenantId: a,
+      name,
+      type: 'service_token',
+    });
+    expect(created.statusCode).toBe(201);
+    const workflowId = `secret/${a}/${name}`;
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const key = randomUUID();
+    const breakGlass = () =>
+      api.call(
+        api.tokens.admin,
+        'POST',
+        `/api/v1/secrets/${a}/${name}/break-glass`,
+        { reason: 'leaked in a log' },
+        { 'idempotency-key': key },
+      );
+    const responses = [await breakGlass(), await breakGlass(), await breakGlass()];
+    expect(responses.map((r) => r.statusCode)).toEqual([202, 202, 202]);
+    expect(responses.map((r) => r.headers['idempotent-replayed'])).toEqual([
+      undefined,
+      'true',
+      'true',
+    ]);
+    expect(responses.map((r) => r.json<unknown>())).toEqual(Array(3).fill({ accepted: true }));
+    await waitForStatus(rotor.client, workflowId, (s) => s.rotationsCompleted === 2);
+    const history = await rotor.client.workflow.getHandle(workflowId).fetchHistory();
+    const updates = (history.events ?? []).filter(
+      (e) =>
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ===
+        'breakGlassRotate',
+    );
+    expect(updates).toHaveLength(1);
+    const audited = await rotor.clients.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('audit_events.tenant_id', '=', a)
+      .where('action', '=', 'rotation.break_glass')
+      .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
+      .where('secrets.workflow_id', '=', workflowId)
+      .execute();
+    expect(audited).toHaveLength(1);
+    // The same key on the same secret's other emergency control is another request: refused.
+    const retireWithKey = await api.call(
+      api.tokens.admin,
+      'POST',
+      `/api/v1/secrets/${a}/${name}/retire`,
+      { reason: 'leaked in a log' },
+      { 'idempotency-key': key },
+    );
+    expect(retireWithKey.statusCode).toBe(422);
+    expect(retireWithKey.json()).toMatchObject({
+      error: { code: 'ROT_ERR_IDEMPOTENCY_KEY_REUSED' },
+    });
+  });
+
+  it('sends retire once for a retried request, and replays its answer after the lifecycle ended', async () => {
+    const name = 'idem-retire';
+    const created = await create(api.tokens.a, randomUUID(), {
+      tenantId: a,
+      name,
+      type: 'service_token',
+    });
+    expect(created.statusCode).toBe(201);
+    const workflowId = `secret/${a}/${name}`;
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const key = randomUUID();
+    const retire = () =>
+      api.call(
+        api.tokens.a,
+        'POST',
+        `/api/v1/secrets/${a}/${name}/retire`,
+        { reason: 'decommissioned' },
+        { 'idempotency-key': key },
+      );
+    const first = await retire();
+    const second = await retire();
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    const handle = rotor.client.workflow.getHandle(workflowId);
+    await handle.result();
+    // Ended: a fresh retire would be refused (409 not running); the retried one is answered.
+    const late = await retire();
+    expect(late.statusCode, late.body).toBe(202);
+    expect(late.headers['idempotent-replayed']).toBe('true');
+    const fresh = await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/${name}/retire`, {
+      reason: 'decommissioned',
+    });
+    expect(fresh.statusCode).toBe(409);
+    const signals = (await handle.fetchHistory()).events?.filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'retire',
+    );
+    expect(signals).toHaveLength(1);
   });
 
   it('frees a key after a refused request, and after it expires', async () => {

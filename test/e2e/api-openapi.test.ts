@@ -110,7 +110,11 @@ describe('the OpenAPI document describes every answer and every body', () => {
     const secret = '/api/v1/secrets/{tenantId}/{name}';
     expect(statuses('post', '/api/v1/secrets')).toEqual(expect.arrayContaining(['409', '422']));
     expect(statuses('post', `${secret}/rotate`)).toEqual(expect.arrayContaining(['409', '422']));
-    expect(statuses('post', `${secret}/retire`)).toContain('409');
+    expect(statuses('post', `${secret}/retire`)).toEqual(expect.arrayContaining(['409', '422']));
+    expect(statuses('post', `${secret}/break-glass`)).toEqual(
+      expect.arrayContaining(['409', '422']),
+    );
+    expect(statuses('delete', '/api/v1/connections/{name}')).toContain('409');
     expect(statuses('post', `${secret}/supply`)).toEqual(expect.arrayContaining(['409', '413']));
     expect(statuses('get', secret)).toContain('414');
   });

@@ -14,7 +14,7 @@ import { runCli } from '../helpers/cli';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { setUpPgTarget } from '../helpers/pg-target';
 import type { PgTarget } from '../helpers/pg-target';
-import { redisAdmin } from '../helpers/redis-target';
+import { redisAdmin, setUpRedisTarget } from '../helpers/redis-target';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
@@ -371,5 +371,108 @@ describe('connections: target servers named by secrets, with Rotor’s credentia
     // Each server has its own role of that name, with its own password.
     expect(await pgLoginError(urlA, role, pwB)).toBe('28P01');
     expect(await pgLoginError(urlB, role, pwA)).toBe('28P01');
+  });
+
+  it('refuses at create a target naming a missing connection or one of another kind, and refuses deleting a connection a secret uses, saying how many', async () => {
+    const redis = await setUpRedisTarget(rotor);
+    try {
+      const tenantId = api.tenantA;
+      const create = (name: string, target: Record<string, unknown>) =>
+        api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+          tenantId,
+          name,
+          type: 'database_password',
+          policy: { requiresApproval: false, graceSeconds: 1 },
+          target,
+        });
+      const refusals: [Record<string, unknown>, string][] = [
+        [
+          {
+            kind: 'mariadb_user',
+            connection: uniqueName('no-such'),
+            strategy: 'single',
+            user: 'app',
+          },
+          'names no connection',
+        ],
+        [
+          { kind: 'mariadb_user', connection: redis.connection, strategy: 'single', user: 'app' },
+          'names a redis connection; a mariadb_user target needs a mariadb connection',
+        ],
+        [
+          { kind: 'postgres_role', connection: redis.connection, strategy: 'single', role: 'app' },
+          'names a redis connection',
+        ],
+      ];
+      for (const [target, message] of refusals) {
+        const name = uniqueName('conn-check');
+        const res = await create(name, target);
+        expect(res.statusCode, res.body).toBe(400);
+        const error = res.json<{ error: { code: string; issues: unknown[] } }>().error;
+        expect(error.code).toBe('ROT_ERR_VALIDATION');
+        expect(error.issues).toEqual([
+          { field: 'target.connection', message: expect.stringContaining(message) as string },
+        ]);
+        // Refused before anything started: no lifecycle, no row.
+        await expect(
+          rotor.client.workflow.getHandle(`secret/${tenantId}/${name}`).describe(),
+        ).rejects.toThrow();
+      }
+
+      // A secret on the connection: deleting the connection is refused, naming how many use it.
+      const [user = ''] = await redis.createUsers('conn_in_use');
+      const name = uniqueName('in-use');
+      const created = await create(name, {
+        kind: 'redis_acl',
+        connection: redis.connection,
+        strategy: 'single',
+        user,
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      await waitForStatus(
+        rotor.client,
+        `secret/${tenantId}/${name}`,
+        (s) => s.currentVersion === 1,
+      );
+      const del = () =>
+        api.call(api.tokens.admin, 'DELETE', `/api/v1/connections/${redis.connection}`);
+      const refused = await del();
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({
+        error: {
+          code: 'ROT_ERR_CONNECTION_IN_USE',
+          message: expect.stringContaining('1 secret(s)') as string,
+        },
+      });
+      expect(
+        (await rotor.clients.vault.read(connectionCredentialPath(redis.connection)))?.data,
+      ).toMatchObject({ username: redis.rotator.username });
+
+      // Retired, it no longer counts: the connection can go.
+      const retired = await api.call(
+        api.tokens.a,
+        'POST',
+        `/api/v1/secrets/${tenantId}/${name}/retire`,
+        { reason: 'moving off this server' },
+      );
+      expect(retired.statusCode, retired.body).toBe(202);
+      await expect
+        .poll(
+          async () =>
+            (
+              await rotor.clients.db
+                .selectFrom('secrets')
+                .select('state')
+                .where('workflow_id', '=', `secret/${tenantId}/${name}`)
+                .executeTakeFirst()
+            )?.state,
+          { timeout: 60_000 },
+        )
+        .toBe('RETIRED');
+      const deleted = await del();
+      expect(deleted.statusCode, deleted.body).toBe(200);
+    } finally {
+      await redis.close();
+    }
   });
 });

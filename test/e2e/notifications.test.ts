@@ -180,7 +180,9 @@ describe('notifications', () => {
           smtp
             .to('ops@rotor.example')
             .some((m) =>
-              (m.text ?? '').includes(`Rotating key (api_key) failed (VaultPermissionDenied)`),
+              (m.text ?? '').includes(
+                `Rotating key (api_key) failed in its stage step (VaultPermissionDenied)`,
+              ),
             ),
         { timeout: 60_000 },
       )

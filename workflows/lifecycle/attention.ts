@@ -1,6 +1,6 @@
 import { ActivityFailure, log, uuid4 } from '@temporalio/workflow';
 import { NotificationKind, SecretState } from '../../domain';
-import type { CredentialsAfterFailure } from '../../domain';
+import type { CredentialsAfterFailure, FailedStep } from '../../domain';
 import type { LifecycleState } from '../state';
 import { bookkeeping, setState } from './context';
 import type { LifecycleContext } from './context';
@@ -17,7 +17,9 @@ export async function enterAttention(
   errorType: string,
   credentials: CredentialsAfterFailure,
   rotationId?: string,
+  facts: { step?: FailedStep; missingPrivilege?: string } = {},
 ): Promise<void> {
+  const { step, missingPrivilege } = facts;
   target.needsAttention = true;
   target.attentionCause = cause;
   target.lastErrorType = errorType;
@@ -31,7 +33,12 @@ export async function enterAttention(
       actor: 'rotor',
       outcome: 'failure',
       lastErrorType: errorType,
-      details: { cause, credentials },
+      details: {
+        cause,
+        credentials,
+        ...(step ? { step } : {}),
+        ...(missingPrivilege ? { missingPrivilege } : {}),
+      },
       idempotencyKey: uuid4(),
       ...(rotationId ? { rotationId } : {}),
     }),
@@ -40,6 +47,8 @@ export async function enterAttention(
     errorType,
     credentials,
     ...(rotationId ? { rotationId } : {}),
+    ...(step ? { step } : {}),
+    ...(missingPrivilege ? { missingPrivilege } : {}),
   });
 }
 

@@ -8,7 +8,8 @@ import {
 } from '@temporalio/workflow';
 import { NotificationKind, SecretState } from '../../domain';
 import type { Policy } from '../../domain';
-import { errorTypeOf } from '../rotation';
+import { rotationActivities } from '../activity-options';
+import { errorTypeOf, failureFacts } from '../rotation';
 import type { LifecycleState } from '../state';
 import { enterAttention } from './attention';
 import {
@@ -74,7 +75,9 @@ export async function lifecycleStep(
       return 'again';
     }
     try {
-      await bookkeeping.revokeVersion({
+      // Retried up to the policy's limit, as a rotation's steps are, then on the lifecycle's own
+      // schedule (revokeRetryAt): an outage is reported after a few attempts, not many minutes.
+      await rotationActivities(st.policy).revokeVersion({
         rotationId: uuid4(),
         secretId: st.secretId,
         tenantId: input.tenantId,
@@ -92,7 +95,10 @@ export async function lifecycleStep(
         Date.now() + repairDelayMs(st.policy, attempts - 1),
       ).toISOString();
       if (attempts === 1 || st.attentionCause !== 'revoke') {
-        await enterAttention(ctx, st, 'revoke', errorTypeOf(err), 'previous-live');
+        await enterAttention(ctx, st, 'revoke', errorTypeOf(err), 'previous-live', undefined, {
+          step: 'revoke',
+          ...failureFacts(err),
+        });
       }
       return 'again';
     }

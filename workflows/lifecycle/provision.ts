@@ -1,4 +1,5 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
+import { targetConnectionOf } from '../../domain';
 import type { LifecycleState } from '../state';
 import { bookkeeping } from './context';
 import type { LifecycleContext } from './context';
@@ -13,6 +14,7 @@ const IMPORT_PATCH = 'import-initial-value-v1';
  */
 export async function provision(ctx: LifecycleContext): Promise<LifecycleState> {
   const { input: first, early: pending } = ctx;
+  const connection = targetConnectionOf(first.target);
   const secretId = await bookkeeping.registerSecret({
     tenantId: first.tenantId,
     name: first.name,
@@ -21,6 +23,8 @@ export async function provision(ctx: LifecycleContext): Promise<LifecycleState> 
     workflowId: workflowInfo().workflowId,
     vaultPath: first.vaultPath,
     requestedBy: first.requestedBy,
+    // Recorded so a connection that secrets use cannot be deleted from under them.
+    ...(connection !== undefined ? { targetConnection: connection } : {}),
   });
   const fresh: LifecycleState = {
     secretId,

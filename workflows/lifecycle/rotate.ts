@@ -219,6 +219,10 @@ async function rotateOnce(
       outcome.errorType,
       'reconciling',
       outcome.rotationId,
+      {
+        ...(outcome.failedStep ? { step: outcome.failedStep } : {}),
+        ...(outcome.missingPrivilege ? { missingPrivilege: outcome.missingPrivilege } : {}),
+      },
     );
     return;
   }
@@ -242,5 +246,7 @@ async function rotateOnce(
     rotationId: outcome.rotationId,
     errorType: outcome.errorType,
     credentials: 'old-works',
+    ...(outcome.failedStep ? { step: outcome.failedStep } : {}),
+    ...(outcome.missingPrivilege ? { missingPrivilege: outcome.missingPrivilege } : {}),
   });
 }

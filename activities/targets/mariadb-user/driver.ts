@@ -83,10 +83,12 @@ export function createMariaDbUserDriver(deps: MariaDbTargetDeps): TargetDriver<M
       }
       if (errno !== undefined && PRIVILEGE_ERRORS.has(errno)) {
         // Retrying cannot grant a privilege; the message says which one is missing.
-        throw ApplicationFailure.nonRetryable(
-          'the rotator may not alter this user (needs the global CREATE USER privilege)',
-          ErrorType.TargetRejected,
-        );
+        throw ApplicationFailure.create({
+          message: `the rotator may not alter ${who} (it lacks the global CREATE USER privilege: GRANT CREATE USER ON *.* TO the rotator)`,
+          type: ErrorType.TargetRejected,
+          nonRetryable: true,
+          details: [{ missingPrivilege: 'CREATE USER' }],
+        });
       }
       throw ApplicationFailure.retryable(
         `MariaDB target refused ALTER USER (${codeOf(err)})`,

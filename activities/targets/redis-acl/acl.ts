@@ -28,10 +28,13 @@ export function assertManageableUser(user: string, rotatorUser: string): void {
 function failureOf(err: unknown, what: string): ApplicationFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (message.startsWith('NOPERM')) {
-    return ApplicationFailure.nonRetryable(
-      `the rotator's Redis user may not run ${what} (grant +${what.toLowerCase().replace(' ', '|')})`,
-      ErrorType.TargetRejected,
-    );
+    const grant = `+${what.toLowerCase().replace(' ', '|')}`;
+    return ApplicationFailure.create({
+      message: `the rotator's Redis user may not run ${what} (grant ${grant})`,
+      type: ErrorType.TargetRejected,
+      nonRetryable: true,
+      details: [{ missingPrivilege: grant }],
+    });
   }
   const code = /^[A-Z]{2,}\b/.exec(message)?.[0] ?? 'connection error';
   return ApplicationFailure.retryable(

@@ -10,6 +10,7 @@ const CONNECTION_KIND: Record<TargetKind, ConnectionKind | null> = {
   [TargetKind.PostgresRole]: ConnectionKind.Postgres,
   [TargetKind.RedisAcl]: ConnectionKind.Redis,
   [TargetKind.MariaDbUser]: ConnectionKind.MariaDb,
+  [TargetKind.AwsIamAccessKey]: ConnectionKind.Aws,
   [TargetKind.TenantApiKey]: null,
 };
 

@@ -26,6 +26,13 @@ export {
 } from './naming';
 export { Role } from './roles';
 export { hasControlCharacter, withoutControlCharacters } from './text';
+export {
+  MAX_CLIENT_IP_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  cleanClientIp,
+  cleanUserAgent,
+} from './origin';
+export type { RequestOrigin } from './origin';
 export { NotificationKind } from './notifications';
 export type { Audience, CredentialsAfterFailure, NotificationEvent } from './notifications';
 export {

@@ -11,6 +11,7 @@ import * as m0009 from './0009_audit_chain_head_lock';
 import * as m0010 from './0010_token_expiry';
 import * as m0011 from './0011_connections';
 import * as m0012 from './0012_mariadb_connections';
+import * as m0013 from './0013_audit_origin';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_token_expiry': m0010,
   '0011_connections': m0011,
   '0012_mariadb_connections': m0012,
+  '0013_audit_origin': m0013,
 };

@@ -98,8 +98,12 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
     // Hash what PostgreSQL will hand back: details after a JSON round trip, a millisecond time.
     const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
     const seq = prev.seq + 1;
-    const clientIp = cleanClientIp(entry.origin?.ip ?? undefined);
-    const userAgent = cleanUserAgent(entry.origin?.userAgent ?? undefined);
+    // Cleaned here too, whatever the caller did: an origin may come from a raw workflow message.
+    const origin = entry.origin as Partial<Record<'ip' | 'userAgent', unknown>> | null | undefined;
+    const clientIp = cleanClientIp(typeof origin?.ip === 'string' ? origin.ip : undefined);
+    const userAgent = cleanUserAgent(
+      typeof origin?.userAgent === 'string' ? origin.userAgent : undefined,
+    );
     const hash = auditHash({
       tenantId: entry.tenantId,
       secretId: entry.secretId ?? null,

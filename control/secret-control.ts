@@ -123,7 +123,11 @@ export async function controlSecret(
     throw refused;
   }
 
-  const requester = { requestedBy: request.subject, reason };
+  const requester = {
+    requestedBy: request.subject,
+    reason,
+    ...(request.origin ? { origin: request.origin } : {}),
+  };
   await toLifecycle(() => {
     if (action === SecretAction.Pause) return handle.signal(pauseSignal, requester);
     if (action === SecretAction.Resume) return handle.signal(resumeSignal, requester);

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Policy, SecretState, SecretType } from '../domain';
+import type { Policy, RequestOrigin, SecretState, SecretType } from '../domain';
 
 /** What the status query returns: ids, versions and states, never a value. */
 export interface SecretStatus {
@@ -64,12 +64,15 @@ export interface Requester {
   rotationId?: string;
   /** The bulk batch asking, recorded on the rotation row so progress is counted by key. */
   bulkId?: string;
+  /** Where the API request came from, for the audit rows it causes (absent from raw signals). */
+  origin?: RequestOrigin;
 }
 
-/** A rotate-now request through the update: who and why. */
+/** A rotate-now request through the update: who, why, and from where. */
 export interface RotateRequest {
   requestedBy: string;
   reason: string;
+  origin?: RequestOrigin;
 }
 
 /**
@@ -123,6 +126,8 @@ export interface PendingApproval {
 export interface Decider {
   approver: string;
   roles: string[];
+  /** Where the API request came from, for the audit row of the decision. */
+  origin?: RequestOrigin;
 }
 export interface ApproveRequest extends Decider {
   /** The rotation this decision is for: a decision for any other (stale) rotation is refused. */
@@ -143,6 +148,7 @@ export interface BreakGlassRequest {
   requestedBy: string;
   roles: string[];
   reason: string;
+  origin?: RequestOrigin;
 }
 
 /** Approve a pending rotation; the validator refuses bad decisions before anything is recorded. */

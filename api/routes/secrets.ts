@@ -228,6 +228,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         const answer = await requestRotation(temporal, row.workflow_id, {
           requestedBy: principal.subject,
           reason: req.body.reason,
+          ...(principal.origin ? { origin: principal.origin } : {}),
         }).catch((err: unknown) => {
           // Not refused, not a bug: the lifecycle's worker is not answering. Say so, coded.
           if (err instanceof LifecycleUnavailableError)
@@ -255,6 +256,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
       await retireSecret(temporal, row.workflow_id, {
         requestedBy: principal.subject,
         reason: req.body.reason,
+        ...(principal.origin ? { origin: principal.origin } : {}),
       });
       return reply.code(202).send({ accepted: true });
     },
@@ -277,6 +279,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         requestedBy: principal.subject,
         roles: [principal.role],
         reason: req.body.reason,
+        ...(principal.origin ? { origin: principal.origin } : {}),
       });
       return reply.code(202).send({ accepted: true });
     },

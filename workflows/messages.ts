@@ -53,6 +53,8 @@ export interface SupplyRequest {
   version: number;
   suppliedBy: string;
   expiresAt?: string | null;
+  /** Where the owner's API request came from, for the value.supplied audit row. */
+  origin?: RequestOrigin;
 }
 
 export interface Requester {
@@ -102,7 +104,7 @@ export const pauseSignal = defineSignal<[Requester]>('pause');
 /** Resume a paused secret, or retry one in NEEDS_ATTENTION with a fresh rotation. */
 export const resumeSignal = defineSignal<[Requester]>('resume');
 export const updatePolicySignal =
-  defineSignal<[{ policy: Policy; requestedBy: string }]>('updatePolicy');
+  defineSignal<[{ policy: Policy; requestedBy: string; origin?: RequestOrigin }]>('updatePolicy');
 export const retireSignal = defineSignal<[Requester & { vaultDeletion?: VaultDeletion }]>('retire');
 
 /** A rotation waiting for security, with the context an approver needs. */

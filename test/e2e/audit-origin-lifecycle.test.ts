@@ -97,6 +97,32 @@ describe('who, from where, on rows the lifecycle writes for an API request', () 
     expect((await verifyAuditTrail(rotor.clients.db, { tenantId })).ok).toBe(true);
   });
 
+  it('carries the caller of a policy change to the policy.updated row the lifecycle writes', async () => {
+    const tenantId = api.tenantA;
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId,
+      name: 'web-key',
+    });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'ACTIVE');
+    const res = await api.app.inject({
+      method: 'PUT',
+      url: `/api/v1/secrets/${tenantId}/web-key/policy`,
+      remoteAddress: '192.0.2.40',
+      headers: { authorization: `Bearer ${api.tokens.operator}`, 'user-agent': 'terraform/1.9' },
+      payload: { intervalSeconds: 86_400 },
+    });
+    expect(res.statusCode).toBe(202);
+    await expect
+      .poll(
+        async () =>
+          (await rows(tenantId)).find(
+            (r) => r.action === 'policy.updated' && r.user_agent === 'terraform/1.9',
+          ),
+        { timeout: 30_000 },
+      )
+      .toMatchObject({ client_ip: '192.0.2.40' });
+  });
+
   it('records the caller on a refused approval, which the workflow never sees', async () => {
     const tenantId = api.tenantB;
     const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {

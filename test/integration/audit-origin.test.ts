@@ -13,6 +13,7 @@ import { GENESIS_HASH, appendAudit, auditHash, verifyAuditTrail } from '../../au
 import { migrateOrThrow } from '../../db';
 import { Role } from '../../domain';
 import { connectTemporalClient } from '../../engine';
+import { runCli } from '../helpers/cli';
 import { createFreshDatabase } from '../helpers/fresh-db';
 import type { FreshDatabase } from '../helpers/fresh-db';
 import { testConfig, uniqueName } from '../helpers/stack';
@@ -141,6 +142,11 @@ describe('who, from where: client IP and user agent on audit rows, and refusal m
         userAgent: 'curl/8.5.0',
       }),
     ]);
+    // The CLI's table has both columns.
+    const shown = await runCli(base, token, 'audit', 'events', '--tenant', tenant);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/CLIENTIP\s+USERAGENT/);
+    expect(shown.stdout).toMatch(/198\.51\.100\.23\s+curl\/8\.5\.0\s+token\.created/);
   });
 
   it('keeps a Rotor token pasted into the user agent out of the row, and caps its length', async () => {

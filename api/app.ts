@@ -14,7 +14,9 @@ import { ApiError } from './errors';
 import type { Issue } from './errors';
 import { registerInputGuard } from './input-guard';
 import { TAGS, registerErrorResponses } from './openapi';
-import { createMetricsRegistry } from './metrics';
+import { cleanClientIp, cleanUserAgent } from '../domain';
+import { AuthBurstDetector, DEFAULT_AUTH_BURST } from './auth-burst';
+import { createApiMetrics } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
 import { registerAdminRoutes } from './routes/admin';
@@ -34,6 +36,7 @@ import { registerSecretRoutes } from './routes/secrets';
 import { registerSupplyRoutes } from './routes/supply';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerWebhookRoutes } from './routes/webhooks';
+import type { SecurityMetrics } from './security-metrics';
 import type { ApiServices } from './services';
 
 // One redaction list for the API and the worker (logging/redact.ts).
@@ -69,7 +72,10 @@ function ownError(
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
+  const trusted = options.services?.config.api.trustedProxies ?? [];
   const app = Fastify({
+    // req.ip is X-Forwarded-For only when the socket's peer is one of these; else the peer itself.
+    trustProxy: trusted.length > 0 ? trusted : false,
     logger: {
       level: options.logLevel ?? 'info',
       redact: REDACT_PATHS,
@@ -97,7 +103,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
             ...(err.issues ? { issues: err.issues } : {}),
           }
         : ownError(err);
-    if (own) return reply.code(own.statusCode).send({ error: own });
+    if (own) {
+      req.answerCode = own.code;
+      return reply.code(own.statusCode).send({ error: own });
+    }
     if (err.validation) {
       // Request schema failures: each field and what is wrong, never the submitted value.
       const issues = err.validation.map((v) => ({
@@ -153,17 +162,50 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // Prometheus scrapes this unauthenticated, as is usual; it carries counts, never names or values.
-  const metrics = createMetricsRegistry(services.db);
+  const { registry: metrics, security } = createApiMetrics(services.db);
+  app.decorate('securityMetrics', security);
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );
 
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
+    // Who is calling from where: on every audit row this request causes, and in its hash.
+    const origin = {
+      ip: cleanClientIp(req.ip),
+      userAgent: cleanUserAgent(req.headers['user-agent']),
+    };
     // Read on every request (no cache): a revoked or expired token is refused from the next one.
     const who = await identify(services.db, req.headers.authorization);
-    if ('principal' in who) req.principal = who.principal;
-    else req.authRefusal = who.refused;
+    if ('principal' in who) req.principal = { ...who.principal, origin };
+    else {
+      req.authRefusal = who.refused;
+      req.refusedTokenId = who.tokenId;
+    }
+  });
+  // Every 401/403 is counted, and repeated ones per token id or client IP are a burst: one
+  // warning line (the token's id, never the token) and a counter an alert watches.
+  const bursts = new AuthBurstDetector(services.config.api.authBurst ?? DEFAULT_AUTH_BURST);
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode;
+    if ((status !== 401 && status !== 403) || !req.url.startsWith('/api/')) return;
+    security.authRefused(status, req.answerCode ?? `HTTP_${status}`);
+    const tokenId = req.principal?.tokenId ?? req.refusedTokenId;
+    const ip = cleanClientIp(req.ip);
+    for (const burst of bursts.record({ tokenId, ip })) {
+      security.burst(burst.by);
+      req.log.warn(
+        {
+          authBurst: {
+            by: burst.by,
+            ...(burst.by === 'token' ? { tokenId: burst.key } : { ip: burst.key }),
+            refusals: burst.count,
+            windowSeconds: burst.windowSeconds,
+          },
+        },
+        `repeated 401/403 answers for one ${burst.by === 'token' ? 'token' : 'client IP'}`,
+      );
+    }
   });
   const usage = new ApiKeyUsage(services.db);
   usage.start(services.config.targets.apiKeyUsageFlushSeconds);
@@ -183,7 +225,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerRotationRoutes(scope, services);
     registerReferenceRoutes(scope, services);
     registerSecretPolicyRoutes(scope, services);
-    registerSecretValueRoutes(scope, services);
+    registerSecretValueRoutes(scope, services, security);
     registerSecretControlRoutes(scope, services);
     registerConnectionRoutes(scope, services);
     done();
@@ -195,5 +237,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Batched API-key usage counts; tests flush it to read them back. */
     apiKeyUsage?: ApiKeyUsage;
+    /** The counters of what this process refused. */
+    securityMetrics?: SecurityMetrics;
+  }
+  interface FastifyRequest {
+    /** The ROT_ERR_ code this request was answered with, when it was an error of Rotor's own. */
+    answerCode?: string;
+    /** The id (never the token) of a revoked or expired token this request presented. */
+    refusedTokenId?: string | undefined;
   }
 }

@@ -4,6 +4,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db';
 import { SecretState, SecretType } from '../domain';
 import { registerComputedHistogram } from './computed-histogram';
+import { registerSecurityMetrics } from './security-metrics';
+import type { SecurityMetrics } from './security-metrics';
 
 /** Rotations that have ended, and the outcome label each gets (lower-cased status). */
 const FINISHED = ['COMPLETED', 'FAILED', 'REJECTED', 'APPROVAL_EXPIRED'] as const;
@@ -22,7 +24,16 @@ export const ROTATION_DURATION_BUCKETS = [
  * ever move up, because the rows they count are never deleted.
  */
 export function createMetricsRegistry(db: Kysely<Database>): Registry {
+  return createApiMetrics(db).registry;
+}
+
+/** The API's registry, and the counters of what it refuses (the API's own, per process). */
+export function createApiMetrics(db: Kysely<Database>): {
+  registry: Registry;
+  security: SecurityMetrics;
+} {
   const registry = new Registry();
+  const security = registerSecurityMetrics(registry);
   collectDefaultMetrics({ register: registry, prefix: 'rotor_api_' });
 
   const raise = (
@@ -159,5 +170,5 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
     },
   });
 
-  return registry;
+  return { registry, security };
 }

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { GENESIS_HASH, auditHash, chainKey } from './chain';
+import { cleanClientIp, cleanUserAgent } from '../domain';
+import type { RequestOrigin } from '../domain';
+import { CURRENT_CHAIN_FORMAT, GENESIS_HASH, auditHash, chainKey } from './chain';
 
 export interface AuditEntry {
   tenantId: string | null;
@@ -14,6 +16,11 @@ export interface AuditEntry {
   details?: Record<string, string | number | boolean | null>;
   /** Same key, same row: a retried activity does not audit twice. */
   idempotencyKey: string;
+  /**
+   * Where the API request behind this row came from (client IP, user agent); absent for what
+   * Rotor does on its own (timers, retries). Hashed with the row.
+   */
+  origin?: RequestOrigin | null | undefined;
 }
 
 /** First key of the two-key advisory locks that serialise appends to one chain ("rot"). */
@@ -80,6 +87,8 @@ interface LinkedRow {
   chain_seq: number;
   prev_hash: string;
   hash: string;
+  client_ip: string | null;
+  user_agent: string | null;
 }
 
 /** Links entries after `head`, in order, all stamped `occurredAt` (taken under the lock). */
@@ -89,6 +98,12 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
     // Hash what PostgreSQL will hand back: details after a JSON round trip, a millisecond time.
     const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
     const seq = prev.seq + 1;
+    // Cleaned here too, whatever the caller did: an origin may come from a raw workflow message.
+    const origin = entry.origin as Partial<Record<'ip' | 'userAgent', unknown>> | null | undefined;
+    const clientIp = cleanClientIp(typeof origin?.ip === 'string' ? origin.ip : undefined);
+    const userAgent = cleanUserAgent(
+      typeof origin?.userAgent === 'string' ? origin.userAgent : undefined,
+    );
     const hash = auditHash({
       tenantId: entry.tenantId,
       secretId: entry.secretId ?? null,
@@ -101,6 +116,9 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
       occurredAt,
       seq,
       prevHash: prev.hash,
+      format: CURRENT_CHAIN_FORMAT,
+      clientIp,
+      userAgent,
     });
     const row: LinkedRow = {
       tenant_id: entry.tenantId,
@@ -115,6 +133,8 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
       chain_seq: seq,
       prev_hash: prev.hash,
       hash,
+      client_ip: clientIp,
+      user_agent: userAgent,
     };
     prev = { seq, hash };
     return row;
@@ -137,7 +157,7 @@ async function insertLinked(
   const values = sql.join(
     rows.map(
       (r) =>
-        sql`(${r.tenant_id}, ${r.secret_id}::uuid, ${r.rotation_id}, ${r.actor}, ${r.action}, ${r.outcome}, ${r.details}::jsonb, ${r.idempotency_key}, ${r.occurred_at}::timestamptz, ${r.chain_seq}::bigint, ${r.prev_hash}, ${r.hash})`,
+        sql`(${r.tenant_id}, ${r.secret_id}::uuid, ${r.rotation_id}, ${r.actor}, ${r.action}, ${r.outcome}, ${r.details}::jsonb, ${r.idempotency_key}, ${r.occurred_at}::timestamptz, ${r.chain_seq}::bigint, ${r.prev_hash}, ${r.hash}, ${r.client_ip}::text, ${r.user_agent}::text, ${CURRENT_CHAIN_FORMAT}::smallint)`,
     ),
   );
   // Only another chain can hold a single row's key now (ours is locked): keep theirs, link nothing.
@@ -149,9 +169,11 @@ async function insertLinked(
   await sql`
     with inserted as (
       insert into audit_events (tenant_id, secret_id, rotation_id, actor, action, outcome, details,
-        idempotency_key, occurred_at, chain_seq, prev_hash, hash)
+        idempotency_key, occurred_at, chain_seq, prev_hash, hash, client_ip, user_agent,
+        chain_format)
       select * from (values ${values}) as v (tenant_id, secret_id, rotation_id, actor, action,
-        outcome, details, idempotency_key, occurred_at, chain_seq, prev_hash, hash)
+        outcome, details, idempotency_key, occurred_at, chain_seq, prev_hash, hash, client_ip,
+        user_agent, chain_format)
       ${guard}
       returning id
     )

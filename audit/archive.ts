@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import type { RequestOrigin } from '../domain';
 import { appendAudit, lockChain } from './append';
 import { chainKey, chainTenant } from './chain';
 import { chainRows, liveAnchor, seqExists, walkChain } from './verify';
@@ -46,7 +47,7 @@ const BATCH = 5000;
  */
 export async function archiveAuditEvents(
   db: Kysely<Database>,
-  options: { before: Date; actor: string; tenantId?: string | null },
+  options: { before: Date; actor: string; tenantId?: string | null; origin?: RequestOrigin },
 ): Promise<ArchiveResult> {
   const keys =
     options.tenantId === undefined
@@ -75,6 +76,7 @@ export async function archiveAuditEvents(
       outcome: 'success',
       details: { cutoff: options.before.toISOString(), rows, chains: chains.length },
       idempotencyKey: `audit-archive:${randomUUID()}`,
+      origin: options.origin,
     });
   }
   return { cutoff: options.before.toISOString(), rows, chains };
@@ -124,7 +126,7 @@ async function archiveBatch(
     await sql`select set_config('rotor.audit_archiving', 'on', true)`.execute(trx);
     const inSegment = sql`${inChain} and chain_seq > ${anchor.seq} and chain_seq <= ${throughSeq}`;
     const columns = sql.raw(
-      'id, tenant_id, secret_id, rotation_id, actor, action, outcome, details, idempotency_key, occurred_at, chain_seq, prev_hash, hash',
+      'id, tenant_id, secret_id, rotation_id, actor, action, outcome, details, idempotency_key, occurred_at, chain_seq, prev_hash, hash, client_ip, user_agent, chain_format',
     );
     await sql`insert into audit_events_archive (${columns})
       select ${columns} from audit_events where ${inSegment}`.execute(trx);

@@ -158,6 +158,9 @@ export async function* chainRows(
         'chain_seq',
         'prev_hash',
         'hash',
+        'client_ip',
+        'user_agent',
+        'chain_format',
       ])
       .where('id', '>', after)
       .orderBy('id')

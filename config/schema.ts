@@ -9,6 +9,32 @@ const postgresUrl = z
     'must be a postgres:// or postgresql:// URL',
   );
 
+/** One trusted proxy: an IPv4 or IPv6 address, or a CIDR block of either. */
+const proxyEntry = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+
+/**
+ * A comma list of trusted proxies. Entries are checked one by one, so a bad one is named by its
+ * position (never echoed: the message says which entry, not what it holds).
+ */
+const trustedProxies = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const entries = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    entries.forEach((entry, i) => {
+      if (!proxyEntry.safeParse(entry).success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1} is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1)`,
+        });
+      }
+    });
+    return entries;
+  });
+
 /**
  * Every environment variable Rotor reads. Secrets (tokens, passwords, URLs that may embed them)
  * have no default, so a missing one fails at start-up instead of running with a guessable value.
@@ -55,6 +81,14 @@ export const envSchema = z.object({
   ROTOR_NOTIFY_OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
+  /**
+   * Proxies (IPs or CIDR blocks, comma-separated) whose X-Forwarded-For the API believes when it
+   * records a caller's IP. Empty (the default): the socket's peer address, whatever headers say.
+   */
+  ROTOR_TRUSTED_PROXIES: trustedProxies,
+  /** This many 401/403 answers to one token or one client IP within the window is a burst. */
+  ROTOR_AUTH_BURST_THRESHOLD: z.coerce.number().int().min(2).max(100_000).default(10),
+  ROTOR_AUTH_BURST_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** How long a new API token works unless its creator says otherwise (default 90 days). */
   ROTOR_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(157_680_000).default(7_776_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -110,8 +144,18 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; workerIdentity?: string };
   databaseUrl: string;
   vault: { addr: string; token: string; kvMount: string };
-  /** tokenTtlSeconds: the default lifetime of a token created through the API or CLI. */
-  api: { host: string; port: number; tokenTtlSeconds: number };
+  /**
+   * tokenTtlSeconds: the default lifetime of a token created through the API or CLI.
+   * trustedProxies: peers (IPs, CIDR blocks) whose X-Forwarded-For is believed; empty: none.
+   * authBurst: how many 401/403 answers to one token or IP within how long is a burst.
+   */
+  api: {
+    host: string;
+    port: number;
+    tokenTtlSeconds: number;
+    trustedProxies?: string[];
+    authBurst?: { threshold: number; windowSeconds: number };
+  };
   logLevel: Env['LOG_LEVEL'];
   workerMetrics: { host: string; port: number };
   worker: WorkerSettings;
@@ -172,6 +216,11 @@ export function toConfig(env: Env): Config {
       host: env.API_HOST,
       port: env.API_PORT,
       tokenTtlSeconds: env.ROTOR_TOKEN_TTL_SECONDS,
+      trustedProxies: env.ROTOR_TRUSTED_PROXIES,
+      authBurst: {
+        threshold: env.ROTOR_AUTH_BURST_THRESHOLD,
+        windowSeconds: env.ROTOR_AUTH_BURST_WINDOW_SECONDS,
+      },
     },
     logLevel: env.LOG_LEVEL,
     workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit';
 import type { Database } from '../db';
 import { ErrorType, SecretState } from '../domain';
+import type { RequestOrigin } from '../domain';
 import { approveUpdate, breakGlassUpdate, rejectUpdate, statusQuery } from '../workflows';
 import type {
   ApproveRequest,
@@ -41,6 +42,7 @@ async function send<T>(
   actor: string,
   action: string,
   rotationId: string | null,
+  origin: RequestOrigin | undefined,
   run: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -63,6 +65,7 @@ async function send<T>(
       outcome: 'refused',
       details: { why: cause.message },
       idempotencyKey: `${action}:${globalThis.crypto.randomUUID()}`,
+      origin,
     });
     throw new ApprovalRefusedError(cause.message);
   }
@@ -74,11 +77,18 @@ export function approveRotation(
   request: ApproveRequest,
   options: { updateId?: string } = {},
 ): Promise<DecisionResult> {
-  return send(deps, workflowId, request.approver, 'approval.refused', request.rotationId, () =>
-    deps.client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, {
-      args: [request],
-      ...(options.updateId ? { updateId: options.updateId } : {}),
-    }),
+  return send(
+    deps,
+    workflowId,
+    request.approver,
+    'approval.refused',
+    request.rotationId,
+    request.origin,
+    () =>
+      deps.client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, {
+        args: [request],
+        ...(options.updateId ? { updateId: options.updateId } : {}),
+      }),
   );
 }
 
@@ -87,8 +97,15 @@ export function rejectRotation(
   workflowId: string,
   request: RejectRequest,
 ): Promise<DecisionResult> {
-  return send(deps, workflowId, request.approver, 'approval.refused', request.rotationId, () =>
-    deps.client.workflow.getHandle(workflowId).executeUpdate(rejectUpdate, { args: [request] }),
+  return send(
+    deps,
+    workflowId,
+    request.approver,
+    'approval.refused',
+    request.rotationId,
+    request.origin,
+    () =>
+      deps.client.workflow.getHandle(workflowId).executeUpdate(rejectUpdate, { args: [request] }),
   );
 }
 
@@ -97,8 +114,17 @@ export function breakGlassRotate(
   workflowId: string,
   request: BreakGlassRequest,
 ): Promise<{ accepted: true }> {
-  return send(deps, workflowId, request.requestedBy, 'break_glass.refused', null, () =>
-    deps.client.workflow.getHandle(workflowId).executeUpdate(breakGlassUpdate, { args: [request] }),
+  return send(
+    deps,
+    workflowId,
+    request.requestedBy,
+    'break_glass.refused',
+    null,
+    request.origin,
+    () =>
+      deps.client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(breakGlassUpdate, { args: [request] }),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { RequestOrigin } from '../domain';
 import { retireSignal } from '../workflows';
 import { toLifecycle } from './lifecycle';
 
@@ -9,7 +10,7 @@ import { toLifecycle } from './lifecycle';
 export async function retireSecret(
   client: Client,
   workflowId: string,
-  request: { requestedBy: string; reason: string },
+  request: { requestedBy: string; reason: string; origin?: RequestOrigin },
 ): Promise<void> {
   await toLifecycle(() => client.workflow.getHandle(workflowId).signal(retireSignal, request));
 }

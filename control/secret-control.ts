@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit';
 import type { Database } from '../db';
 import { SecretState } from '../domain';
+import type { RequestOrigin } from '../domain';
 import { pauseSignal, resumeSignal } from '../workflows';
 import { LifecycleNotRunningError } from './errors';
 import { readLiveStatus, toLifecycle } from './lifecycle';
@@ -42,11 +43,12 @@ export interface ControlledSecret {
   workflowId: string;
 }
 
-/** Who asks, as their token says, and why. */
+/** Who asks, as their token says, why, and from where (the API request's origin). */
 export interface ControlRequest {
   subject: string;
   role: string;
   reason: string;
+  origin?: RequestOrigin | undefined;
 }
 
 /** Why an action makes no sense in `state`, or null when it does. */
@@ -104,6 +106,7 @@ export async function controlSecret(
         ...(why ? { why } : {}),
       },
       idempotencyKey: `secret.${action}_requested:${randomUUID()}`,
+      origin: request.origin,
     });
 
   const description = await toLifecycle(() => handle.describe());
@@ -120,7 +123,11 @@ export async function controlSecret(
     throw refused;
   }
 
-  const requester = { requestedBy: request.subject, reason };
+  const requester = {
+    requestedBy: request.subject,
+    reason,
+    ...(request.origin ? { origin: request.origin } : {}),
+  };
   await toLifecycle(() => {
     if (action === SecretAction.Pause) return handle.signal(pauseSignal, requester);
     if (action === SecretAction.Resume) return handle.signal(resumeSignal, requester);

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { SecretState, isSecretType } from '../domain';
-import type { Policy } from '../domain';
+import type { Policy, RequestOrigin } from '../domain';
 import { updatePolicySignal } from '../workflows';
 import { SecretNotFoundError, SecretRetiredError } from './errors';
 import { toLifecycle } from './lifecycle';
@@ -31,6 +31,7 @@ export async function setPolicy(
   secret: PolicySecret,
   overrides: unknown,
   requestedBy: string,
+  origin?: RequestOrigin,
 ): Promise<Policy> {
   const { tenantId, name, type } = secret;
   if (!isSecretType(type)) throw new SecretNotFoundError();
@@ -42,7 +43,7 @@ export async function setPolicy(
   await toLifecycle(() =>
     deps.client.workflow
       .getHandle(secret.workflowId)
-      .signal(updatePolicySignal, { policy, requestedBy }),
+      .signal(updatePolicySignal, { policy, requestedBy, ...(origin ? { origin } : {}) }),
   );
   return policy;
 }

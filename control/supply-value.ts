@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { VaultKv } from '../vault';
 import { writeStaged } from '../vault';
 import { ErrorType } from '../domain';
-import type { SecretType } from '../domain';
+import type { RequestOrigin, SecretType } from '../domain';
 import { statusQuery, supplyValueUpdate } from '../workflows';
 import { checkSuppliedValue } from './validate-supplied';
 import type { SuppliedValue } from './validate-supplied';
@@ -45,6 +45,7 @@ export async function supplyValue(
   secret: SuppliedSecret,
   input: SuppliedValue,
   suppliedBy: string,
+  origin?: RequestOrigin,
 ): Promise<{ rotationId: string; version: number; expiresAt: string | null }> {
   const checked = checkSuppliedValue(secret.type, input, deps.maxValueBytes);
   const handle = deps.temporal.workflow.getHandle(secret.workflowId);
@@ -67,7 +68,15 @@ export async function supplyValue(
     : await stageOnConsumerPath(deps, path, meta, rotationId, checked.data);
   try {
     await handle.executeUpdate(supplyValueUpdate, {
-      args: [{ rotationId, version, suppliedBy, expiresAt: checked.expiresAt }],
+      args: [
+        {
+          rotationId,
+          version,
+          suppliedBy,
+          expiresAt: checked.expiresAt,
+          ...(origin ? { origin } : {}),
+        },
+      ],
     });
   } catch (err) {
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;

@@ -81,6 +81,12 @@ export interface AuditEventsTable {
   prev_hash: ColumnType<string, string, never>;
   /** SHA-256 of this row's canonical encoding, prev_hash included. */
   hash: ColumnType<string, string, never>;
+  /** The API caller's address (trusted proxies honoured), or null: not written by an API request. */
+  client_ip: ColumnType<string | null, string | null | undefined, never>;
+  /** The API caller's user agent, length-capped and without control characters, or null. */
+  user_agent: ColumnType<string | null, string | null | undefined, never>;
+  /** Which encoding `hash` uses: 1 (before migration 0013, no origin) or 2 (origin covered). */
+  chain_format: ColumnType<number, number | undefined, never>;
 }
 
 /** The newest row of each chain: where the next append links, and what verify ends at. */
@@ -107,6 +113,9 @@ export interface AuditEventsArchiveTable {
   chain_seq: ColumnType<string, string | number, never>;
   prev_hash: string;
   hash: string;
+  client_ip: string | null;
+  user_agent: string | null;
+  chain_format: number;
   archived_at: CreatedAt;
 }
 

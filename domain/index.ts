@@ -34,6 +34,13 @@ export type {
   NotificationEvent,
 } from './notifications';
 export {
+  MAX_CLIENT_IP_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  cleanClientIp,
+  cleanUserAgent,
+} from './origin';
+export type { RequestOrigin } from './origin';
+export {
   ROLE_NAME_PATTERN,
   TARGET_KINDS,
   TARGET_SECRET_TYPES,

@@ -11,6 +11,7 @@ import * as m0009 from './0009_audit_chain_head_lock';
 import * as m0010 from './0010_token_expiry';
 import * as m0011 from './0011_connections';
 import * as m0012 from './0012_mariadb_connections';
+import * as m0013 from './0013_audit_origin';
 import * as m0014 from './0014_webhook_endpoints';
 import * as m0015 from './0015_aws_connections';
 import * as m0017 from './0017_promoted_at_outbox_retention';
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0010_token_expiry': m0010,
   '0011_connections': m0011,
   '0012_mariadb_connections': m0012,
+  '0013_audit_origin': m0013,
   '0014_webhook_endpoints': m0014,
   '0015_aws_connections': m0015,
   '0017_promoted_at_outbox_retention': m0017,

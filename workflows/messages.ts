@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Policy, SecretState, SecretType } from '../domain';
+import type { Policy, RequestOrigin, SecretState, SecretType } from '../domain';
 
 /** What the status query returns: ids, versions and states, never a value. */
 export interface SecretStatus {
@@ -55,6 +55,8 @@ export interface SupplyRequest {
   version: number;
   suppliedBy: string;
   expiresAt?: string | null;
+  /** Where the owner's API request came from, for the value.supplied audit row. */
+  origin?: RequestOrigin;
 }
 
 export interface Requester {
@@ -71,14 +73,17 @@ export interface Requester {
   rotationId?: string;
   /** The bulk batch asking, recorded on the rotation row so progress is counted by key. */
   bulkId?: string;
+  /** Where the API request came from, for the audit rows it causes (absent from raw signals). */
+  origin?: RequestOrigin;
 }
 
-/** A rotate-now request through the update: who and why, and whether to wait for the window. */
+/** A rotate-now request through the update: who, why, from where, and whether to wait for the window. */
 export interface RotateRequest {
   requestedBy: string;
   reason: string;
   /** 'now' (the default): run as soon as it can; 'window': in the policy's next maintenance window. */
   start?: RotateStart;
+  origin?: RequestOrigin;
 }
 
 /** When a rotate-now request runs: at once, or in the maintenance window. */
@@ -118,7 +123,7 @@ export const pauseSignal = defineSignal<[Requester]>('pause');
 /** Resume a paused secret, or retry one in NEEDS_ATTENTION with a fresh rotation. */
 export const resumeSignal = defineSignal<[Requester]>('resume');
 export const updatePolicySignal =
-  defineSignal<[{ policy: Policy; requestedBy: string }]>('updatePolicy');
+  defineSignal<[{ policy: Policy; requestedBy: string; origin?: RequestOrigin }]>('updatePolicy');
 export const retireSignal = defineSignal<[Requester & { vaultDeletion?: VaultDeletion }]>('retire');
 
 /** A rotation waiting for security, with the context an approver needs. */
@@ -142,6 +147,8 @@ export interface PendingApproval {
 export interface Decider {
   approver: string;
   roles: string[];
+  /** Where the API request came from, for the audit row of the decision. */
+  origin?: RequestOrigin;
 }
 export interface ApproveRequest extends Decider {
   /** The rotation this decision is for: a decision for any other (stale) rotation is refused. */
@@ -162,6 +169,7 @@ export interface BreakGlassRequest {
   requestedBy: string;
   roles: string[];
   reason: string;
+  origin?: RequestOrigin;
 }
 
 /** Approve a pending rotation; the validator refuses bad decisions before anything is recorded. */

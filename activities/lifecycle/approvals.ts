@@ -1,4 +1,5 @@
 import { RotationStatus, SecretState } from '../../domain';
+import type { RequestOrigin } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
@@ -12,6 +13,8 @@ export interface ApprovalRequestInput {
   reason: string;
   quorum: number;
   expiresAt: string;
+  /** Where the API request that asked for the rotation came from. */
+  origin?: RequestOrigin;
 }
 
 export interface ApprovalDecisionInput {
@@ -25,6 +28,8 @@ export interface ApprovalDecisionInput {
   updateId: string;
   /** Every approver so far, when this decision completes the quorum. */
   approvedBy?: string[];
+  /** Where the approver's API request came from. */
+  origin?: RequestOrigin;
 }
 
 /** Approval bookkeeping in the engine database: the request, each decision, and the audit rows. */
@@ -43,6 +48,7 @@ export function createApprovalRecords({ db }: Pick<ActivityDeps, 'db'>) {
           outcome: 'info',
           details: { reason: input.reason, quorum: input.quorum, expiresAt: input.expiresAt },
           idempotencyKey: `${input.rotationId}:approval-requested`,
+          origin: input.origin,
         },
       });
       activityLog().info('Approval requested', {
@@ -80,6 +86,7 @@ export function createApprovalRecords({ db }: Pick<ActivityDeps, 'db'>) {
           outcome: input.decision === 'approved' ? 'success' : 'info',
           details: { reason: input.reason },
           idempotencyKey: `approval-decision:${input.updateId}`,
+          origin: input.origin,
         });
       });
       activityLog().info('Approval decision recorded', {

@@ -5,7 +5,10 @@ import { appendAudit } from '../../audit';
 import type { Database, RotationsTable, SecretUpdate } from '../../db/schema';
 
 /** The audit row of a step; the actor is Rotor itself unless named. */
-export type StepAudit = Pick<AuditEntry, 'action' | 'outcome' | 'details' | 'idempotencyKey'> & {
+export type StepAudit = Pick<
+  AuditEntry,
+  'action' | 'outcome' | 'details' | 'idempotencyKey' | 'origin'
+> & {
   actor?: string;
 };
 

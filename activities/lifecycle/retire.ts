@@ -1,5 +1,5 @@
 import { SecretState } from '../../domain';
-import type { TargetSpec } from '../../domain';
+import type { RequestOrigin, TargetSpec } from '../../domain';
 import { driverFor } from '../targets/registry';
 import { heldUsernames } from '../targets/activities';
 import { appendAudit } from '../../audit';
@@ -16,6 +16,8 @@ export interface RetireInput {
   idempotencyKey: string;
   /** The secret's target, if any: everything it issued is locked or revoked there. */
   target?: TargetSpec;
+  /** Where the API request that asked for it came from. */
+  origin?: RequestOrigin;
 }
 
 /** Retires a secret: nothing of it stays live in Vault under Rotor's labels. Idempotent. */
@@ -48,6 +50,7 @@ export function createRetireSecret({ db, vault, targets }: ActivityDeps) {
       outcome: 'success',
       details: { reason: input.reason, vaultDeletion: input.vaultDeletion },
       idempotencyKey: input.idempotencyKey,
+      origin: input.origin,
     });
   };
 }

@@ -1,4 +1,5 @@
 import { RotationStatus, withoutControlCharacters } from '../../domain';
+import type { RequestOrigin } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
@@ -14,6 +15,8 @@ export interface BeginRotationInput {
   fromVersion: number | null;
   /** The bulk batch that asked for it, if any. */
   bulkId?: string;
+  /** Where the API request that asked for it came from (rotate-now, break-glass, retry). */
+  origin?: RequestOrigin;
 }
 
 export interface FinishRotationInput {
@@ -99,6 +102,7 @@ export function createRotationRecords({ db }: Pick<ActivityDeps, 'db'>) {
         outcome: 'info',
         details: { reason: input.reason, fromVersion: input.fromVersion },
         idempotencyKey: `${input.rotationId}:requested`,
+        origin: input.origin,
       });
       activityLog().info('Rotation requested', {
         requestedBy: input.requestedBy,

@@ -1,4 +1,4 @@
-import type { Policy } from '../../domain';
+import type { Policy, RequestOrigin } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
 
@@ -16,6 +16,8 @@ export interface StateChangeInput {
   nextRotationAt?: string | null;
   lastErrorType?: string | null;
   idempotencyKey: string;
+  /** Where the API request behind this change came from, when one did. */
+  origin?: RequestOrigin;
 }
 
 /** Records a lifecycle state change in the secrets row and the audit trail, together. */
@@ -42,6 +44,7 @@ export function createRecordStateChange({ db }: Pick<ActivityDeps, 'db'>) {
         outcome: input.outcome ?? 'info',
         details: { state: input.state, ...input.details },
         idempotencyKey: input.idempotencyKey,
+        origin: input.origin,
       });
     });
   };

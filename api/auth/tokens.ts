@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db';
 import { Role } from '../../domain';
+import type { RequestOrigin } from '../../domain';
 
 /** Every Rotor API token starts with this, so secret scanners and people can recognise one. */
 export const TOKEN_PREFIX = 'rtr_';
@@ -19,6 +20,8 @@ export interface Principal {
   role: Role;
   /** Set for tenant tokens: they only ever see this tenant. */
   tenantId: string | null;
+  /** Where this request came from (set by the API per request), for the audit rows it causes. */
+  origin?: RequestOrigin;
 }
 
 /** Tokens are 256 random bits, so a plain SHA-256 is enough at rest (no slow hash needed). */
@@ -92,7 +95,7 @@ export const LAST_USED_RESOLUTION_SECONDS = 60;
 export async function identify(
   db: Kysely<Database>,
   header: string | undefined,
-): Promise<{ principal: Principal } | { refused: TokenRefusal }> {
+): Promise<{ principal: Principal } | { refused: TokenRefusal; tokenId?: string }> {
   const unauthenticated = { refused: TokenRefusal.Unauthenticated };
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   const token = match?.[1];
@@ -113,10 +116,11 @@ export async function identify(
     .where('token_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row) return unauthenticated;
-  if (row.revoked_at !== null) return { refused: TokenRefusal.Revoked };
+  // The id (never the token) lets repeated use of a dead token be told apart from noise.
+  if (row.revoked_at !== null) return { refused: TokenRefusal.Revoked, tokenId: row.id };
   // The database's clock decides, as it does for every time Rotor stores.
   if (row.expires_at !== null && row.expires_at <= row.now) {
-    return { refused: TokenRefusal.Expired };
+    return { refused: TokenRefusal.Expired, tokenId: row.id };
   }
   const stale =
     row.last_used_at === null ||

@@ -60,6 +60,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
         roles: [principal.role],
         rotationId: req.body.rotationId,
         ...(req.body.comment ? { comment: req.body.comment } : {}),
+        ...(principal.origin ? { origin: principal.origin } : {}),
       });
     },
   );
@@ -82,6 +83,7 @@ export function registerApprovalRoutes(root: FastifyInstance, services: ApiServi
         roles: [principal.role],
         rotationId: req.body.rotationId,
         reason: req.body.reason,
+        ...(principal.origin ? { origin: principal.origin } : {}),
       });
     },
   );

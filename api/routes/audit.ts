@@ -47,6 +47,9 @@ const auditEvent = z.object({
   details: z.record(z.string(), z.unknown()),
   occurredAt: z.string(),
   hash: z.string(),
+  /** The API caller's IP and user agent; null for what Rotor did on its own, and on old rows. */
+  clientIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
 });
 const eventPage = z.object({ items: z.array(auditEvent), limit: z.number(), offset: z.number() });
 
@@ -78,6 +81,8 @@ async function listEvents(db: Kysely<Database>, q: EventQuery) {
       'audit_events.details',
       'audit_events.occurred_at',
       'audit_events.hash',
+      'audit_events.client_ip',
+      'audit_events.user_agent',
     ])
     .where('audit_events.tenant_id', '=', q.tenantId)
     .orderBy('audit_events.id', 'desc')
@@ -105,6 +110,8 @@ async function listEvents(db: Kysely<Database>, q: EventQuery) {
       details: r.details,
       occurredAt: r.occurred_at.toISOString(),
       hash: r.hash,
+      clientIp: r.client_ip,
+      userAgent: r.user_agent,
     })),
     limit: q.limit,
     offset: q.offset,
@@ -193,6 +200,7 @@ export function registerAuditRoutes(root: FastifyInstance, services: ApiServices
       return archiveAuditEvents(db, {
         before: new Date(Date.now() - req.body.olderThanDays * 86_400_000),
         actor: principal.subject,
+        ...(principal.origin ? { origin: principal.origin } : {}),
         ...(req.body.tenantId ? { tenantId: req.body.tenantId } : {}),
       });
     },

@@ -340,6 +340,7 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
           credentialChanged: credential !== undefined,
         },
         idempotencyKey: `connection:${spec.name}:${randomUUID()}`,
+        origin: principal.origin,
       });
       return reply.code(created ? 201 : 200).send(view(spec));
     },
@@ -387,6 +388,7 @@ export function registerConnectionRoutes(root: FastifyInstance, services: ApiSer
         outcome: 'info',
         details: { connection: req.params.name },
         idempotencyKey: `connection:${req.params.name}:${randomUUID()}`,
+        origin: principal.origin,
       });
       return reply.code(200).send({ name: req.params.name, deleted: true as const });
     },

@@ -79,7 +79,12 @@ export function registerSecretControlRoutes(root: FastifyInstance, services: Api
             workflowId: row.workflow_id,
           },
           action,
-          { subject: principal.subject, role: principal.role, reason: req.body.reason },
+          {
+            subject: principal.subject,
+            role: principal.role,
+            reason: req.body.reason,
+            origin: principal.origin,
+          },
         );
         return reply.code(202).send({ accepted: true as const, action, state });
       },

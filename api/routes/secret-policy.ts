@@ -43,6 +43,7 @@ export function registerSecretPolicyRoutes(root: FastifyInstance, services: ApiS
         { tenantId, name, type: row.type, state: row.state, workflowId: row.workflow_id },
         req.body,
         principal.subject,
+        principal.origin,
       );
       return reply.code(202).send({ accepted: true, policy });
     },

@@ -6,6 +6,8 @@ import { appendAudit } from '../../audit';
 import { Role, SecretState, allowsValueRead } from '../../domain';
 import { principalOf } from '../auth/access';
 import { ApiError } from '../errors';
+import { UNKNOWN_TENANT, ValueReadRefusal } from '../security-metrics';
+import type { SecurityMetrics } from '../security-metrics';
 import type { ApiServices } from '../services';
 import { errorResponses, secretParams } from './schemas';
 
@@ -14,6 +16,16 @@ const ACTION = 'secret.value_read';
 
 type AuditEntry = Parameters<typeof appendAudit>[1];
 
+/** The metric's reason for each refusal the audit row states. */
+const REASONS = {
+  role: ValueReadRefusal.Role,
+  'other tenant': ValueReadRefusal.OtherTenant,
+  'no such secret': ValueReadRefusal.NotFound,
+  policy: ValueReadRefusal.Policy,
+  'no vault client': ValueReadRefusal.Unavailable,
+  'no current value': ValueReadRefusal.NoCurrentValue,
+} as const satisfies Record<string, ValueReadRefusal>;
+
 /**
  * The one endpoint that returns a secret value. Off unless the secret's policy sets
  * allowValueRead (most consumers read Vault with their own credentials). Every attempt by an
@@ -21,7 +33,11 @@ type AuditEntry = Parameters<typeof appendAudit>[1];
  * version and the stated reason, never the value. The value is not logged (pino redacts
  * `*.value`, and bodies are not logged at all).
  */
-export function registerSecretValueRoutes(root: FastifyInstance, services: ApiServices): void {
+export function registerSecretValueRoutes(
+  root: FastifyInstance,
+  services: ApiServices,
+  metrics?: SecurityMetrics,
+): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db, vault } = services;
 
@@ -60,13 +76,27 @@ export function registerSecretValueRoutes(root: FastifyInstance, services: ApiSe
           outcome,
           details: { secret: name, reason: req.body.reason, role: principal.role, ...details },
           idempotencyKey: `${ACTION}:${randomUUID()}`,
+          origin: principal.origin,
         });
       const refuse = async (
         error: ApiError,
-        why: string,
+        why: keyof typeof REASONS,
         secretId: string | null = null,
       ): Promise<never> => {
         await audit('refused', { why }, secretId);
+        if (metrics) {
+          // The URL names any tenant: only one that exists becomes a label, so labels stay few.
+          const tenant =
+            secretId !== null ||
+            (await db
+              .selectFrom('tenants')
+              .select('id')
+              .where('id', '=', tenantId)
+              .executeTakeFirst())
+              ? tenantId
+              : UNKNOWN_TENANT;
+          metrics.valueReadRefused(tenant, REASONS[why]);
+        }
         throw error;
       };
       const notFound = new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such secret');

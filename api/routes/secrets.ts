@@ -250,6 +250,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           requestedBy: principal.subject,
           reason: req.body.reason,
           ...(req.body.start ? { start: req.body.start } : {}),
+          ...(principal.origin ? { origin: principal.origin } : {}),
         }).catch((err: unknown) => {
           // Not refused, not a bug: the lifecycle's worker is not answering. Say so, coded.
           if (err instanceof LifecycleUnavailableError)
@@ -282,6 +283,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
         await retireSecret(temporal, row.workflow_id, {
           requestedBy: principal.subject,
           reason: req.body.reason,
+          ...(principal.origin ? { origin: principal.origin } : {}),
         });
         return { statusCode: 202, body: { accepted: true } };
       });
@@ -308,6 +310,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           requestedBy: principal.subject,
           roles: [principal.role],
           reason: req.body.reason,
+          ...(principal.origin ? { origin: principal.origin } : {}),
         });
         return { statusCode: 202, body: { accepted: true } };
       });

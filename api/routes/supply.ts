@@ -52,6 +52,7 @@ export function registerSupplyRoutes(root: FastifyInstance, services: ApiService
         { workflowId: row.workflow_id, vaultPath: row.vault_path, type: row.type },
         req.body,
         principal.subject,
+        principal.origin,
       );
       return reply.code(202).send({ accepted: true as const, ...result });
     },

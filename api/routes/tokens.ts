@@ -169,6 +169,7 @@ const auditToken = (
     outcome: 'success',
     details: { token: row.subject, role: row.role, ...details },
     idempotencyKey: `${action}:${row.id}`,
+    origin: principal.origin,
   });
 
 /**

@@ -23,6 +23,9 @@ interface VerifyReport {
 /** Exit status of `rotor audit verify` when a chain is broken (1 stays "the command failed"). */
 export const BROKEN_CHAIN_EXIT_CODE = 2;
 
+/** Characters of a user agent the events table shows. */
+const UA_COLUMN = 40;
+
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
   const audit = program.command('audit').description('the tamper-evident audit trail');
 
@@ -99,9 +102,22 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
             offset: o.offset,
           })}`,
         );
+        // Who from where: the caller's IP and user agent (clipped in the table; --json has all).
+        const clip = (v: unknown) =>
+          typeof v === 'string' && v.length > UA_COLUMN ? `${v.slice(0, UA_COLUMN - 1)}…` : v;
         printRows(
-          res.items,
-          ['id', 'occurredAt', 'secretName', 'actor', 'action', 'outcome', 'details'],
+          ctx.json() ? res.items : res.items.map((r) => ({ ...r, userAgent: clip(r.userAgent) })),
+          [
+            'id',
+            'occurredAt',
+            'secretName',
+            'actor',
+            'clientIp',
+            'userAgent',
+            'action',
+            'outcome',
+            'details',
+          ],
           ctx.json(),
         );
       },

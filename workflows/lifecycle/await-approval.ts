@@ -48,6 +48,7 @@ export async function awaitApproval(
     reason: request.reason,
     quorum: rules.quorum,
     expiresAt: pending.expiresAt,
+    ...(request.origin ? { origin: request.origin } : {}),
   });
   const approvalContext = {
     rotationId,

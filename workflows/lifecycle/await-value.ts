@@ -63,6 +63,7 @@ export async function awaitValue(
   if (!received) return null;
   await recordState(ctx, SecretState.Rotating, 'value.supplied', received.suppliedBy, {
     rotationId,
+    ...(received.origin ? { origin: received.origin } : {}),
   });
   return received;
 }

@@ -10,7 +10,7 @@ import {
   MAX_REPAIR_INTERVAL_SECONDS,
   SecretState,
 } from '../../domain';
-import type { Policy, SecretType, TargetSpec } from '../../domain';
+import type { Policy, RequestOrigin, SecretType, TargetSpec } from '../../domain';
 import { bookkeepingLocalOptions, bookkeepingOptions } from '../activity-options';
 import type {
   PendingApproval,
@@ -68,7 +68,7 @@ export interface LifecycleContext {
     retire: LifecycleState['retireRequest'];
     paused: boolean;
   };
-  policyUpdate: { policy: Policy; requestedBy: string } | null;
+  policyUpdate: { policy: Policy; requestedBy: string; origin?: RequestOrigin } | null;
   /** Counts every message; a wait compares it with a snapshot taken before it began. */
   messages: number;
   /** The approval in progress, if any: it lives within one run (continueAsNew waits for none). */
@@ -145,7 +145,13 @@ export function recordState(
   next: SecretState,
   action: string,
   actor: string,
-  extra: { lastErrorType?: string | null; policy?: Policy; rotationId?: string } = {},
+  extra: {
+    lastErrorType?: string | null;
+    policy?: Policy;
+    rotationId?: string;
+    /** Where the API request behind this change came from, when one did. */
+    origin?: RequestOrigin;
+  } = {},
 ): Promise<void> {
   setState(ctx, next);
   const s = ctx.s;

@@ -131,6 +131,7 @@ function registerControl(ctx: LifecycleContext): void {
         reason: request.reason,
         rotationId: uuid4(),
         ...(start === 'window' ? { inWindow: true } : {}),
+        ...(request.origin ? { origin: request.origin } : {}),
       };
       setRotateRequest(ctx, next);
       const startsAfter = ctx.s ? graceWaitEndsAt(ctx) : null;
@@ -187,6 +188,7 @@ function registerControl(ctx: LifecycleContext): void {
           requestedBy: request.requestedBy,
           reason: `retry after failure: ${request.reason}`,
           inWindow: true,
+          ...(request.origin ? { origin: request.origin } : {}),
         };
       }
     }
@@ -208,6 +210,7 @@ function registerApprovals(ctx: LifecycleContext): void {
     approver: string,
     outcome: 'approved' | 'rejected',
     reason: string | null,
+    origin: ApproveRequest['origin'],
   ): Promise<DecisionResult> => {
     // The validator ran in this same activation, so a pending approval exists.
     const pending = ctx.approval.pending as PendingApproval;
@@ -224,6 +227,7 @@ function registerApprovals(ctx: LifecycleContext): void {
       reason,
       updateId: currentUpdateInfo()?.id ?? uuid4(),
       ...(complete && outcome === 'approved' ? { approvedBy: [...pending.approvals] } : {}),
+      ...(origin ? { origin } : {}),
     });
     return {
       rotationId: pending.rotationId,
@@ -233,11 +237,11 @@ function registerApprovals(ctx: LifecycleContext): void {
     };
   };
   const expiredApprovals = (): string[] => ctx.s?.expiredApprovals ?? [];
-  setHandler(approveUpdate, (d) => decide(d.approver, 'approved', d.comment ?? null), {
+  setHandler(approveUpdate, (d) => decide(d.approver, 'approved', d.comment ?? null, d.origin), {
     validator: (d: ApproveRequest) =>
       checkDecision(ctx.approval.pending, expiredApprovals(), d, 'approve'),
   });
-  setHandler(rejectUpdate, (d) => decide(d.approver, 'rejected', d.reason), {
+  setHandler(rejectUpdate, (d) => decide(d.approver, 'rejected', d.reason, d.origin), {
     validator: (d: RejectRequest) =>
       checkDecision(ctx.approval.pending, expiredApprovals(), d, 'reject'),
   });
@@ -249,6 +253,7 @@ function registerApprovals(ctx: LifecycleContext): void {
         requestedBy: request.requestedBy,
         reason: request.reason,
         breakGlass: true,
+        ...(request.origin ? { origin: request.origin } : {}),
       });
       if (ctx.approval.pending) ctx.approval.superseded = true;
       ctx.messages += 1;
@@ -262,6 +267,7 @@ function registerApprovals(ctx: LifecycleContext): void {
           outcome: 'info',
           details: { reason: request.reason },
           idempotencyKey: `break-glass:${currentUpdateInfo()?.id ?? uuid4()}`,
+          ...(request.origin ? { origin: request.origin } : {}),
         });
       }
       await notify(ctx, NotificationKind.BreakGlass, ['security'], {

@@ -38,7 +38,7 @@ export async function lifecycleStep(
 ): Promise<'retire' | 'again'> {
   const { input } = ctx;
   if (ctx.policyUpdate) {
-    const update: { policy: Policy; requestedBy: string } = ctx.policyUpdate;
+    const update: NonNullable<LifecycleContext['policyUpdate']> = ctx.policyUpdate;
     ctx.policyUpdate = null;
     st.policy = update.policy;
     setNextRotation(
@@ -48,7 +48,10 @@ export async function lifecycleStep(
         from: st.lastRotatedAt ?? new Date().toISOString(),
       }),
     );
-    await recordState(ctx, ctx.state, 'policy.updated', update.requestedBy, { policy: st.policy });
+    await recordState(ctx, ctx.state, 'policy.updated', update.requestedBy, {
+      policy: st.policy,
+      ...(update.origin ? { origin: update.origin } : {}),
+    });
   }
 
   if (st.repair && !st.retireRequest) {

@@ -25,6 +25,7 @@ export async function retire(ctx: LifecycleContext, st: LifecycleState): Promise
         vaultDeletion: request.vaultDeletion ?? 'destroy-all',
         idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
         ...(target ? { target } : {}),
+        ...(request.origin ? { origin: request.origin } : {}),
       });
       break;
     } catch (err) {

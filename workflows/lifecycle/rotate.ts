@@ -99,6 +99,8 @@ async function rotateOnce(
     requestedBy: request.requestedBy,
     fromVersion: target.currentVersion,
     ...(request.bulkId ? { bulkId: request.bulkId } : {}),
+    // Not secret, and an input only: command order is unchanged, so no patch is needed.
+    ...(request.origin ? { origin: request.origin } : {}),
   });
   // Creating a secret is not a rotation of a live credential; every later rotation of a
   // sensitive type waits for security, unless an admin broke the glass.

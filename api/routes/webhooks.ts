@@ -24,6 +24,7 @@ import {
 } from '../../webhooks';
 import type { WebhookEndpoint } from '../../webhooks';
 import { assertTenant, requireRole } from '../auth/access';
+import type { Principal } from '../auth/tokens';
 import { ApiError } from '../errors';
 import type { ApiServices } from '../services';
 import { errorResponses, iso, nameParam } from './schemas';
@@ -99,17 +100,18 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
   };
   const audit = (
     tenantId: string,
-    actor: string,
+    principal: Principal,
     action: string,
     details: Record<string, string | number | boolean | null>,
   ) =>
     appendAudit(db, {
       tenantId,
-      actor,
+      actor: principal.subject,
       action,
       outcome: 'success',
       details,
       idempotencyKey: `webhook:${randomUUID()}`,
+      origin: principal.origin,
     });
 
   app.post(
@@ -151,7 +153,7 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
         enabled: req.body.enabled,
         by: principal.subject,
       });
-      await audit(tenantId, principal.subject, 'webhook.created', {
+      await audit(tenantId, principal, 'webhook.created', {
         endpointId: endpoint.id,
         host: hostOf(endpoint.url),
         events: endpoint.events.join(','),
@@ -196,7 +198,7 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
       if (!(await deleteWebhookEndpoint(db, vault(), tenantId, id))) {
         throw new ApiError(404, 'ROT_ERR_NOT_FOUND', 'No such webhook endpoint');
       }
-      await audit(tenantId, principal.subject, 'webhook.deleted', {
+      await audit(tenantId, principal, 'webhook.deleted', {
         endpointId: id,
         host: hostOf(endpoint.url),
       });
@@ -227,7 +229,7 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
       assertTenant(principal, tenantId);
       const endpoint = await endpointOf(tenantId, id);
       const { secret, previousValidUntil } = await rotateWebhookSecret(db, vault(), endpoint);
-      await audit(tenantId, principal.subject, 'webhook.secret_rotated', { endpointId: id });
+      await audit(tenantId, principal, 'webhook.secret_rotated', { endpointId: id });
       return { id, signingSecret: secret, previousValidUntil: iso(previousValidUntil) };
     },
   );
@@ -285,7 +287,7 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
           ...(result.ok ? {} : { error: result.error }),
         },
       );
-      await audit(tenantId, principal.subject, 'webhook.tested', {
+      await audit(tenantId, principal, 'webhook.tested', {
         endpointId: id,
         delivered: result.ok,
         httpStatus: result.httpStatus,

@@ -7,7 +7,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { NotificationKind, SecretState } from '../../domain';
-import type { Policy } from '../../domain';
 import { rotationActivities } from '../activity-options';
 import { errorTypeOf, failureFacts } from '../rotation';
 import type { LifecycleState } from '../state';

@@ -26,6 +26,7 @@ import { registerAuditRoutes } from './routes/audit';
 import { registerBulkRoutes } from './routes/bulk';
 import { registerConnectionRoutes } from './routes/connections';
 import { registerHealthRoutes } from './routes/health';
+import { registerImportRoutes } from './routes/imports';
 import { registerReportRoutes } from './routes/reports';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerRotationRoutes } from './routes/rotations';
@@ -228,6 +229,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerSecretValueRoutes(scope, services, security);
     registerSecretControlRoutes(scope, services);
     registerConnectionRoutes(scope, services);
+    registerImportRoutes(scope, services);
     done();
   });
   return app;

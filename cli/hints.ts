@@ -33,6 +33,14 @@ export const HINTS: Record<string, string> = {
   ROT_ERR_VALUE_READ_DISABLED:
     'its policy does not allow value reads: read Vault, or rotor secrets policy set … --allow-value-read',
   ROT_ERR_NOT_CONFIGURED: 'the API process lacks the configuration named above',
+  ROT_ERR_IMPORT_KV_DISABLED:
+    'set ROTOR_IMPORT_KV_PREFIXES on the API to the KV paths it may read, then restart it',
+  ROT_ERR_IMPORT_KV_PATH_NOT_ALLOWED:
+    'give a path under ROTOR_IMPORT_KV_PREFIXES, or add its prefix there (admin, API restart)',
+  ROT_ERR_IMPORT_KV_FORBIDDEN:
+    "grant the API's Vault token read on that path (README, Bringing existing secrets in)",
+  ROT_ERR_IMPORT_KV_NOT_FOUND:
+    'check the path: a KV v2 secret under the mount, without the mount name (bao kv get)',
   ROT_ERR_LAST_ADMIN_TOKEN:
     'rotate it (rotor tokens rotate <id>) or create another admin token first',
   ROT_ERR_CONNECTION_IN_USE:

@@ -5,6 +5,7 @@
  */
 export const CLI_OPERATIONS: Record<string, string> = {
   'POST /api/v1/secrets': 'secrets create',
+  'POST /api/v1/tenants/{tenantId}/imports/kv': 'import',
   'GET /api/v1/secrets': 'secrets list',
   'GET /api/v1/secrets/{tenantId}/{name}': 'secrets status',
   'POST /api/v1/secrets/{tenantId}/{name}/rotate': 'secrets rotate',

@@ -1,3 +1,3 @@
-export { envSchema, toConfig } from './schema';
+export { KV_PATH, envSchema, toConfig } from './schema';
 export type { Config, Env, NotificationConfig, WorkerSettings } from './schema';
 export { loadConfig, loadConfigOrExit, ConfigError } from './load';

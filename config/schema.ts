@@ -40,6 +40,9 @@ const trustedProxies = z
  * have no default, so a missing one fails at start-up instead of running with a guessable value.
  * .env.example documents each; a test keeps the two in step.
  */
+/** A KV v2 path inside the mount: segments of letters, digits, `.`, `_`, `-`, joined by `/`. */
+export const KV_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -89,6 +92,31 @@ export const envSchema = z.object({
   /** This many 401/403 answers to one token or one client IP within the window is a burst. */
   ROTOR_AUTH_BURST_THRESHOLD: z.coerce.number().int().min(2).max(100_000).default(10),
   ROTOR_AUTH_BURST_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * KV v2 paths (under VAULT_KV_MOUNT, comma-separated) the admin-only KV import may read from,
+   * such as `legacy/orders,legacy/billing`. Empty (the default): KV import is refused, since it
+   * reads paths outside Rotor's own.
+   */
+  ROTOR_IMPORT_KV_PREFIXES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const prefixes = (v ?? '')
+        .split(',')
+        .map((p) => p.trim().replace(/^\/+|\/+$/g, ''))
+        .filter(Boolean);
+      for (const p of prefixes) {
+        if (!KV_PATH.test(p) || p.split('/').some((s) => s === '..' || s === '.')) {
+          ctx.addIssue({ code: 'custom', message: 'must list KV paths such as "legacy/orders"' });
+          return z.NEVER;
+        }
+        if (p === 'rotor' || p.startsWith('rotor/') || p.startsWith('rotor-staging')) {
+          ctx.addIssue({ code: 'custom', message: "must not name Rotor's own paths" });
+          return z.NEVER;
+        }
+      }
+      return prefixes;
+    }),
   /** How long a new API token works unless its creator says otherwise (default 90 days). */
   ROTOR_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(157_680_000).default(7_776_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -155,6 +183,8 @@ export interface Config {
     tokenTtlSeconds: number;
     trustedProxies?: string[];
     authBurst?: { threshold: number; windowSeconds: number };
+    /** KV paths the admin-only KV import may read (ROTOR_IMPORT_KV_PREFIXES); empty: refused. */
+    importKvPrefixes?: string[];
   };
   logLevel: Env['LOG_LEVEL'];
   workerMetrics: { host: string; port: number };
@@ -221,6 +251,7 @@ export function toConfig(env: Env): Config {
         threshold: env.ROTOR_AUTH_BURST_THRESHOLD,
         windowSeconds: env.ROTOR_AUTH_BURST_WINDOW_SECONDS,
       },
+      importKvPrefixes: env.ROTOR_IMPORT_KV_PREFIXES,
     },
     logLevel: env.LOG_LEVEL,
     workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },

@@ -56,3 +56,12 @@ export {
 export type { ControlRequest, ControlledSecret, SecretControlDeps } from './secret-control';
 export { BatchNotFoundError, readBulkProgress, startBulkRotation } from './bulk-rotate';
 export type { BulkRotateDeps, BulkRotateRequest } from './bulk-rotate';
+export {
+  KvImportError,
+  KvImportOutcome,
+  MAX_KV_IMPORT_KEYS,
+  importFromKv,
+  kvPathAllowed,
+  kvSecretName,
+} from './import-kv';
+export type { KvImportDeps, KvImportRequest, KvImportResult } from './import-kv';

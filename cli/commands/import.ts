@@ -95,6 +95,7 @@ interface ImportResult {
 
 interface ImportOptions {
   tenant: string;
+  fromKv?: string;
   type: string;
   interval?: number;
   cron?: string;
@@ -111,9 +112,13 @@ interface ImportOptions {
  */
 export function registerImportCommand(program: Command, ctx: CliContext): void {
   program
-    .command('import <file>')
+    .command('import [file]')
     .description(
-      'bring existing secrets under management from a .env file (KEY=value; DB_PASSWORD → db-password); never prints a value',
+      'bring existing secrets under management from a .env file (KEY=value; DB_PASSWORD → db-password) or, with --from-kv, from the keys of an existing KV v2 secret (admin); never prints a value',
+    )
+    .option(
+      '--from-kv <path>',
+      'import the keys of this KV v2 secret (under the mount, e.g. legacy/orders) instead of a file',
     )
     .requiredOption('--tenant <id>', 'the tenant that owns them')
     .requiredOption('--type <type>', 'their type (api_key, database_password, service_token…)')
@@ -123,8 +128,18 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
     .option('--allow-value-read', 'let `secrets value` read them over the API (audited)')
     .option('--dry-run', 'print what would be created; create nothing')
     .option('--partial', 'import the lines that parse even if others do not')
-    .action(async (file: string, o: ImportOptions) => {
+    .action(async (file: string | undefined, o: ImportOptions) => {
       const tenant = checkName(o.tenant, '--tenant');
+      if ((file === undefined) === (o.fromKv === undefined)) {
+        throw new CliError(
+          'ROT_ERR_VALIDATION',
+          'give either a .env file or --from-kv <path>, not both and not neither',
+          [],
+          2,
+        );
+      }
+      if (o.fromKv !== undefined) return importFromKv(ctx, tenant, o.fromKv, o);
+      if (file === undefined) return;
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -142,12 +157,7 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
           2,
         );
       }
-      const policy = {
-        ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
-        ...(o.cron !== undefined ? { cron: o.cron } : {}),
-        ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
-        ...(o.allowValueRead ? { allowValueRead: true } : {}),
-      };
+      const policy = policyOf(o);
       const api = ctx.api();
       const results: ImportResult[] = problems.map((p) => ({
         line: p.line,
@@ -221,4 +231,73 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
       }
       if (summary.failed > 0) process.exitCode = 1;
     });
+}
+
+/** The policy options both imports share, as the API takes them. */
+function policyOf(o: ImportOptions): Record<string, unknown> {
+  return {
+    ...(o.interval !== undefined ? { intervalSeconds: o.interval } : {}),
+    ...(o.cron !== undefined ? { cron: o.cron } : {}),
+    ...(o.grace !== undefined ? { graceSeconds: o.grace } : {}),
+    ...(o.allowValueRead ? { allowValueRead: true } : {}),
+  };
+}
+
+interface KvImportAnswer {
+  tenantId: string;
+  path: string;
+  type: string;
+  dryRun: boolean;
+  partial: boolean;
+  secrets: { key: string; name: string | null; outcome: string; reason?: string }[];
+}
+
+/** What each outcome is called on a terminal; --json keeps the API's own words. */
+const KV_OUTCOME_WORDS: Record<string, string> = {
+  created: 'created',
+  would_create: 'would create',
+  exists: 'already managed',
+  invalid_name: 'invalid name',
+  invalid_value: 'invalid value',
+  duplicate_name: 'duplicate name',
+  not_imported: 'not imported',
+  failed: 'failed',
+};
+const KV_SUCCESS = new Set(['created', 'would_create', 'exists']);
+
+/**
+ * `rotor import --from-kv <path>`: the API reads the KV v2 secret (admin, allowed prefixes
+ * only) and creates one secret per key. The CLI never sees a value: the answer has none.
+ */
+async function importFromKv(
+  ctx: CliContext,
+  tenant: string,
+  path: string,
+  o: ImportOptions,
+): Promise<void> {
+  const policy = policyOf(o);
+  const answer = await ctx
+    .api()
+    .request<KvImportAnswer>('POST', `/api/v1/tenants/${encodeURIComponent(tenant)}/imports/kv`, {
+      path,
+      type: o.type,
+      ...(Object.keys(policy).length ? { policy } : {}),
+      dryRun: Boolean(o.dryRun),
+      partial: Boolean(o.partial),
+    });
+  const count = (outcome: string) => answer.secrets.filter((s) => s.outcome === outcome).length;
+  const failed = answer.secrets.filter((s) => !KV_SUCCESS.has(s.outcome)).length;
+  if (ctx.json()) printObject(answer, true);
+  else {
+    for (const s of answer.secrets) {
+      const what = s.name ? `${tenant}/${s.name}` : '(no valid name)';
+      const word = KV_OUTCOME_WORDS[s.outcome] ?? s.outcome;
+      process.stdout.write(`key ${s.key}: ${what} ${word}${s.reason ? ` (${s.reason})` : ''}\n`);
+    }
+    const done = o.dryRun
+      ? `${count('would_create')} would be created`
+      : `${count('created')} created`;
+    process.stdout.write(`${done}, ${count('exists')} already managed, ${failed} failed\n`);
+  }
+  if (failed > 0) process.exitCode = count('not_imported') > 0 ? 2 : 1;
 }

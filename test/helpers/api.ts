@@ -22,15 +22,21 @@ export interface TestApi {
   ): Promise<LightMyRequestResponse>;
 }
 
-/** The API over a test rotor's real clients, with one token per role and two tenants. */
-export async function createTestApi(rotor: TestRotor): Promise<TestApi> {
+/**
+ * The API over a test rotor's real clients, with one token per role and two tenants. `api`
+ * overrides the rotor's API settings for this app only (e.g. the KV import prefixes).
+ */
+export async function createTestApi(
+  rotor: TestRotor,
+  api: Partial<TestRotor['config']['api']> = {},
+): Promise<TestApi> {
   const app = buildApp({
     checks: {},
     logLevel: 'silent',
     services: {
       db: rotor.clients.db,
       temporal: rotor.client,
-      config: rotor.config,
+      config: { ...rotor.config, api: { ...rotor.config.api, ...api } },
       vault: rotor.clients.vault,
     },
   });

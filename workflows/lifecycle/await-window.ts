@@ -77,7 +77,11 @@ export async function awaitWindow(
           : 'rotation.awaiting_window';
       const actor = waited ? 'api' : 'rotor';
       waited = true;
-      await recordState(ctx, state, action, actor, { rotationId });
+      const byRequest = action !== 'rotation.awaiting_window' && ctx.pauseOrigin;
+      await recordState(ctx, state, action, actor, {
+        rotationId,
+        ...(byRequest ? { origin: byRequest } : {}),
+      });
       // A message may have come in meanwhile (in the same activation): look again before waiting.
       continue;
     }

@@ -391,6 +391,10 @@ describe('who, from where, on rows the lifecycle writes for an API request', () 
     expect(await rowBy(tenantId, name, 'value.supplied', 'owner-portal/5.0')).toMatchObject({
       client_ip: '192.0.2.91',
     });
+    // The value was asked for because of the create request.
+    expect(await rowBy(tenantId, name, 'value.requested', 'ops-cli/2.0 create')).toMatchObject({
+      client_ip: '192.0.2.90',
+    });
     await waitForStatus(rotor.client, workflowId, (s) => s.currentVersion === 1);
   });
 
@@ -426,5 +430,32 @@ describe('who, from where, on rows the lifecycle writes for an API request', () 
     );
     expect(first).toMatchObject({ client_ip: null, user_agent: null });
     await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'NEEDS_ATTENTION');
+  });
+
+  it('carries the rotate-now caller to the row of a rotation that waits for the maintenance window', async () => {
+    const tenantId = api.tenantA;
+    const name = 'windowed-key';
+    // Open one hour, on a day that is not today: a rotation asked for the window waits.
+    const day = (new Date().getUTCDay() + 3) % 7;
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId,
+      name,
+      policy: { maintenanceWindow: { timeZone: 'UTC', days: [day], start: '01:00', end: '02:00' } },
+    });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'ACTIVE');
+    const asked = await post(
+      api.tokens.operator,
+      `/api/v1/secrets/${tenantId}/${name}/rotate`,
+      { reason: 'in the window', start: 'window' },
+      '192.0.2.99',
+      'ops-cli/2.0 window',
+    );
+    expect(asked.statusCode).toBe(202);
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'AWAITING_WINDOW');
+    const waiting = await rowBy(tenantId, name, 'rotation.awaiting_window', 'ops-cli/2.0 window');
+    expect(waiting).toMatchObject({
+      client_ip: '192.0.2.99',
+      rotation_id: asked.json<{ rotationId: string }>().rotationId,
+    });
   });
 });

@@ -151,7 +151,7 @@ async function rotateOnce(
       }
     : null;
   if (!supplied && !target.policy.autoGenerate) {
-    supplied = await awaitValue(ctx, target, rotationId, aside);
+    supplied = await awaitValue(ctx, target, rotationId, aside, request.origin);
     if (!supplied) {
       // Retired while waiting: nothing was staged, the rotation simply ends.
       await books.finishRotation({

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db';
 import { SecretState } from '../domain';
+import type { RequestOrigin } from '../domain';
 import { bulkProgressQuery, bulkRotation } from '../workflows';
 import type { BulkProgress } from '../workflows';
 
@@ -33,6 +34,8 @@ export interface BulkRotateRequest {
   type?: string;
   requestedBy: string;
   reason: string;
+  /** Where the API request came from, recorded on each rotation the batch asks for. */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -43,7 +46,7 @@ export async function startBulkRotation(
   deps: BulkRotateDeps,
   request: BulkRotateRequest,
 ): Promise<{ batchId: string; total: number }> {
-  const { tenantId, type, requestedBy, reason } = request;
+  const { tenantId, type, requestedBy, reason, origin } = request;
   let query = deps.db
     .selectFrom('secrets')
     .select('workflow_id')
@@ -55,7 +58,7 @@ export async function startBulkRotation(
   await deps.client.workflow.start(bulkRotation, {
     taskQueue: deps.taskQueue,
     workflowId: bulkWorkflowId(batchId),
-    args: [{ batchId, tenantId, workflowIds, requestedBy, reason }],
+    args: [{ batchId, tenantId, workflowIds, requestedBy, reason, ...(origin ? { origin } : {}) }],
   });
   return { batchId, total: workflowIds.length };
 }

@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../config';
+import type { RequestOrigin } from '../domain';
 import type { secretLifecycle } from '../workflows';
 import { ValidationError } from './errors';
 import { ImportNotConfiguredError, checkInitialValue, importSecret } from './import-value';
@@ -11,7 +12,8 @@ import { validateCreateSecret } from './validate-secret';
 
 /**
  * The one way a secret comes under management: validate everything first (a ValidationError
- * names each bad field and nothing starts), then start its lifecycle idempotently.
+ * names each bad field and nothing starts), then start its lifecycle idempotently. `origin`, the
+ * API caller's IP and user agent, goes on the rows provisioning writes.
  */
 export async function createSecret(
   client: Client,
@@ -19,6 +21,7 @@ export async function createSecret(
   input: unknown,
   vault?: ImportVault,
   connections?: ConnectionLookup,
+  origin?: RequestOrigin,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof secretLifecycle>> {
   const request = validateCreateSecret(input, config.policy);
   if (connections) await checkTargetConnection(request.target, connections);
@@ -29,6 +32,8 @@ export async function createSecret(
     policy: request.policy,
     requestedBy: request.requestedBy,
     ...(request.target ? { target: request.target } : {}),
+    // From the caller, never from the body: a client cannot say where it came from.
+    ...(origin ? { origin } : {}),
   };
   if (request.initialValue === undefined) {
     if (request.initialPrivateKey !== undefined) {

@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { secretVaultPath, secretWorkflowId } from '../domain';
-import type { Policy, SecretType, TargetSpec } from '../domain';
+import type { Policy, RequestOrigin, SecretType, TargetSpec } from '../domain';
 import { secretLifecycle } from '../workflows';
 
 export interface StartSecretRequest {
@@ -11,6 +11,8 @@ export interface StartSecretRequest {
   policy: Policy;
   requestedBy: string;
   target?: TargetSpec;
+  /** Where the API request came from, recorded on the rows provisioning writes. */
+  origin?: RequestOrigin;
 }
 
 /**

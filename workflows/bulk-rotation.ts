@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { bookkeepingOptions } from './activity-options';
+import type { RequestOrigin } from '../domain';
 import { rotateNowSignal } from './messages';
 
 export interface BulkRotationInput {
@@ -19,6 +20,8 @@ export interface BulkRotationInput {
   workflowIds: string[];
   requestedBy: string;
   reason: string;
+  /** Where the API request for the batch came from, for each rotation's audit rows. */
+  origin?: RequestOrigin;
   /** Set by continueAsNew: the signals are sent once. */
   signalled?: { requested: number; unreachable: number };
 }
@@ -79,6 +82,8 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
       requestedBy: input.requestedBy,
       reason: bulkReason(input.reason, input.batchId),
       bulkId: input.batchId,
+      // An argument only: the signals sent are the same commands as before.
+      ...(input.origin ? { origin: input.origin } : {}),
     };
     for (let i = 0; i < input.workflowIds.length; i += 50) {
       const chunk = input.workflowIds.slice(i, i + 50);

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { FailedStep, Policy, SecretType, TargetSpec } from '../domain';
+import type { FailedStep, Policy, RequestOrigin, SecretType, TargetSpec } from '../domain';
 import { rotationActivities } from './activity-options';
 import type { RepairStep } from './state';
 
@@ -21,6 +21,11 @@ export interface RotationTarget {
    * `vaultPath`, so consumers only ever read promoted values. Absent for rotations recorded before.
    */
   stagingPath?: string;
+  /**
+   * Where the API request that asked for this rotation came from, for the audit rows its steps
+   * write. Absent for scheduled rotations and repairs. Not secret; an activity input only.
+   */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -68,7 +73,12 @@ export async function runRotation(
   plan: RotationPlan | null = null,
 ): Promise<RotationOutcome> {
   const acts = rotationActivities(target.policy);
-  const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
+  const ids = {
+    rotationId,
+    secretId: target.secretId,
+    tenantId: target.tenantId,
+    ...(target.origin ? { origin: target.origin } : {}),
+  };
   const aside = target.stagingPath ? { stagingPath: target.stagingPath } : {};
   let latestVersion = target.latestVersion;
   // Compensations, newest first, by name: a compensation that fails is owed, and retried later.
@@ -184,7 +194,12 @@ export async function runRepairStep(
   finish?: RotationPlan['finish'],
 ): Promise<{ previousVersion: number | null; published?: boolean; finished?: boolean }> {
   const acts = rotationActivities(target.policy);
-  const ids = { rotationId, secretId: target.secretId, tenantId: target.tenantId };
+  const ids = {
+    rotationId,
+    secretId: target.secretId,
+    tenantId: target.tenantId,
+    ...(target.origin ? { origin: target.origin } : {}),
+  };
   const at = {
     ...ids,
     vaultPath: target.vaultPath,

@@ -1,3 +1,4 @@
+import type { RequestOrigin } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { recordRotationStep } from './record-step';
@@ -10,6 +11,8 @@ export interface DiscardInput {
   version: number;
   /** The consumer-safe layout's staging path: emptied; the consumer path is never touched. */
   stagingPath?: string;
+  /** Where the API request that asked for this rotation came from (none for a scheduled one). */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -43,6 +46,7 @@ export function createDiscardPendingVersion({ db, vault }: ActivityDeps) {
         outcome: 'info',
         details: { discardedVersion: input.version },
         idempotencyKey: `${input.rotationId}:compensated`,
+        origin: input.origin,
       },
     });
     activityLog().warn('Discarded the pending version after a failed rotation', {

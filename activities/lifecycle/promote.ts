@@ -1,4 +1,5 @@
 import { RotationStatus, SecretState } from '../../domain';
+import type { RequestOrigin } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { publishStaged } from '../../vault';
@@ -25,6 +26,8 @@ export interface PromoteInput {
    * Absent, the workflow finishes it with finishRotation.
    */
   finish?: { nextRotationAt: string; actor: string };
+  /** Where the API request that asked for this rotation came from (none for a scheduled one). */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -70,6 +73,7 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
         outcome: 'success',
         details: { version: input.version, previousVersion },
         idempotencyKey: `${input.rotationId}:promoted`,
+        origin: input.origin,
       },
     };
     const finished = input.finish
@@ -84,6 +88,7 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
             toVersion: input.version,
             nextRotationAt: input.finish.nextRotationAt,
             actor: input.finish.actor,
+            origin: input.origin,
           },
           now,
         )

@@ -1,4 +1,4 @@
-import type { Policy, SecretType } from '../../domain';
+import type { Policy, RequestOrigin, SecretType } from '../../domain';
 import { SecretState } from '../../domain';
 import { appendAudit } from '../../audit';
 import type { ActivityDeps } from '../deps';
@@ -13,6 +13,8 @@ export interface RegisterSecretInput {
   requestedBy: string;
   /** The connection the secret's target names, if any; absent in histories from before. */
   targetConnection?: string;
+  /** Where the API request that created the secret came from; absent when none did. */
+  origin?: RequestOrigin;
 }
 
 /** Records the secret in the engine database; idempotent by workflow id. Returns the secret id. */
@@ -51,6 +53,7 @@ export function createRegisterSecret({ db }: Pick<ActivityDeps, 'db'>) {
       outcome: 'success',
       details: { type: input.type, vaultPath: input.vaultPath },
       idempotencyKey: `${input.workflowId}:registered`,
+      origin: input.origin,
     });
     return id;
   };

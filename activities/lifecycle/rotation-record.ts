@@ -30,6 +30,8 @@ export interface FinishRotationInput {
   errorType?: string | null;
   nextRotationAt?: string | null;
   actor: string;
+  /** Where the API request that asked for this rotation came from (none for a scheduled one). */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -64,6 +66,7 @@ export function finishStep(input: FinishRotationInput, now: Date): RotationStep 
         state: input.secretState,
       },
       idempotencyKey: `${input.rotationId}:finished`,
+      origin: input.origin,
     },
   };
 }

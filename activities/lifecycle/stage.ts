@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { SecretType, TargetSpec } from '../../domain';
+import type { RequestOrigin, SecretType, TargetSpec } from '../../domain';
 import { ErrorType, RotationStatus } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
@@ -31,6 +31,8 @@ export interface StageInput {
    * cannot run returns `verified: false`, and the workflow verifies (and compensates) as before.
    */
   verify?: boolean;
+  /** Where the API request that asked for this rotation came from (none for a scheduled one). */
+  origin?: RequestOrigin;
 }
 
 /**
@@ -139,6 +141,7 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
         outcome: 'success',
         details: { version },
         idempotencyKey: `${input.rotationId}:staged`,
+        origin: input.origin,
       },
     });
   }

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { TargetSpec } from '../../domain';
+import type { RequestOrigin, TargetSpec } from '../../domain';
 import { ErrorType, RotationStatus } from '../../domain';
 import type { ActivityDeps } from '../deps';
 import type { VaultKv } from '../../vault';
@@ -17,6 +17,8 @@ export interface TargetStepInput extends TargetStep {
   version: number;
   /** The consumer-safe layout's staging path, where the pending value waits (see stageVersion). */
   stagingPath?: string;
+  /** Where the API request that asked for this rotation came from (none for a scheduled one). */
+  origin?: RequestOrigin;
 }
 
 /** applyTarget's input: a target step, and whether to verify at the target in the same step. */
@@ -94,6 +96,7 @@ function appliedStep(input: TargetStepInput): RotationStep {
       outcome: 'success',
       details: { version: input.version, target: input.target.kind },
       idempotencyKey: `${input.rotationId}:applied`,
+      origin: input.origin,
     },
   };
 }
@@ -213,6 +216,7 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
           outcome: 'info',
           details: { version: input.version, target: input.target.kind },
           idempotencyKey: `${input.rotationId}:compensated-target`,
+          origin: input.origin,
         },
       });
       return { published: false };

@@ -40,6 +40,7 @@ export function registerBulkRoutes(root: FastifyInstance, services: ApiServices)
           type: req.body.type,
           requestedBy: principal.subject,
           reason: req.body.reason,
+          ...(principal.origin ? { origin: principal.origin } : {}),
         },
       );
       return reply.code(202).send(batch);

@@ -106,6 +106,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           { ...req.body, requestedBy: principal.subject },
           services.vault,
           async (connection) => (await findConnection(db, connection))?.kind ?? null,
+          principal.origin,
         );
         const body = req.body as { tenantId: string; name?: unknown };
         return {

@@ -1,6 +1,6 @@
 import { ActivityFailure, log, uuid4 } from '@temporalio/workflow';
 import { NotificationKind, SecretState } from '../../domain';
-import type { CredentialsAfterFailure, FailedStep } from '../../domain';
+import type { CredentialsAfterFailure, FailedStep, RequestOrigin } from '../../domain';
 import type { LifecycleState } from '../state';
 import { bookkeeping, setState } from './context';
 import type { LifecycleContext } from './context';
@@ -17,9 +17,9 @@ export async function enterAttention(
   errorType: string,
   credentials: CredentialsAfterFailure,
   rotationId?: string,
-  facts: { step?: FailedStep; missingPrivilege?: string } = {},
+  facts: { step?: FailedStep; missingPrivilege?: string; origin?: RequestOrigin } = {},
 ): Promise<void> {
-  const { step, missingPrivilege } = facts;
+  const { step, missingPrivilege, origin } = facts;
   target.needsAttention = true;
   target.attentionCause = cause;
   target.lastErrorType = errorType;
@@ -41,6 +41,7 @@ export async function enterAttention(
       },
       idempotencyKey: uuid4(),
       ...(rotationId ? { rotationId } : {}),
+      ...(origin ? { origin } : {}),
     }),
   );
   await notify(ctx, NotificationKind.RotationFailed, ['ops', 'tenant'], {

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition } from '@temporalio/workflow';
 import { NotificationKind, SecretState, secretStagingPath, supplyPolicy } from '../../domain';
+import type { RequestOrigin } from '../../domain';
 import type { PendingSupply, SupplyRequest } from '../messages';
 import type { LifecycleState } from '../state';
 import { recordState } from './context';
@@ -18,6 +19,8 @@ export async function awaitValue(
   target: LifecycleState,
   rotationId: string,
   aside: boolean,
+  /** Where the API request for this rotation came from: on value.requested, not on reminders. */
+  origin?: RequestOrigin,
 ): Promise<SupplyRequest | null> {
   const { supply } = ctx;
   const rules = supplyPolicy(target.policy);
@@ -33,7 +36,10 @@ export async function awaitValue(
   };
   supply.pending = pending;
   supply.received = null;
-  await recordState(ctx, SecretState.AwaitingValue, 'value.requested', 'rotor', { rotationId });
+  await recordState(ctx, SecretState.AwaitingValue, 'value.requested', 'rotor', {
+    rotationId,
+    ...(origin ? { origin } : {}),
+  });
   await notify(ctx, NotificationKind.ValueNeeded, ['tenant'], { rotationId, expiresAt: dueIso });
   let nextReminder = requestedAt + rules.remindEverySeconds * 1000;
   while (!receivedSupply(ctx) && !target.retireRequest) {

@@ -77,7 +77,12 @@ export async function awaitWindow(
           : 'rotation.awaiting_window';
       const actor = waited ? 'api' : 'rotor';
       waited = true;
-      await recordState(ctx, state, action, actor, { rotationId });
+      // A pause or resume is its caller's; the wait itself, the rotation requester's.
+      const byRequest = action === 'rotation.awaiting_window' ? request.origin : ctx.pauseOrigin;
+      await recordState(ctx, state, action, actor, {
+        rotationId,
+        ...(byRequest ? { origin: byRequest } : {}),
+      });
       // A message may have come in meanwhile (in the same activation): look again before waiting.
       continue;
     }
@@ -89,6 +94,7 @@ export async function awaitWindow(
   if (waited) {
     await recordState(ctx, SecretState.Rotating, 'rotation.window_opened', 'rotor', {
       rotationId,
+      ...(request.origin ? { origin: request.origin } : {}),
     });
   }
   return 'open';

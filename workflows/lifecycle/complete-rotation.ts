@@ -74,6 +74,7 @@ export async function completeRotation(
         toVersion: outcome.version,
         nextRotationAt: target.nextRotationAt,
         actor: request.requestedBy,
+        ...(request.origin ? { origin: request.origin } : {}),
       });
     }
   } else {
@@ -97,6 +98,7 @@ export async function completeRotation(
       toVersion: outcome.version,
       nextRotationAt: target.nextRotationAt,
       actor: request.requestedBy,
+      ...(request.origin ? { origin: request.origin } : {}),
     });
   }
   await notify(ctx, NotificationKind.RotationCompleted, ['tenant'], {

@@ -39,6 +39,11 @@ export interface SecretLifecycleInput {
    * here), so the first rotation promotes it instead of generating or waiting for one.
    */
   imported?: ImportedValue;
+  /**
+   * Where the API request that created the secret came from, for the rows provisioning writes
+   * (registered, the first version's rotation). Not secret; absent for starts outside the API.
+   */
+  origin?: RequestOrigin;
 }
 
 /** Where an imported value waits: its rotation id, the consumer version it becomes, its expiry. */
@@ -69,6 +74,11 @@ export interface LifecycleContext {
     paused: boolean;
   };
   policyUpdate: { policy: Policy; requestedBy: string; origin?: RequestOrigin } | null;
+  /**
+   * Where the latest pause or resume request came from, for the secret.paused or secret.resumed
+   * row it leads to (null for a raw signal without one). Kept within the run, like policyUpdate.
+   */
+  pauseOrigin: RequestOrigin | null;
   /** Counts every message; a wait compares it with a snapshot taken before it began. */
   messages: number;
   /** The approval in progress, if any: it lives within one run (continueAsNew waits for none). */
@@ -99,6 +109,7 @@ export function createContext(input: SecretLifecycleInput): LifecycleContext {
     state: s ? (s.paused ? SecretState.Paused : SecretState.Active) : SecretState.Rotating,
     early: { rotate: null, retire: null, paused: false },
     policyUpdate: null,
+    pauseOrigin: null,
     messages: 0,
     approval: { pending: null, decision: null, superseded: false },
     supply: { pending: null, received: null },

@@ -167,13 +167,16 @@ function registerControl(ctx: LifecycleContext): void {
     else ctx.early.retire ??= request;
     ctx.messages += 1;
   });
-  setHandler(pauseSignal, () => {
+  setHandler(pauseSignal, (request) => {
+    // A raw signal from the Temporal UI may carry anything, or nothing: appendAudit cleans it.
+    ctx.pauseOrigin = (request as Partial<Requester> | undefined)?.origin ?? null;
     if (ctx.s) ctx.s.paused = true;
     else ctx.early.paused = true;
     ctx.messages += 1;
   });
   setHandler(resumeSignal, (request) => {
     if (!isValidRequester(request)) return ignored('resume');
+    ctx.pauseOrigin = request.origin ?? null;
     const s = ctx.s;
     if (s?.needsAttention) {
       const now = new Date().toISOString();

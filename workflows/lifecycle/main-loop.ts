@@ -155,10 +155,12 @@ export async function lifecycleStep(
       return 'again';
     }
     const seen = ctx.messages;
+    // The request's origin is an activity input only: the same commands as before.
+    const origin = ctx.pauseOrigin ? { origin: ctx.pauseOrigin } : {};
     if (st.paused && ctx.state !== SecretState.Paused)
-      await recordState(ctx, SecretState.Paused, 'secret.paused', 'api');
+      await recordState(ctx, SecretState.Paused, 'secret.paused', 'api', origin);
     if (!st.paused && ctx.state === SecretState.Paused)
-      await recordState(ctx, SecretState.Active, 'secret.resumed', 'api');
+      await recordState(ctx, SecretState.Active, 'secret.resumed', 'api', origin);
     if (st.needsAttention || st.paused) await condition(() => ctx.messages !== seen);
     else {
       const wakeAt = Math.min(Date.parse(st.nextRotationAt), noticeAt ?? Infinity);

@@ -25,6 +25,8 @@ export async function provision(ctx: LifecycleContext): Promise<LifecycleState> 
     requestedBy: first.requestedBy,
     // Recorded so a connection that secrets use cannot be deleted from under them.
     ...(connection !== undefined ? { targetConnection: connection } : {}),
+    // Input only (no command changes), so recorded histories replay without a patch.
+    ...(first.origin ? { origin: first.origin } : {}),
   });
   const fresh: LifecycleState = {
     secretId,
@@ -45,6 +47,7 @@ export async function provision(ctx: LifecycleContext): Promise<LifecycleState> 
   ctx.s = fresh;
   // Only lifecycles started with an imported value ask, so recorded histories replay unchanged.
   const imported = first.imported && patched(IMPORT_PATCH) ? first.imported : undefined;
+  const origin = first.origin ? { origin: first.origin } : {};
   await rotate(
     ctx,
     fresh,
@@ -53,8 +56,9 @@ export async function provision(ctx: LifecycleContext): Promise<LifecycleState> 
           requestedBy: first.requestedBy,
           reason: 'initial: imported value',
           rotationId: imported.rotationId,
+          ...origin,
         }
-      : { requestedBy: first.requestedBy, reason: 'initial' },
+      : { requestedBy: first.requestedBy, reason: 'initial', ...origin },
     imported ? { initial: true, imported } : { initial: true },
   );
   return fresh;

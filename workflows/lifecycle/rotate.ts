@@ -124,6 +124,8 @@ async function rotateOnce(
         secretState: next,
         nextRotationAt: target.nextRotationAt,
         actor: gate === 'expired' ? 'rotor' : (ctx.approval.decision?.by ?? 'rotor'),
+        // A rejection is the approver's act: their origin is on approval.rejected, not here.
+        ...(gate === 'expired' && request.origin ? { origin: request.origin } : {}),
       });
       if (gate === 'expired') {
         // Said after the next attempt is scheduled, so the message can tell when it is.
@@ -149,7 +151,7 @@ async function rotateOnce(
       }
     : null;
   if (!supplied && !target.policy.autoGenerate) {
-    supplied = await awaitValue(ctx, target, rotationId, aside);
+    supplied = await awaitValue(ctx, target, rotationId, aside, request.origin);
     if (!supplied) {
       // Retired while waiting: nothing was staged, the rotation simply ends.
       await books.finishRotation({
@@ -161,6 +163,7 @@ async function rotateOnce(
         errorType: 'SecretRetired',
         nextRotationAt: target.nextRotationAt,
         actor: 'rotor',
+        ...(request.origin ? { origin: request.origin } : {}),
       });
       return;
     }
@@ -176,6 +179,7 @@ async function rotateOnce(
       errorType: 'SecretRetired',
       nextRotationAt: target.nextRotationAt,
       actor: 'rotor',
+      ...(request.origin ? { origin: request.origin } : {}),
     });
     return;
   }
@@ -189,6 +193,8 @@ async function rotateOnce(
     {
       ...rotationTarget(ctx, target, aside),
       ...(supplied ? { supplied: { version: supplied.version } } : {}),
+      // The requester's origin reaches each step's audit row: activity inputs only, no patch.
+      ...(request.origin ? { origin: request.origin } : {}),
     },
     rotationId,
     plannedNext === null
@@ -224,6 +230,7 @@ async function rotateOnce(
       {
         ...(outcome.failedStep ? { step: outcome.failedStep } : {}),
         ...(outcome.missingPrivilege ? { missingPrivilege: outcome.missingPrivilege } : {}),
+        ...(request.origin ? { origin: request.origin } : {}),
       },
     );
     return;
@@ -242,6 +249,7 @@ async function rotateOnce(
     errorType: outcome.errorType,
     nextRotationAt: target.nextRotationAt,
     actor: request.requestedBy,
+    ...(request.origin ? { origin: request.origin } : {}),
   });
   // The alert: ops and the owning tenant hear at once that a human is needed.
   await notify(ctx, NotificationKind.RotationFailed, ['ops', 'tenant'], {

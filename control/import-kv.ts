@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
 import { KV_PATH } from '../config';
 import { ErrorType, isValidName } from '../domain';
-import type { SecretType } from '../domain';
+import type { RequestOrigin, SecretType } from '../domain';
 import { createSecret } from './create-secret';
 import { ValidationError } from './errors';
 import { AlreadyManagedError, checkInitialValue } from './import-value';
@@ -45,6 +45,8 @@ export interface KvImportRequest {
   dryRun: boolean;
   partial: boolean;
   requestedBy: string;
+  /** The API caller's IP and user agent, for the rows each created secret's provisioning writes. */
+  origin?: RequestOrigin;
 }
 
 /** A coded refusal of the whole import: the status, and a message naming the field. */
@@ -226,6 +228,7 @@ export async function importFromKv(
         createInput(request, p.result.name, p.value),
         deps.vault,
         deps.connections,
+        request.origin,
       );
       p.result.outcome = KvImportOutcome.Created;
     } catch (err) {

@@ -79,6 +79,7 @@ export function registerImportRoutes(root: FastifyInstance, services: ApiService
         dryRun: req.body.dryRun,
         partial: req.body.partial,
         requestedBy: principal.subject,
+        ...(principal.origin ? { origin: principal.origin } : {}),
       };
       const secrets = await importFromKv(
         {

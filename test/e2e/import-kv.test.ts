@@ -183,6 +183,18 @@ describe('rotor import --from-kv: existing secrets from another KV v2 path', () 
     expect(audit.map((r) => JSON.stringify(r.details))).toEqual(
       expect.arrayContaining([expect.stringContaining('orders-db-password,stripe-api-key')]),
     );
+    // The secrets it created were registered because of this API call: their rows say from where.
+    const registered = await rotor.clients.db
+      .selectFrom('audit_events')
+      .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
+      .select(['audit_events.client_ip'])
+      .where('audit_events.tenant_id', '=', a)
+      .where('audit_events.action', '=', 'secret.registered')
+      .where('secrets.name', 'in', ['orders-db-password', 'stripe-api-key'])
+      .execute();
+    expect(registered).toHaveLength(2);
+    for (const row of registered)
+      expect(row.client_ip).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
     // The legacy path is left as it was: consumers move over when they are ready.
     const legacy = (await rotor.vault.read(`${mount()}/data/${prefix}/orders`)) as KvVersion;
     expect(legacy.data.metadata.version).toBe(1);

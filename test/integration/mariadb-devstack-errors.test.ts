@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentProgress } from '../../devstack';
+import { ensureLocalMariaDb } from '../../devstack/local-mariadb';
 import { ensureMariaDb } from '../../devstack/mariadb-binaries';
 
 describe('the local MariaDB, when it cannot be fetched', () => {
@@ -40,5 +41,18 @@ describe('the local MariaDB, when it cannot be fetched', () => {
     expect((err as Error).message).toContain('apt-get update');
     // Nothing half-unpacked is left to be mistaken for an install.
     expect(await readdir(path.join(toolsDir, 'mariadb'))).toEqual([]);
+  });
+
+  it('lets npm start come up without it, saying what to install and how to skip it', async () => {
+    const local = await ensureLocalMariaDb(silentProgress, {
+      toolsDir: path.join(dir, 'empty'),
+      env: { PATH: dir },
+    });
+    expect(local.available).toBe(false);
+    const reason = local.available ? '' : local.reason;
+    expect(reason).toContain('MariaDB is unavailable');
+    expect(reason).toContain('mariadb-server-core');
+    expect(reason).toContain('apt-get update');
+    expect(reason).toContain('ROTOR_DEV_MARIADB=off');
   });
 });

@@ -12,6 +12,7 @@ import { since } from './progress';
 import type { Progress } from './progress';
 import { startTemporal } from './temporal';
 import { ensureOpenBao, ensureTemporalCli } from './tools';
+import type { ToolOptions } from './tools';
 
 export interface StackPorts {
   temporal: number;
@@ -95,6 +96,8 @@ export async function startStack(options: {
    * stack comes up without it and says why. The tests start their own per file instead.
    */
   mariadb?: boolean;
+  /** Where MariaDB's packages are looked for (tests of the unavailable path). */
+  mariadbTools?: ToolOptions;
 }): Promise<Stack> {
   const { progress, stateDir } = options;
   await mkdir(path.join(stateDir, 'logs'), { recursive: true });
@@ -120,7 +123,7 @@ export async function startStack(options: {
     ensureTemporalCli(progress),
     ensureOpenBao(progress),
     ensureRedis(progress),
-    options.mariadb ? ensureLocalMariaDb(progress) : undefined,
+    options.mariadb ? ensureLocalMariaDb(progress, options.mariadbTools) : undefined,
   ]);
   if (mariaDbBinaries?.available === false) progress.step(`⚠ ${mariaDbBinaries.reason}`);
 

@@ -1,5 +1,6 @@
 export { startStack, PORT_ENV_VARS, ENGINE_DATABASE, TARGET_DATABASE } from './stack';
-export type { Stack, StackPorts } from './stack';
+export type { Stack, StackMariaDb, StackPorts } from './stack';
+export { MARIADB_SWITCH_ENV } from './local-mariadb';
 export { DevstackError } from './errors';
 export { stderrProgress, silentProgress } from './progress';
 export type { Progress } from './progress';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -44,6 +44,11 @@ export async function startMariaDb(options: {
   generalLog?: boolean;
   progress?: Progress;
   binaries?: MariaDbBinaries;
+  /**
+   * Keep the admin password in this file (JSON, mode 0600) so it survives restarts (`npm start`);
+   * without it each start makes a new one.
+   */
+  credentialsFile?: string;
 }): Promise<MariaDbServer> {
   const binaries = options.binaries ?? (await ensureMariaDb(options.progress));
   const basedir = path.join(binaries.root, 'usr');
@@ -147,7 +152,9 @@ export async function startMariaDb(options: {
         ),
       );
     });
-    const adminPassword = randomBytes(18).toString('base64url');
+    const adminPassword = options.credentialsFile
+      ? await readOrCreatePassword(options.credentialsFile)
+      : randomBytes(18).toString('base64url');
     const root = await waitFor(
       'MariaDB (socket)',
       () => mysql.createConnection({ socketPath: socket, user: 'root' }),
@@ -179,4 +186,16 @@ export async function startMariaDb(options: {
     await stop();
     throw err;
   }
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { password?: unknown };
+    if (typeof parsed.password === 'string') return parsed.password;
+  } catch {
+    // First start.
+  }
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, JSON.stringify({ user: ADMIN_USER, password }), { mode: 0o600 });
+  return password;
 }

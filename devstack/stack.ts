@@ -3,6 +3,8 @@ import path from 'node:path';
 import { startOpenBao } from './openbao';
 import { assertPortFree, freePort } from './ports';
 import { startPostgres } from './postgres';
+import { ensureLocalMariaDb, writeClientOptions } from './local-mariadb';
+import { startMariaDb } from './mariadb';
 import { startRedis } from './redis';
 import { ensureRedis } from './redis-tools';
 import type { PostgresServer } from './postgres';
@@ -10,6 +12,7 @@ import { since } from './progress';
 import type { Progress } from './progress';
 import { startTemporal } from './temporal';
 import { ensureOpenBao, ensureTemporalCli } from './tools';
+import type { ToolOptions } from './tools';
 
 export interface StackPorts {
   temporal: number;
@@ -18,6 +21,8 @@ export interface StackPorts {
   openbaoCluster: number;
   postgres: number;
   redis: number;
+  /** Used only when the stack is asked for MariaDB (`npm start`). */
+  mariadb: number;
 }
 
 /** Where each port can be moved when the default is taken (`npm start` only). */
@@ -28,7 +33,25 @@ export const PORT_ENV_VARS: Record<keyof StackPorts, string> = {
   openbaoCluster: 'ROTOR_DEV_OPENBAO_CLUSTER_PORT',
   postgres: 'ROTOR_DEV_POSTGRES_PORT',
   redis: 'ROTOR_DEV_REDIS_PORT',
+  mariadb: 'ROTOR_DEV_MARIADB_PORT',
 };
+
+/** The local stack's MariaDB, when it was asked for; `reason` says why it is not running. */
+export type StackMariaDb =
+  | {
+      available: true;
+      host: string;
+      port: number;
+      version: string;
+      adminUser: string;
+      /** JSON with the admin user's password (mode 0600). */
+      credentialsFile: string;
+      /** A client option file for `mariadb --defaults-extra-file=…` (mode 0600). */
+      clientOptionsFile: string;
+      /** The unpacked `mariadb` command-line client. */
+      client: string;
+    }
+  | { available: false; reason: string };
 
 export interface Stack {
   temporalAddress: string;
@@ -45,6 +68,8 @@ export interface Stack {
   postgresClusterDir: string;
   /** Redis as its `default` (admin) user, a rotation target for Redis ACL users. */
   redisAdminUrl: string;
+  /** Undefined unless asked for (`mariadb: true`). */
+  mariadb?: StackMariaDb;
   stateDir: string;
   /** Process ids of the servers (each leads its own process group), for CPU accounting. */
   pids: { temporal: number; openbao: number };
@@ -55,7 +80,8 @@ export const ENGINE_DATABASE = 'rotor';
 export const TARGET_DATABASE = 'rotor_targets';
 
 /**
- * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL, Redis) under stateDir. With
+ * Starts the real local stack (Temporal dev server, OpenBao, PostgreSQL, Redis, and MariaDB when
+ * asked) under stateDir. With
  * ports 'free' every server takes a free loopback port (tests); otherwise the given ports are
  * checked first so a clash is reported by name.
  */
@@ -65,6 +91,13 @@ export async function startStack(options: {
   progress: Progress;
   /** Throwaway state (tests): PostgreSQL and Temporal's SQLite file skip fsync. */
   fast?: boolean;
+  /**
+   * Also start MariaDB (`npm start`). Optional there: when Debian's packages cannot be fetched the
+   * stack comes up without it and says why. The tests start their own per file instead.
+   */
+  mariadb?: boolean;
+  /** Where MariaDB's packages are looked for (tests of the unavailable path). */
+  mariadbTools?: ToolOptions;
 }): Promise<Stack> {
   const { progress, stateDir } = options;
   await mkdir(path.join(stateDir, 'logs'), { recursive: true });
@@ -78,27 +111,34 @@ export async function startStack(options: {
       openbaoCluster: 'OpenBao cluster',
       postgres: 'PostgreSQL',
       redis: 'Redis',
+      mariadb: 'MariaDB',
     };
     for (const key of Object.keys(labels) as (keyof StackPorts)[]) {
+      if (key === 'mariadb' && !options.mariadb) continue;
       await assertPortFree(ports[key], labels[key], PORT_ENV_VARS[key]);
     }
   }
 
-  const [temporalBin, baoBin, redisBinary] = await Promise.all([
+  const [temporalBin, baoBin, redisBinary, mariaDbBinaries] = await Promise.all([
     ensureTemporalCli(progress),
     ensureOpenBao(progress),
     ensureRedis(progress),
+    options.mariadb ? ensureLocalMariaDb(progress, options.mariadbTools) : undefined,
   ]);
+  if (mariaDbBinaries?.available === false) progress.step(`⚠ ${mariaDbBinaries.reason}`);
 
   const started = Date.now();
-  progress.step('Starting Temporal, OpenBao, PostgreSQL and Redis');
+  progress.step(
+    `Starting Temporal, OpenBao, PostgreSQL, Redis${mariaDbBinaries?.available ? ' and MariaDB' : ''}`,
+  );
   const logs = (name: string): string => path.join(stateDir, 'logs', `${name}.log`);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(stops.splice(0).map((stop) => stop()));
   };
   try {
-    const [temporal, openbao, postgres, redis] = await Promise.all([
+    const mariaDbDir = path.join(stateDir, 'mariadb');
+    const [temporal, openbao, postgres, redis, mariadb] = await Promise.all([
       onPorts(free, [ports.temporal, ports.temporalUi], ([port, uiPort]) =>
         startTemporal({
           bin: temporalBin,
@@ -135,6 +175,36 @@ export async function startStack(options: {
           logFile: logs('redis'),
         }),
       ).then((r) => (stops.push(() => r.service.stop()), r)),
+      mariaDbBinaries?.available
+        ? onPorts(free, [ports.mariadb], ([port]) =>
+            startMariaDb({
+              port,
+              binaries: mariaDbBinaries.binaries,
+              dataDir: path.join(mariaDbDir, 'data'),
+              logFile: logs('mariadb'),
+              credentialsFile: path.join(mariaDbDir, 'credentials.json'),
+            }),
+          ).then(async (m): Promise<StackMariaDb> => {
+            stops.push(() => m.stop());
+            const clientOptionsFile = path.join(mariaDbDir, 'client.cnf');
+            await writeClientOptions(clientOptionsFile, {
+              host: m.host,
+              port: m.port,
+              user: m.adminUser,
+              password: m.adminPassword,
+            });
+            return {
+              available: true,
+              host: m.host,
+              port: m.port,
+              version: m.version,
+              adminUser: m.adminUser,
+              credentialsFile: path.join(mariaDbDir, 'credentials.json'),
+              clientOptionsFile,
+              client: path.join(mariaDbBinaries.binaries.root, 'usr', 'bin', 'mariadb'),
+            };
+          })
+        : mariaDbBinaries,
     ]);
     progress.done(
       `Local stack ready in ${since(started)} (logs in ${path.join(stateDir, 'logs')})`,
@@ -150,6 +220,7 @@ export async function startStack(options: {
       postgresAdminUrl: postgres.adminUrl,
       postgresClusterDir: postgres.clusterDir,
       redisAdminUrl: redis.adminUrl,
+      ...(mariadb ? { mariadb } : {}),
       stateDir,
       pids: { temporal: temporal.service.pid, openbao: openbao.service.pid },
       stop: stopAll,
@@ -191,5 +262,6 @@ async function freePorts(): Promise<StackPorts> {
   const openbaoCluster = await freePort();
   const postgres = await freePort();
   const redis = await freePort();
-  return { temporal, temporalUi, openbao, openbaoCluster, postgres, redis };
+  const mariadb = await freePort();
+  return { temporal, temporalUi, openbao, openbaoCluster, postgres, redis, mariadb };
 }

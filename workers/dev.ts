@@ -1,5 +1,5 @@
 // `npm start`: the whole of Rotor on one machine, on embedded defaults. Starts the real local
-// stack (Temporal dev server, OpenBao, PostgreSQL), migrates, then runs a worker and the API in
+// stack (Temporal dev server, OpenBao, PostgreSQL, Redis, MariaDB), migrates, then runs a worker and the API in
 // this process. Ctrl-C stops everything; state persists in .rotor-dev/ for the next start.
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -14,8 +14,14 @@ import {
 import { ensureBootstrapAdmin } from '../api/auth/tokens';
 import { loadConfig, ConfigError } from '../config';
 import { migrateOrThrow } from '../db';
-import { DevstackError, PORT_ENV_VARS, startStack, stderrProgress } from '../devstack';
-import type { Stack, StackPorts } from '../devstack';
+import {
+  DevstackError,
+  MARIADB_SWITCH_ENV,
+  PORT_ENV_VARS,
+  startStack,
+  stderrProgress,
+} from '../devstack';
+import type { Stack, StackMariaDb, StackPorts } from '../devstack';
 import { REPO_ROOT } from '../devstack/paths';
 import { startDevMailbox } from '../devstack/smtp';
 import { fileAndConsole } from '../logging';
@@ -31,6 +37,7 @@ const DEFAULT_PORTS: StackPorts = {
   openbaoCluster: 8201,
   postgres: 54329,
   redis: 63799,
+  mariadb: 33069,
 };
 
 function portFromEnv(name: string, fallback: number): number {
@@ -41,6 +48,14 @@ function portFromEnv(name: string, fallback: number): number {
     throw new ConfigError([`${name} must be a port number (1-65535)`]);
   }
   return value;
+}
+
+/** MariaDB is started unless ROTOR_DEV_MARIADB=off (e.g. a machine without apt). */
+function mariaDbWanted(): boolean {
+  const raw = process.env[MARIADB_SWITCH_ENV];
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError([`${MARIADB_SWITCH_ENV} must be "on" or "off"`]);
 }
 
 function portsFromEnv(): StackPorts {
@@ -72,6 +87,7 @@ async function main(): Promise<void> {
     stateDir: process.env.ROTOR_DEV_STATE_DIR || path.join(REPO_ROOT, '.rotor-dev'),
     ports: portsFromEnv(),
     progress,
+    mariadb: mariaDbWanted(),
   });
   shutdownSteps.push(() => stack.stop());
 
@@ -164,6 +180,7 @@ async function main(): Promise<void> {
       `  Temporal     ${stack.temporalAddress}`,
       `  OpenBao      ${stack.vaultAddr}`,
       `  Redis        127.0.0.1:${new URL(stack.redisAdminUrl).port} (admin password in ${path.join(stack.stateDir, 'redis', 'credentials.json')})`,
+      ...mariaDbBanner(stack.mariadb),
       `  Mail (SMTP)  ${mailbox.url}, filed in ${mailbox.dir}`,
       `  State, logs  ${stack.stateDir}`,
       // Local secrets, readable by this user only (mode 0600): where to find them when needed.
@@ -179,6 +196,20 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/** The banner's MariaDB lines: where it listens and how to reach it, or why it is not running. */
+function mariaDbBanner(mariadb: StackMariaDb | undefined): string[] {
+  if (!mariadb) return [`  MariaDB      off (${MARIADB_SWITCH_ENV}=off)`];
+  if (!mariadb.available) {
+    return [
+      `  MariaDB      unavailable: its packages could not be fetched (the ⚠ line above says what to install; ${MARIADB_SWITCH_ENV}=off skips it)`,
+    ];
+  }
+  return [
+    `  MariaDB      ${mariadb.host}:${mariadb.port} ${mariadb.version} (admin ${mariadb.adminUser}, password in ${mariadb.credentialsFile})`,
+    `  SQL shell    ${mariadb.client} --defaults-extra-file=${mariadb.clientOptionsFile}`,
+  ];
 }
 
 async function runWorker(worker: Worker): Promise<void> {

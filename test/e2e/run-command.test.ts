@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../devstack';
 import { REPO_ROOT } from '../../devstack/paths';
@@ -44,6 +46,8 @@ describe('the README run command (workers/dev.ts)', () => {
       ROTOR_DEV_OPENBAO_PORT: String(await freePort()),
       ROTOR_DEV_OPENBAO_CLUSTER_PORT: String(await freePort()),
       ROTOR_DEV_POSTGRES_PORT: String(await freePort()),
+      ROTOR_DEV_REDIS_PORT: String(await freePort()),
+      ROTOR_DEV_MARIADB_PORT: String(await freePort()),
       ROTOR_DEV_SMTP_PORT: String(await freePort()),
       API_PORT: String(apiPort),
       ROTOR_WORKER_METRICS_PORT: String(await freePort()),
@@ -89,6 +93,44 @@ describe('the README run command (workers/dev.ts)', () => {
       expect(output).toContain(
         `DB superuser ${path.join(stateDir, 'postgres', 'credentials.json')}`,
       );
+
+      // MariaDB from Debian's packages: the banner names its port, where its admin password is,
+      // and a SQL shell command that logs in with it.
+      const mariaDbPort = Number(env.ROTOR_DEV_MARIADB_PORT);
+      const credentialsFile = path.join(stateDir, 'mariadb', 'credentials.json');
+      expect(output).toMatch(
+        new RegExp(
+          `MariaDB +127\\.0\\.0\\.1:${mariaDbPort} 10\\.\\d+\\.\\d+.*password in ${credentialsFile}`,
+        ),
+      );
+      const { user, password } = JSON.parse(await readFile(credentialsFile, 'utf8')) as {
+        user: string;
+        password: string;
+      };
+      expect(output).not.toContain(password);
+      const admin = await mysql.createConnection({
+        host: '127.0.0.1',
+        port: mariaDbPort,
+        user,
+        password,
+      });
+      try {
+        const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT CURRENT_USER() AS u');
+        expect(rows[0]?.u).toBe(`${user}@%`);
+      } finally {
+        await admin.end();
+      }
+      const shell = /SQL shell +(\S+) (--defaults-extra-file=\S+)/.exec(output);
+      expect(shell).not.toBeNull();
+      const { stdout } = await promisify(execFile)(shell?.[1] ?? '', [
+        shell?.[2] ?? '',
+        '--batch',
+        '--skip-column-names',
+        '-e',
+        'SELECT CURRENT_USER()',
+      ]);
+      expect(stdout.trim()).toBe(`${user}@%`);
+
       // The worker's and the API's full logs are filed in the state folder.
       const logOf = (name: string) => () =>
         readFile(path.join(stateDir, 'logs', `${name}.log`), 'utf8').catch(() => '');

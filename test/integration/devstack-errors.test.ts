@@ -79,6 +79,7 @@ describe('the local stack, when something is missing', () => {
           openbaoCluster: 1,
           postgres: 1,
           redis: 1,
+          mariadb: 1,
         },
         progress: silentProgress,
       }).catch((e: unknown) => e);

@@ -98,8 +98,13 @@ describe('a maintenance window holds every start of a rotation, and break-glass 
       policy: { maintenanceWindow: dailyWindow(opensAt, opensAt + HOUR), ...policy },
       ...(target ? { target } : {}),
     });
-    // Creating a secret is not held by the window: its first version is made at once.
-    await status(handle.workflowId, (s) => s.currentVersion === 1 && s.state === 'ACTIVE');
+    // Creating a secret is not held by the window: its first version is made at once. Wait until
+    // that first rotation has also let go (ACTIVE shows a moment before), or a request answers
+    // 'queued' behind it.
+    await status(
+      handle.workflowId,
+      (s) => s.currentVersion === 1 && s.state === 'ACTIVE' && !s.rotationId,
+    );
     return { handle, opensAt };
   };
 

@@ -79,12 +79,13 @@ describe('signed webhooks', () => {
     return { value: String(read?.data.value) };
   }
 
-  const completedFor = (name: string) => (): ReceivedWebhook | undefined =>
-    receiver
-      .ofType('rotation.completed')
-      .find(
-        (r) => (JSON.parse(r.body) as { data: { secretName: string } }).data.secretName === name,
-      );
+  // The first version's creation is a completed rotation too, and may be delivered (the endpoint
+  // exists by then): match the version, not only the name.
+  const completedFor = (name: string, version: number) => (): ReceivedWebhook | undefined =>
+    receiver.ofType('rotation.completed').find((r) => {
+      const { data } = JSON.parse(r.body) as { data: { secretName: string; version: number } };
+      return data.secretName === name && data.version === version;
+    });
 
   it('refuses a URL with a non-HTTP scheme, a user:password@, or over the length limit, with a coded 400 naming the field and never echoing it', async () => {
     const refused = [
@@ -140,9 +141,9 @@ describe('signed webhooks', () => {
 
     const { value } = await rotateOnce(api.tenantA, 'orders-key');
     await expect
-      .poll(() => completedFor('orders-key')() !== undefined, { timeout: 60_000 })
+      .poll(() => completedFor('orders-key', 2)() !== undefined, { timeout: 60_000 })
       .toBe(true);
-    delivered = completedFor('orders-key')();
+    delivered = completedFor('orders-key', 2)();
     if (!delivered) throw new Error('no rotation.completed arrived');
 
     expect(delivered.headers['content-type']).toBe('application/json');

@@ -7,7 +7,15 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.tools/', '.rotor-dev/', '.rotor-test/', 'dist/', 'coverage/'],
+    ignores: [
+      'node_modules/',
+      '.tools/',
+      '.rotor-dev/',
+      '.rotor-test/',
+      '.rotor-bundles/',
+      'dist/',
+      'coverage/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

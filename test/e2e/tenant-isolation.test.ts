@@ -251,6 +251,13 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
       path: '/api/v1/tenants/{tenantId}/webhooks/{id}',
       params: { tenantId: a, id: webhookId },
     },
+    // Reads arbitrary KV paths: admin only, whatever the tenant.
+    {
+      method: 'POST',
+      path: '/api/v1/tenants/{tenantId}/imports/kv',
+      params: { tenantId: a },
+      body: { path: 'legacy/orders', type: 'service_token', dryRun: true },
+    },
   ];
   const urlOf = (row: Row): string =>
     row.path.replace(/\{(\w+)\}/g, (_, key: string) => row.params?.[key] ?? `{${key}}`) +

@@ -150,27 +150,9 @@ async function rotateOnce(
         expiresAt: options.imported.expiresAt,
       }
     : null;
-  if (!supplied && !target.policy.autoGenerate) {
-    supplied = await awaitValue(ctx, target, rotationId, aside, request.origin);
-    if (!supplied) {
-      // Retired while waiting: nothing was staged, the rotation simply ends.
-      await books.finishRotation({
-        rotationId,
-        secretId: target.secretId,
-        tenantId,
-        status: RotationStatus.Failed,
-        secretState: ctx.state,
-        errorType: 'SecretRetired',
-        nextRotationAt: target.nextRotationAt,
-        actor: 'rotor',
-        ...(request.origin ? { origin: request.origin } : {}),
-      });
-      return;
-    }
-  }
-  // Approved and with its value, it waits for the maintenance window before touching anything.
-  if (!options.initial && (await awaitWindow(ctx, target, rotationId, request)) === 'retired') {
-    await books.finishRotation({
+  // Retired while waiting (for a value or the window): nothing was staged, the rotation ends.
+  const endRetired = () =>
+    books.finishRotation({
       rotationId,
       secretId: target.secretId,
       tenantId,
@@ -181,6 +163,16 @@ async function rotateOnce(
       actor: 'rotor',
       ...(request.origin ? { origin: request.origin } : {}),
     });
+  if (!supplied && !target.policy.autoGenerate) {
+    supplied = await awaitValue(ctx, target, rotationId, aside, request.origin);
+    if (!supplied) {
+      await endRetired();
+      return;
+    }
+  }
+  // Approved and with its value, it waits for the maintenance window before touching anything.
+  if (!options.initial && (await awaitWindow(ctx, target, rotationId, request)) === 'retired') {
+    await endRetired();
     return;
   }
   // From here the new value is made: a request now needs a rotation of its own.

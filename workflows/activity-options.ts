@@ -67,3 +67,15 @@ export const webhookDeliveryOptions: ActivityOptions = {
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 };
+
+/**
+ * Scheduled housekeeping (audit archive, outbox pruning): long batch jobs retried with backoff to
+ * 5 minutes, 10 attempts; the next scheduled run picks up whatever a failed one left.
+ */
+export const housekeepingRetry: RetryPolicy = {
+  initialInterval: '10s',
+  backoffCoefficient: 2,
+  maximumInterval: '5m',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+};

@@ -1,16 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
+import { housekeepingRetry } from './activity-options';
 
 const retention = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  retry: {
-    initialInterval: '10s',
-    backoffCoefficient: 2,
-    maximumInterval: '5m',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  },
+  retry: housekeepingRetry,
 });
 
 /** One run of the audit retention schedule: archive rows older than the retention period. */

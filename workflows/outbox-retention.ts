@@ -1,17 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain';
+import { housekeepingRetry } from './activity-options';
 
 const retention = proxyActivities<Activities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '2m',
-  retry: {
-    initialInterval: '10s',
-    backoffCoefficient: 2,
-    maximumInterval: '5m',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  },
+  retry: housekeepingRetry,
 });
 
 /** One run of the outbox retention schedule: delete delivered rows older than the period. */

@@ -85,3 +85,21 @@ export class UsageError extends Error {
     this.help = problem === '';
   }
 }
+
+/**
+ * A bench entry point: parse the sizes from the command line (usage on stderr, exit 64, or 0 for
+ * --help), then run `main` with them; a failure prints its stack and exits 1.
+ */
+export function runWithSizes(main: (sizes: BenchSizes) => Promise<void>): void {
+  let sizes: BenchSizes;
+  try {
+    sizes = parseSizes(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof UsageError ? (err.help ? 0 : 64) : 1);
+  }
+  main(sizes).catch((err: unknown) => {
+    process.stderr.write(`✗ ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

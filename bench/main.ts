@@ -18,7 +18,7 @@ import { Role, SecretType, TargetKind, policyFor, secretVaultPath } from '../dom
 import { startStack, stderrProgress } from '../devstack';
 import { VaultKv } from '../vault';
 import { verifyInProcess, verifyOverHttp } from './api-keys';
-import { UsageError, parseSizes } from './args';
+import { runWithSizes } from './args';
 import type { BenchSizes } from './args';
 import { cpuBetween, sampleCpu } from './cpu';
 import { createDirectPath } from './direct';
@@ -383,14 +383,4 @@ async function run(
   );
 }
 
-let sizes: BenchSizes;
-try {
-  sizes = parseSizes(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? (err.help ? 0 : 64) : 1);
-}
-main(sizes).catch((err: unknown) => {
-  process.stderr.write(`✗ ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runWithSizes(main);

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDb, migrateOrThrow } from '../db';
 import { SecretType, policyFor } from '../domain';
 import { startStack, stderrProgress } from '../devstack';
-import { UsageError, parseSizes } from './args';
+import { runWithSizes } from './args';
 import type { BenchSizes } from './args';
 import { startWorkerProcess } from './processes';
 import { progress } from './report';
@@ -63,14 +63,4 @@ async function main(sizes: BenchSizes): Promise<void> {
   }
 }
 
-let sizes: BenchSizes;
-try {
-  sizes = parseSizes(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof UsageError ? (err.help ? 0 : 64) : 1);
-}
-main(sizes).catch((err: unknown) => {
-  process.stderr.write(`✗ ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runWithSizes(main);

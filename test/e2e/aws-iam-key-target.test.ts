@@ -14,7 +14,7 @@ import { SecretType, connectionCredentialPath } from '../../domain';
 import { rotateNowSignal } from '../../workflows';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';
-import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import { failOneRotation, startBrokenVerifyWorker } from '../helpers/broken-verify';
 import type { BrokenVerify } from '../helpers/broken-verify';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { testMoto } from '../helpers/moto';
@@ -335,14 +335,7 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
     const path = `rotor/${first.tenantId}/deploy-key`;
     const v1 = await keyIn(path, 1);
 
-    broken.failing = true;
-    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
-    const failed = await waitForStatus(
-      rotor.client,
-      handle.workflowId,
-      (s) => s.state === 'NEEDS_ATTENTION',
-    );
-    broken.failing = false;
+    const failed = await failOneRotation(rotor, broken, handle.workflowId);
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
     // The key verify really signed with (AWS issued it) is gone; the old one is the only key.

@@ -7,7 +7,7 @@ import type { TestApi } from '../helpers/api';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { mariaDbTarget, stopMariaDbTarget } from '../helpers/mariadb';
 import type { MariaDbTarget } from '../helpers/mariadb';
-import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import { failOneRotation, startBrokenVerifyWorker } from '../helpers/broken-verify';
 import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
@@ -202,14 +202,7 @@ describe('a database_password rotated into a real MariaDB user, on a connection 
     const v1 = await version(path, 1);
     expect(await target.loginError(spec.user, v1.password)).toBeNull();
 
-    broken.failing = true;
-    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
-    const failed = await waitForStatus(
-      rotor.client,
-      handle.workflowId,
-      (s) => s.state === 'NEEDS_ATTENTION',
-    );
-    broken.failing = false;
+    const failed = await failOneRotation(rotor, broken, handle.workflowId);
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
     const applied = broken.applied.at(-1) ?? '';

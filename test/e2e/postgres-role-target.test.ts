@@ -9,7 +9,7 @@ import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { setUpPgTarget } from '../helpers/pg-target';
 import type { PgTarget } from '../helpers/pg-target';
 import { pollUntil } from '../helpers/poll';
-import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import { failOneRotation, startBrokenVerifyWorker } from '../helpers/broken-verify';
 import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
@@ -146,13 +146,7 @@ describe('a database_password rotated into a real PostgreSQL role', () => {
     const path = `rotor/${first.tenantId}/orders-db`;
     const v1 = await credential(path, 1);
 
-    broken.failing = true;
-    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
-    const failed = await waitForStatus(
-      rotor.client,
-      handle.workflowId,
-      (s) => s.state === 'NEEDS_ATTENTION',
-    );
+    const failed = await failOneRotation(rotor, broken, handle.workflowId);
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
     // The new password really was set (the injected check logged in with it first)...

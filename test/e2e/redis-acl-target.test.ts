@@ -9,7 +9,7 @@ import { retireSignal, rotateNowSignal } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { redisAdmin, setUpRedisTarget } from '../helpers/redis-target';
 import type { RedisTarget } from '../helpers/redis-target';
-import { startBrokenVerifyWorker } from '../helpers/broken-verify';
+import { failOneRotation, startBrokenVerifyWorker } from '../helpers/broken-verify';
 import type { BrokenVerify } from '../helpers/broken-verify';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
@@ -129,13 +129,7 @@ describe('a database_password rotated into a real Redis ACL user', () => {
     );
     const path = `rotor/${first.tenantId}/cache`;
     const v1 = await credential(path, 1);
-    broken.failing = true;
-    await again.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
-    const failed = await waitForStatus(
-      rotor.client,
-      again.workflowId,
-      (s) => s.state === 'NEEDS_ATTENTION',
-    );
+    const failed = await failOneRotation(rotor, broken, again.workflowId);
     expect(failed.lastErrorType).toBe('VerificationFailed');
     expect(failed.currentVersion).toBe(1);
     const applied = broken.applied.at(-1) ?? '';

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TargetDriver } from '../../activities/targets/driver';
 import type { TargetKind, TargetSpec } from '../../domain';
+import { rotateNowSignal } from '../../workflows';
+import type { SecretStatus } from '../../workflows';
+import { waitForStatus } from './lifecycle';
 import type { TestRotor } from './stack';
 
 /** A second worker whose target verification can be made to fail on demand. */
@@ -41,4 +44,24 @@ export async function startBrokenVerifyWorker(
     deps: { targets: { ...real, [kind]: { ...driver, verify } } },
   });
   return broken;
+}
+
+/**
+ * One rotate-now on `workflowId` (a secret on `broken.queue`) whose verification fails: returns
+ * the status once the lifecycle waits in NEEDS_ATTENTION, with verification working again.
+ */
+export async function failOneRotation(
+  rotor: TestRotor,
+  broken: BrokenVerify,
+  workflowId: string,
+): Promise<SecretStatus> {
+  broken.failing = true;
+  try {
+    await rotor.client.workflow
+      .getHandle(workflowId)
+      .signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
+    return await waitForStatus(rotor.client, workflowId, (s) => s.state === 'NEEDS_ATTENTION');
+  } finally {
+    broken.failing = false;
+  }
 }

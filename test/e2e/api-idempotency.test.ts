@@ -25,6 +25,26 @@ describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire',
 
   const create = (token: string, key: string, body: Record<string, unknown>) =>
     api.call(token, 'POST', '/api/v1/secrets', body, { 'idempotency-key': key });
+  /** Creates tenant A's service token `name` and waits until it is ACTIVE; its workflow id. */
+  const activeSecret = async (name: string): Promise<string> => {
+    const created = await create(api.tokens.a, randomUUID(), {
+      tenantId: a,
+      name,
+      type: 'service_token',
+    });
+    expect(created.statusCode).toBe(201);
+    const workflowId = `secret/${a}/${name}`;
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    return workflowId;
+  };
+  /** How many updates named `name` the workflow accepted, from its history. */
+  const acceptedUpdates = async (workflowId: string, name: string): Promise<number> => {
+    const history = await rotor.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).filter(
+      (e) =>
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name,
+    ).length;
+  };
 
   it('replays the same response for the same key and body, marked as a replay', async () => {
     const key = randomUUID();
@@ -92,14 +112,7 @@ describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire',
   });
 
   it('sends rotate-now once for a retried request', async () => {
-    const created = await create(api.tokens.a, randomUUID(), {
-      tenantId: a,
-      name: 'idem-rotate',
-      type: 'service_token',
-    });
-    expect(created.statusCode).toBe(201);
-    const workflowId = `secret/${a}/idem-rotate`;
-    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const workflowId = await activeSecret('idem-rotate');
     const key = randomUUID();
     const rotate = () =>
       api.call(
@@ -117,26 +130,13 @@ describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire',
       'true',
     ]);
     await waitForStatus(rotor.client, workflowId, (s) => s.rotationsCompleted === 2);
-    const history = await rotor.client.workflow.getHandle(workflowId).fetchHistory();
     // Rotate-now is a Temporal Update: the workflow accepted exactly one.
-    const updates = (history.events ?? []).filter(
-      (e) =>
-        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ===
-        'requestRotation',
-    );
-    expect(updates).toHaveLength(1);
+    expect(await acceptedUpdates(workflowId, 'requestRotation')).toBe(1);
   });
 
   it('sends break-glass once for a retried request: one emergency rotation, one audit row', async () => {
     const name = 'idem-break-glass';
-    const created = await create(api.tokens.a, randomUUID(), {
-      tenantId: a,
-      name,
-      type: 'service_token',
-    });
-    expect(created.statusCode).toBe(201);
-    const workflowId = `secret/${a}/${name}`;
-    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const workflowId = await activeSecret(name);
     const key = randomUUID();
     const breakGlass = () =>
       api.call(
@@ -155,13 +155,7 @@ describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire',
     ]);
     expect(responses.map((r) => r.json<unknown>())).toEqual(Array(3).fill({ accepted: true }));
     await waitForStatus(rotor.client, workflowId, (s) => s.rotationsCompleted === 2);
-    const history = await rotor.client.workflow.getHandle(workflowId).fetchHistory();
-    const updates = (history.events ?? []).filter(
-      (e) =>
-        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ===
-        'breakGlassRotate',
-    );
-    expect(updates).toHaveLength(1);
+    expect(await acceptedUpdates(workflowId, 'breakGlassRotate')).toBe(1);
     const audited = await rotor.clients.db
       .selectFrom('audit_events')
       .select('action')
@@ -187,14 +181,7 @@ describe('Idempotency-Key on create-secret, rotate-now, break-glass and retire',
 
   it('sends retire once for a retried request, and replays its answer after the lifecycle ended', async () => {
     const name = 'idem-retire';
-    const created = await create(api.tokens.a, randomUUID(), {
-      tenantId: a,
-      name,
-      type: 'service_token',
-    });
-    expect(created.statusCode).toBe(201);
-    const workflowId = `secret/${a}/${name}`;
-    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const workflowId = await activeSecret(name);
     const key = randomUUID();
     const retire = () =>
       api.call(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDigest } from '../../activities/notify/templates';
+import type { TargetDriver } from '../../activities/targets/driver';
 import { saveConnection } from '../../connections';
 import { SecretType, secretStagingPath, secretVaultPath } from '../../domain';
 import type { NotificationEvent, TargetSpec } from '../../domain';
@@ -53,6 +54,26 @@ describe('Redis and MariaDB targets with their server down at each step, past th
     await proxies[server].down();
   };
 
+  /** The real driver, except that reaching `server` at a step can first take it down (armed). */
+  const gated = <S extends { kind: string }>(
+    server: Server,
+    driver: TargetDriver<S>,
+  ): TargetDriver<S> => ({
+    ...driver,
+    apply: async (...args) => {
+      await reach(server, 'apply');
+      return driver.apply(...args);
+    },
+    verify: async (...args) => {
+      await reach(server, 'verify');
+      return driver.verify(...args);
+    },
+    revoke: async (...args) => {
+      await reach(server, 'revoke');
+      return driver.revoke(...args);
+    },
+  });
+
   beforeAll(async () => {
     mariadb = await mariaDbTarget();
     rotor = await createTestRotor();
@@ -89,36 +110,8 @@ describe('Redis and MariaDB targets with their server down at each step, past th
       deps: {
         targets: {
           ...real,
-          mariadb_user: {
-            ...real.mariadb_user,
-            apply: async (spec, staged, step) => {
-              await reach('mariadb', 'apply');
-              return real.mariadb_user.apply(spec, staged, step);
-            },
-            verify: async (spec, staged, step) => {
-              await reach('mariadb', 'verify');
-              return real.mariadb_user.verify(spec, staged, step);
-            },
-            revoke: async (spec, revoked, current, step) => {
-              await reach('mariadb', 'revoke');
-              return real.mariadb_user.revoke(spec, revoked, current, step);
-            },
-          },
-          redis_acl: {
-            ...real.redis_acl,
-            apply: async (spec, staged, step) => {
-              await reach('redis', 'apply');
-              return real.redis_acl.apply(spec, staged, step);
-            },
-            verify: async (spec, staged, step) => {
-              await reach('redis', 'verify');
-              return real.redis_acl.verify(spec, staged, step);
-            },
-            revoke: async (spec, revoked, current, step) => {
-              await reach('redis', 'revoke');
-              return real.redis_acl.revoke(spec, revoked, current, step);
-            },
-          },
+          mariadb_user: gated('mariadb', real.mariadb_user),
+          redis_acl: gated('redis', real.redis_acl),
         },
       },
     });

@@ -21,6 +21,27 @@ export interface DirectSecret {
   currentVersion: number | null;
 }
 
+/** Told each direct call's duration under the activity's name (the unloaded phase asks). */
+export type StepRecorder = (step: string, millis: number) => void;
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** The same activities, each call timed: the baseline's per-step figures. */
+function timedActivities(activities: Activities, onStep: StepRecorder): Activities {
+  const timed = Object.entries(activities).map(([name, fn]) => [
+    name,
+    async (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        onStep(name, performance.now() - started);
+      }
+    },
+  ]);
+  return Object.fromEntries(timed) as Activities;
+}
+
 /**
  * The baseline: the same activity code the workflow runs for a rotate-now on its current path
  * (`fewer-round-trips-v1` in workflows/lifecycle/rotate.ts), in the same order and with the same
@@ -36,9 +57,15 @@ export interface DirectSecret {
  * adds a step, this does the same, or the ratio compares different work.
  */
 export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: Policy) {
-  const acts = createActivities(deps);
+  const activities = createActivities(deps);
 
-  async function rotate(secret: DirectSecret, rotationId: string, requestedBy: string) {
+  async function rotate(
+    secret: DirectSecret,
+    rotationId: string,
+    requestedBy: string,
+    onStep?: StepRecorder,
+  ) {
+    const acts = onStep ? timedActivities(activities, onStep) : activities;
     const { tenantId, name } = secret;
     const ids = { rotationId, secretId: secret.secretId, tenantId };
     const stagingPath = secretStagingPath(tenantId, name);
@@ -94,6 +121,7 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
     }
     // notify: the event goes to the outbox as enqueueNotification writes it (same row, same
     // notifier-seen check); the wake-up signal to the notifier workflow needs Temporal.
+    const outboxStarted = performance.now();
     await writeToOutbox(deps.db, `direct/${tenantId}/${name}/${rotationId}/completed`, {
       kind: NotificationKind.RotationCompleted,
       audience: 'tenant',
@@ -108,13 +136,14 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
       graceEndsAt,
       nextRotationAt,
     });
+    onStep?.('outbox', performance.now() - outboxStarted);
   }
 
   return {
     /** Registers the secret and rotates in its first version, as a new lifecycle does. */
     async provision(tenantId: string, name: string): Promise<DirectSecret> {
       const vaultPath = secretVaultPath(tenantId, name);
-      const secretId = await acts.registerSecret({
+      const secretId = await activities.registerSecret({
         tenantId,
         name,
         type,

@@ -36,6 +36,7 @@ import { closedLoop, oneAtATime, openLoop } from './rotations';
 import { figure, latencySummary, mb, ms, perSecond, progress } from './report';
 import { countCalls, temporalDbBytes, workerMemory } from './scale';
 import { measureRssSteps } from './scale-steps';
+import { StepTimes, recordHistorySteps, sandboxEntryMicros } from './steps';
 import { RotationWatcher } from './watcher';
 
 const TYPE = SecretType.ApiKey;
@@ -65,11 +66,12 @@ async function run(
   const db = createDb(stack.databaseUrl, { max: 10 });
   cleanups.push(() => db.destroy());
   await migrateOrThrow(db);
-  const admin = new Kysely<unknown>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: stack.postgresAdminUrl, max: 1 }),
-    }),
-  });
+  const adminPool = new pg.Pool({ connectionString: stack.postgresAdminUrl, max: 1 });
+  // As db/connect.ts does for every pool: a connection the server drops (the stack stopping
+  // first) is reported by the next query, never thrown as an unhandled 'error' event.
+  adminPool.on('error', () => undefined);
+  adminPool.on('connect', (c) => c.on('error', () => undefined));
+  const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: adminPool }) });
   cleanups.push(() => admin.destroy());
   // The statement counts the scale phase reads (the server preloads the module).
   await sql`create extension if not exists pg_stat_statements`.execute(admin);
@@ -177,8 +179,25 @@ async function run(
 
   // 1. A single rotate-now with nothing else running.
   progress(`Single rotate-now, ${sizes.single} one at a time on each path`);
-  const singleT = await oneAtATime(onTemporal, watcher, lifecycles.single ?? []);
-  const singleD = await oneAtATime(onDirect, watcher, directSecrets.single ?? []);
+  // Each rotation's request time, to place its history's first step.
+  const requestedAt = new Map<string, number>();
+  const singleT = await oneAtATime(
+    {
+      request: (secret) => {
+        requestedAt.set(secret.workflowId, Date.now());
+        return onTemporal.request(secret);
+      },
+      drain: () => onTemporal.drain(),
+    },
+    watcher,
+    lifecycles.single ?? [],
+  );
+  const stepsD = new StepTimes();
+  const singleD = await oneAtATime(
+    directPath(direct, watcher, stepsD.record),
+    watcher,
+    directSecrets.single ?? [],
+  );
   const singleSize = {
     size: `${sizes.single} sequential rotations; p99 of ${sizes.single} is their slowest`,
   };
@@ -196,6 +215,18 @@ async function run(
     latencySummary(singleT.toFinished),
     latencySummary(singleD.toFinished),
     singleSize,
+  );
+  const stepsT = new StepTimes();
+  for (const secret of lifecycles.single ?? []) {
+    const at = requestedAt.get(secret.workflowId);
+    if (at !== undefined) await recordHistorySteps(client, secret.workflowId, at, stepsT);
+  }
+  const sandbox = sandboxEntryMicros();
+  process.stdout.write(
+    `  per step, Rotor (p50, from the workflow histories): ${stepsT.summary()}\n` +
+      `  per step, baseline (p50, each call timed):         ${stepsD.summary()}\n` +
+      `  entering a workflow sandbox on this machine: ${sandbox.withTimeout.toFixed(0)} µs a call with ` +
+      `the SDK's deadlock timeout (a watchdog thread per call), ${sandbox.without.toFixed(1)} µs without\n`,
   );
 
   // 2. Throughput, closed loop.

@@ -5,7 +5,7 @@ import { requestRotation, startSecretLifecycle } from '../control';
 import type { Database } from '../db';
 import { secretWorkflowId } from '../domain';
 import type { Policy, SecretType, TargetSpec } from '../domain';
-import type { DirectSecret, createDirectPath } from './direct';
+import type { DirectSecret, StepRecorder, createDirectPath } from './direct';
 import { progress } from './report';
 import type { RotationPath } from './rotations';
 import type { RotationWatcher } from './watcher';
@@ -36,13 +36,14 @@ export function temporalPath(client: Client): RotationPath<LifecycleSecret> {
 export function directPath(
   direct: ReturnType<typeof createDirectPath>,
   watcher: RotationWatcher,
+  onStep?: StepRecorder,
 ): RotationPath<DirectSecret> {
   const chains: Promise<void>[] = [];
   return {
     request(secret) {
       const rotationId = randomUUID();
       chains.push(
-        direct.rotate(secret, rotationId, 'bench').catch((err: unknown) => {
+        direct.rotate(secret, rotationId, 'bench', onStep).catch((err: unknown) => {
           const message = err instanceof Error ? err.message : String(err);
           watcher.fail(rotationId, `baseline rotation ${rotationId} failed: ${message}`);
           throw err;

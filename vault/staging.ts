@@ -63,8 +63,12 @@ export async function publishStaged(
   vault: Pick<VaultKv, 'read' | 'write'>,
   step: { vaultPath: string; stagingPath: string; rotationId: string; version: number },
 ): Promise<void> {
-  if (await isPublished(vault, step)) return;
-  const staged = await readStaged(vault, step.stagingPath, step.rotationId);
+  // Both reads at once: whether a retry finds its own write already there, and the staged value.
+  const [published, staged] = await Promise.all([
+    isPublished(vault, step),
+    readStaged(vault, step.stagingPath, step.rotationId),
+  ]);
+  if (published) return;
   if (staged?.version !== step.version) {
     throw ApplicationFailure.nonRetryable(
       `the staged value of rotation ${step.rotationId} is gone from ${step.stagingPath}; nothing to promote`,

@@ -39,20 +39,29 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
   return async function promoteVersion(
     input: PromoteInput,
   ): Promise<{ previousVersion: number | null; version: number; finished?: boolean }> {
-    // Consumers read the newest version: the value is written there first, labels follow.
-    if (input.stagingPath) await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
-    const meta = await vault.metadata(input.vaultPath);
+    // Consumers read the newest version: the value is written there first, labels follow. The
+    // labels are read beside the publish (a data write leaves labels as they are).
+    const [, meta] = await Promise.all([
+      input.stagingPath
+        ? publishStaged(vault, { ...input, stagingPath: input.stagingPath })
+        : Promise.resolve(),
+      vault.metadata(input.vaultPath),
+    ]);
     const alreadyPromoted = meta.labels.current === input.version;
     const previousVersion = (alreadyPromoted ? meta.labels.previous : meta.labels.current) ?? null;
-    if (!alreadyPromoted) {
-      await vault.setLabels(
-        input.vaultPath,
-        { current: input.version, previous: previousVersion ?? undefined },
-        input.stagingPath ? input.versionsKept : undefined,
-      );
-    }
-    // Staging holds nothing once a rotation is promoted.
-    if (input.stagingPath) await vault.deleteAll(input.stagingPath);
+    // Labelling the consumer path and emptying staging (it holds nothing once the value is
+    // published) are independent: side by side. A retry after either failed finds the value
+    // published and needs nothing from staging.
+    await Promise.all([
+      alreadyPromoted
+        ? Promise.resolve()
+        : vault.setLabels(
+            input.vaultPath,
+            { current: input.version, previous: previousVersion ?? undefined },
+            input.stagingPath ? input.versionsKept : undefined,
+          ),
+      input.stagingPath ? vault.deleteAll(input.stagingPath) : Promise.resolve(),
+    ]);
     const now = new Date();
     const promoted: RotationStep = {
       rotationId: input.rotationId,

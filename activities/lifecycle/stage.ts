@@ -51,9 +51,15 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
 
   /** Consumer-safe layout: the value waits on the staging path; the consumer path is untouched. */
   const stageAside = async (input: StageInput, stagingPath: string): Promise<number> => {
-    const mine = await readStaged(vault, stagingPath, input.rotationId);
+    // Three independent reads in one round trip: this rotation's own earlier write (a retry),
+    // the consumer path's newest version and labels, and the staging path's newest version for
+    // the check-and-set (nothing of ours writes between these reads and that write).
+    const [mine, meta, staging] = await Promise.all([
+      readStaged(vault, stagingPath, input.rotationId),
+      vault.metadata(input.vaultPath),
+      vault.metadata(stagingPath),
+    ]);
     if (mine) return mine.version;
-    const meta = await vault.metadata(input.vaultPath);
     if (meta.latestVersion > input.expectedLatestVersion) {
       throw ApplicationFailure.nonRetryable(
         `Vault ${input.vaultPath} has version ${meta.latestVersion}, newer than the expected ${input.expectedLatestVersion}, written outside Rotor`,
@@ -68,6 +74,7 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       input.rotationId,
       meta.latestVersion + 1,
       await freshValue(input, meta.labels.current),
+      staging.latestVersion,
     );
   };
 
@@ -77,10 +84,18 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
     const version = input.stagingPath
       ? await stageAside(input, input.stagingPath)
       : await stageInPlace(input);
-    await recordStaged(input, version);
-    activityLog().info('Staged a new version in Vault', { version });
-    if (!input.verify || !input.stagingPath) return { version };
-    return { version, verified: await verifiedNow(input, input.stagingPath, version) };
+    if (!input.verify || !input.stagingPath) {
+      await recordStaged(input, version);
+      return { version };
+    }
+    // Verifying reads Vault, recording writes the engine database: side by side. A failed
+    // record fails the step (its retry finds the staged value and records it once); a failed
+    // verification only says so, as before.
+    const [, verified] = await Promise.all([
+      recordStaged(input, version),
+      verifiedNow(input, input.stagingPath, version),
+    ]);
+    return { version, verified };
   };
 
   /** verifyVersion's check, run here; false rather than a failure, so staging is never undone. */
@@ -144,5 +159,6 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
         origin: input.origin,
       },
     });
+    activityLog().info('Staged a new version in Vault', { version });
   }
 }

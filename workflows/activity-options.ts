@@ -30,6 +30,20 @@ export const bookkeepingLocalOptions: LocalActivityOptions = {
   retry: bookkeepingOptions.retry,
 };
 
+/**
+ * Handing a notification event to the outbox (and waking the tenant's notifier): quick, three
+ * attempts, and a failure never holds up the lifecycle (the caller swallows it). Nothing in
+ * NON_RETRYABLE_ERROR_TYPES is raised by it; listed so a future one stops at once.
+ */
+export const notifyEnqueueOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: {
+    initialInterval: '500ms',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+};
+
 /** One rotation's steps are retried with backoff up to the policy's limit. */
 function rotationRetry(policy: Policy): RetryPolicy {
   return {

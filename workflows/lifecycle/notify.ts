@@ -1,18 +1,25 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { DEFAULT_UPCOMING_NOTICE_SECONDS } from '../../domain';
 import type { Audience, NotificationEvent } from '../../domain';
+import { notifyEnqueueOptions } from '../activity-options';
 import type { LifecycleState } from '../state';
 import type { LifecycleContext } from './context';
 
 // Handing an event to the notifier is quick; if even that fails, the rotation goes on.
-const notifier = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumAttempts: 3 },
-});
+const notifier = proxyActivities<Activities>(notifyEnqueueOptions);
+const localNotifier = proxyLocalActivities<Activities>(notifyEnqueueOptions);
 
 /** Notifications were added after histories were recorded: old runs replay without them. */
 const NOTIFICATIONS_PATCH = 'notifications-v1';
+
+/**
+ * The enqueue as a local activity: it runs inside the workflow task that raises the event, so a
+ * rotation no longer costs an activity task and one more workflow task to hand its "completed"
+ * event over (the outbox write and the notifier's wake-up are the same). Runs from before it
+ * replay with the regular activity.
+ */
+const LOCAL_ENQUEUE_PATCH = 'notify-local-enqueue-v1';
 
 /** Hands one event per audience to the notifier; a failure never fails or holds up the lifecycle. */
 export async function notify(
@@ -23,9 +30,10 @@ export async function notify(
 ): Promise<void> {
   if (!patched(NOTIFICATIONS_PATCH)) return;
   const { tenantId, name, type } = ctx.input;
+  const enqueue = patched(LOCAL_ENQUEUE_PATCH) ? localNotifier : notifier;
   for (const audience of audiences) {
     try {
-      await notifier.enqueueNotification({
+      await enqueue.enqueueNotification({
         kind,
         audience,
         tenantId,

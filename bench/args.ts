@@ -18,9 +18,11 @@ export interface BenchSizes {
   scaleSteps: number;
   /** Seconds the idle Vault and database calls are counted for (then scaled to an hour). */
   idleSeconds: number;
-  /** Seconds of API-key verification load (autocannon), and its connections. */
+  /** Seconds of API-key verification load (autocannon), its connections, and requests each
+   * connection keeps in flight (HTTP/1.1 pipelining; 1: none). */
   apiKeySeconds: number;
   apiKeyConnections: number;
+  apiKeyPipelining: number;
 }
 
 /** The phases of `npm run bench`, in the order they run; `--only` picks some of them. */
@@ -56,6 +58,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   idleSeconds: 30,
   apiKeySeconds: 10,
   apiKeyConnections: 50,
+  apiKeyPipelining: 1,
 };
 
 const FLAGS: Record<string, keyof BenchSizes> = {
@@ -70,6 +73,7 @@ const FLAGS: Record<string, keyof BenchSizes> = {
   '--idle-seconds': 'idleSeconds',
   '--api-key-seconds': 'apiKeySeconds',
   '--api-key-connections': 'apiKeyConnections',
+  '--api-key-pipelining': 'apiKeyPipelining',
 };
 
 export const USAGE = `npm run bench [-- flags]   (defaults finish in about 10 minutes on 2 cores)

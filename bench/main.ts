@@ -329,7 +329,7 @@ async function run(
     }).then((r) => r.json() as Promise<{ valid?: boolean }>);
     if (check.valid !== true) throw new Error('the provisioned API key does not verify');
     progress(
-      `API-key verification: ${sizes.apiKeySeconds} s of autocannon, ${sizes.apiKeyConnections} connections`,
+      `API-key verification: ${sizes.apiKeySeconds} s of autocannon, ${sizes.apiKeyConnections} connections, pipelining ${sizes.apiKeyPipelining}`,
     );
     const cpu = sampleCpu(stack, groups);
     const http = await verifyOverHttp({
@@ -338,8 +338,11 @@ async function run(
       key: keyValue,
       seconds: sizes.apiKeySeconds,
       connections: sizes.apiKeyConnections,
+      pipelining: sizes.apiKeyPipelining,
     });
-    const cpuHttp = cpuBetween(cpu, sampleCpu(stack, groups));
+    const cpuAfter = sampleCpu(stack, groups);
+    const cpuHttp = cpuBetween(cpu, cpuAfter);
+    const cpuPerRequest = cpuBetween(cpu, cpuAfter, http.total / 1000, 'ms');
     const inProcess = await verifyInProcess({
       db,
       pepper,
@@ -353,10 +356,12 @@ async function run(
       `${perSecond(inProcess.perSecond)} p99 ${ms(inProcess.p99)} (in-process lookup)`,
       {
         goal: '≥10,000/s',
-        size: `${sizes.apiKeySeconds} s, ${sizes.apiKeyConnections} connections, autocannon in the bench process`,
+        size: `${sizes.apiKeySeconds} s, ${sizes.apiKeyConnections} connections, pipelining ${sizes.apiKeyPipelining}, autocannon in the bench process`,
       },
     );
-    process.stdout.write(`  CPU during the HTTP run: ${cpuHttp}\n`);
+    process.stdout.write(
+      `  CPU during the HTTP run: ${cpuHttp}\n  CPU per 1,000 HTTP verifications: ${cpuPerRequest}\n`,
+    );
   }
   if (wants.scale) {
     // 6. Scale: top up to the asked number of sleeping lifecycles in steps, the worker's memory at

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import {
   jsonSchemaTransform,
@@ -200,9 +200,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Every 401/403 is counted, and repeated ones per token id or client IP are a burst: one
   // warning line (the token's id, never the token) and a counter an alert watches.
   const bursts = new AuthBurstDetector(services.config.api.authBurst ?? DEFAULT_AUTH_BURST);
-  app.addHook('onResponse', async (req, reply) => {
-    const status = reply.statusCode;
-    if ((status !== 401 && status !== 403) || !req.url.startsWith('/api/')) return;
+  const countRefusal = (req: FastifyRequest, status: 401 | 403): void => {
     security.authRefused(status, req.answerCode ?? `HTTP_${status}`);
     const tokenId = req.principal?.tokenId ?? req.refusedTokenId;
     const ip = cleanClientIp(req.ip);
@@ -220,6 +218,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
         `repeated 401/403 answers for one ${burst.by === 'token' ? 'token' : 'client IP'}`,
       );
     }
+  };
+  // Callback style, not async: it runs after every answer, and for most has nothing to do.
+  app.addHook('onResponse', (req, reply, done) => {
+    const status = reply.statusCode;
+    if ((status === 401 || status === 403) && req.url.startsWith('/api/')) {
+      try {
+        countRefusal(req, status);
+      } catch (err) {
+        req.log.error({ err }, 'counting a refused request failed');
+      }
+    }
+    done();
   });
   const usage = new ApiKeyUsage(services.db);
   usage.start(services.config.targets.apiKeyUsageFlushSeconds);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db';
@@ -27,7 +27,8 @@ export interface Principal {
 
 /** Tokens are 256 random bits, so a plain SHA-256 is enough at rest (no slow hash needed). */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot (no Hash object): it runs on every request, cache hit or not.
+  return hash('sha256', token, 'hex');
 }
 
 /**
@@ -108,8 +109,8 @@ export async function identify(
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   const token = match?.[1];
   if (!token?.startsWith(TOKEN_PREFIX)) return unauthenticated;
-  const hash = hashToken(token);
-  const cacheKey = `token:${hash}`;
+  const tokenHash = hashToken(token);
+  const cacheKey = `token:${tokenHash}`;
   const cached = cache?.get<Principal>(cacheKey);
   if (cached) return { principal: cached };
   const ticket = cache?.ticket();
@@ -126,7 +127,7 @@ export async function identify(
       'last_used_at',
       sql<Date>`now()`.as('now'),
     ])
-    .where('token_hash', '=', hash)
+    .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row) return unauthenticated;
   // The id (never the token) lets repeated use of a dead token be told apart from noise.

@@ -210,6 +210,31 @@ describe('the verified-credential cache', () => {
     expect((await verify(app, token, key)).status).toBe(401);
   });
 
+  it('drops a token this process rotates before answering with its replacement', async () => {
+    const admin = await createToken(rotor.clients.db, {
+      name: uniqueName('adm'),
+      role: Role.Admin,
+    });
+    const { id, token } = await tenantToken();
+    const { keys } = await secretWithKeys([1], 1);
+    const { key } = keyOf(keys, 1);
+    expect((await verify(app, token, key)).status).toBe(200);
+    expect(cache.holds(`token:${id}`)).toBe(true);
+    const rotated = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tokens/${id}/rotate`,
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: { reason: 'cache test' },
+    });
+    expect(rotated.statusCode).toBe(201);
+    expect(cache.holds(`token:${id}`)).toBe(false);
+    expect((await verify(app, token, key)).body).toMatchObject({
+      error: { code: 'ROT_ERR_TOKEN_REVOKED' },
+    });
+    const replacement = rotated.json<{ token: string }>().token;
+    expect((await verify(app, replacement, key)).body).toMatchObject({ valid: true });
+  });
+
   it('never serves a token past its expiry by the database clock, whatever the TTL', async () => {
     const { expires } = (
       await sql<{ expires: Date }>`select now() + interval '2 seconds' as expires`.execute(

@@ -8,6 +8,8 @@ export type ListenerClientFactory = () => pg.Client;
 
 /** Bounds memory whatever the number of tokens and keys in use; the oldest entry goes first. */
 const DEFAULT_MAX_ENTRIES = 10_000;
+/** Invalidations remembered to void the fills they overtook; older ones void every older fill. */
+const RECENT_INVALIDATIONS = 1_024;
 const FIRST_RETRY_MS = 250;
 const LAST_RETRY_MS = 5_000;
 
@@ -20,7 +22,7 @@ interface Entry {
 
 /**
  * Taken before the database read whose result may be cached: the read's start (on this process's
- * monotonic clock) and the cache's generation then. A fill is stored only if nothing was
+ * monotonic clock) and the cache's generation then. A fill is stored only if none of its rows was
  * invalidated, and the listener did not drop, between the two.
  */
 export interface FillTicket {
@@ -48,8 +50,9 @@ export interface CredentialCacheOptions {
  *   LISTEN succeeds, after any error or disconnect, and until a reconnect has listened again,
  *   every request reads the database. A reconnect starts from an empty cache (notifications
  *   sent while it was away are lost).
- * - A read that overlaps an invalidation or a lost connection is not stored (generation check),
- *   so a notification that overtakes the read it concerns is not undone by that read.
+ * - A read that overlaps an invalidation of one of its rows, or a lost connection, is not stored
+ *   (generation check), so a notification that overtakes the read it concerns is not undone by
+ *   that read; invalidations of other rows do not void it.
  * - The API process drops its own entries as soon as it commits a revocation (`invalidate`),
  *   without waiting for its notification.
  * - Each entry lives at most `ttlSeconds`, and never past a token's expiry by the database's
@@ -63,7 +66,12 @@ export class CredentialCache {
   private readonly byTag = new Map<string, Set<string>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  /** Bumped by every invalidation and every drop. */
   private generation = 0;
+  /** Fills whose ticket is older than this are void (a drop, or forgotten invalidations). */
+  private floor = 0;
+  /** The generation of each recent invalidation, by tag, oldest first. */
+  private readonly invalidatedAt = new Map<string, number>();
   private listening = false;
   private stopped = false;
   private client: pg.Client | undefined;
@@ -139,7 +147,11 @@ export class CredentialCache {
     value: unknown,
     options: { tags: readonly string[]; validForMs?: number },
   ): void {
-    if (!ticket || !this.serving || ticket.generation !== this.generation) return;
+    if (!ticket || !this.serving || ticket.generation < this.floor) return;
+    // A change to one of its rows committed while it was being read: the read may predate it.
+    for (const tag of options.tags) {
+      if ((this.invalidatedAt.get(tag) ?? 0) > ticket.generation) return;
+    }
     const life = Math.min(this.ttlMs, options.validForMs ?? Infinity);
     if (life <= 0) return;
     this.stats.misses++;
@@ -164,6 +176,14 @@ export class CredentialCache {
   invalidate(tag: string): void {
     this.generation++;
     this.stats.invalidated++;
+    this.invalidatedAt.delete(tag);
+    this.invalidatedAt.set(tag, this.generation);
+    if (this.invalidatedAt.size > RECENT_INVALIDATIONS) {
+      const [oldest, at] = this.invalidatedAt.entries().next().value ?? ['', 0];
+      this.invalidatedAt.delete(oldest);
+      // Forgotten, so every fill that might have overtaken it is void.
+      this.floor = Math.max(this.floor, at);
+    }
     const keys = this.byTag.get(tag);
     if (!keys) return;
     for (const key of [...keys]) this.remove(key);
@@ -183,6 +203,8 @@ export class CredentialCache {
   /** Forgets everything and voids the fills in flight. */
   private drop(): void {
     this.generation++;
+    this.floor = this.generation;
+    this.invalidatedAt.clear();
     this.entries.clear();
     this.byTag.clear();
   }

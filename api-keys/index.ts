@@ -1,3 +1,3 @@
 export { apiKeyHash } from './hash';
-export { lookupApiKey } from './lookup';
+export { lookupApiKey, lookupApiKeyByHash, presentedKeyHash } from './lookup';
 export type { VerifiedApiKey } from './lookup';

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import {
   jsonSchemaTransform,
@@ -19,6 +19,7 @@ import { AuthBurstDetector, DEFAULT_AUTH_BURST } from './auth-burst';
 import { createApiMetrics } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
+import { CredentialCache } from './credential-cache';
 import { registerAdminRoutes } from './routes/admin';
 import { registerApiKeyRoutes } from './routes/api-keys';
 import { registerApprovalRoutes } from './routes/approvals';
@@ -169,6 +170,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );
 
+  // Working tokens and API keys, verified once and kept for a few seconds: a change anywhere
+  // drops them (LISTEN/NOTIFY), and nothing is served while the listener is down
+  // (api/credential-cache.ts). Without a listener (tests, or a TTL of 0) every request reads.
+  const credentials = new CredentialCache({
+    ttlSeconds: services.config.api.credentialCacheSeconds ?? 0,
+    ...(services.listenerClient ? { connect: services.listenerClient } : {}),
+  });
+  credentials.start();
+  app.addHook('onClose', () => credentials.stop());
+  app.decorate('credentialCache', credentials);
+
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
     // Who is calling from where: on every audit row this request causes, and in its hash.
@@ -176,8 +188,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ip: cleanClientIp(req.ip),
       userAgent: cleanUserAgent(req.headers['user-agent']),
     };
-    // Read on every request (no cache): a revoked or expired token is refused from the next one.
-    const who = await identify(services.db, req.headers.authorization);
+    // A revoked or expired token is refused from the first request after its change
+    // notification (the next one when this process revoked it), or its expiry.
+    const who = await identify(services.db, req.headers.authorization, credentials);
     if ('principal' in who) req.principal = { ...who.principal, origin };
     else {
       req.authRefusal = who.refused;
@@ -187,9 +200,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Every 401/403 is counted, and repeated ones per token id or client IP are a burst: one
   // warning line (the token's id, never the token) and a counter an alert watches.
   const bursts = new AuthBurstDetector(services.config.api.authBurst ?? DEFAULT_AUTH_BURST);
-  app.addHook('onResponse', async (req, reply) => {
-    const status = reply.statusCode;
-    if ((status !== 401 && status !== 403) || !req.url.startsWith('/api/')) return;
+  const countRefusal = (req: FastifyRequest, status: 401 | 403): void => {
     security.authRefused(status, req.answerCode ?? `HTTP_${status}`);
     const tokenId = req.principal?.tokenId ?? req.refusedTokenId;
     const ip = cleanClientIp(req.ip);
@@ -207,6 +218,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
         `repeated 401/403 answers for one ${burst.by === 'token' ? 'token' : 'client IP'}`,
       );
     }
+  };
+  // Callback style, not async: it runs after every answer, and for most has nothing to do.
+  app.addHook('onResponse', (req, reply, done) => {
+    const status = reply.statusCode;
+    if ((status === 401 || status === 403) && req.url.startsWith('/api/')) {
+      try {
+        countRefusal(req, status);
+      } catch (err) {
+        req.log.error({ err }, 'counting a refused request failed');
+      }
+    }
+    done();
   });
   const usage = new ApiKeyUsage(services.db);
   usage.start(services.config.targets.apiKeyUsageFlushSeconds);
@@ -214,11 +237,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.decorate('apiKeyUsage', usage);
   void app.register((scope, _opts, done) => {
     registerSecretRoutes(scope, services);
-    registerApiKeyRoutes(scope, services, usage);
+    registerApiKeyRoutes(scope, services, usage, credentials);
     registerSupplyRoutes(scope, services);
     registerApprovalRoutes(scope, services);
     registerAdminRoutes(scope, services);
-    registerTokenRoutes(scope, services);
+    registerTokenRoutes(scope, services, credentials);
     registerWebhookRoutes(scope, services);
     registerBulkRoutes(scope, services);
     registerAuditRoutes(scope, services);
@@ -239,6 +262,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Batched API-key usage counts; tests flush it to read them back. */
     apiKeyUsage?: ApiKeyUsage;
+    /** Verified tokens and API keys (api/credential-cache.ts); tests read its state. */
+    credentialCache?: CredentialCache;
     /** The counters of what this process refused. */
     securityMetrics?: SecurityMetrics;
   }

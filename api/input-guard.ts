@@ -7,10 +7,11 @@ import type { Issue } from './errors';
  * The fields that may span lines, by route: values a tenant supplies (a certificate and its
  * private key are PEM). Every other string is a name, a reason or a filter, and single-line.
  */
-const MULTILINE: Readonly<Record<string, readonly string[]>> = {
-  'POST /api/v1/secrets': ['body.initialValue', 'body.initialPrivateKey'],
-  'POST /api/v1/secrets/:tenantId/:name/supply': ['body.value', 'body.privateKey'],
-};
+const MULTILINE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['POST /api/v1/secrets', new Set(['body.initialValue', 'body.initialPrivateKey'])],
+  ['POST /api/v1/secrets/:tenantId/:name/supply', new Set(['body.value', 'body.privateKey'])],
+]);
+const SINGLE_LINE: ReadonlySet<string> = new Set();
 
 /** Headers the API stores (in the engine database); the rest are read, never kept. */
 const STORED_HEADERS = ['idempotency-key'] as const;
@@ -29,9 +30,15 @@ const KEY_MESSAGE = 'has a field name with control characters';
 export function controlCharacterIssues(
   value: unknown,
   root: string,
-  multiline: ReadonlySet<string> = new Set(),
+  multiline: ReadonlySet<string> = SINGLE_LINE,
 ): Issue[] {
   const issues: Issue[] = [];
+  // Most values are absent or one short string: answered without the stack.
+  if (value === undefined || value === null) return issues;
+  if (typeof value === 'string') {
+    if (hasControl(value, multiline.has(root))) issues.push({ field: root, message: MESSAGE });
+    return issues;
+  }
   const stack: { value: unknown; field: string }[] = [{ value, field: root }];
   while (stack.length > 0 && issues.length < MAX_ISSUES) {
     const next = stack.pop();
@@ -56,17 +63,19 @@ export function controlCharacterIssues(
 }
 
 function requestIssues(req: FastifyRequest): Issue[] {
-  const route = `${req.method} ${req.routeOptions.url ?? ''}`;
-  const multiline = new Set(MULTILINE[route] ?? []);
-  const headers = Object.fromEntries(
-    STORED_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]),
-  );
-  return [
+  const multiline = MULTILINE.get(`${req.method} ${req.routeOptions.url ?? ''}`) ?? SINGLE_LINE;
+  // Only the stored headers that are present (every request runs this: no object otherwise).
+  let headers: Record<string, unknown> | undefined;
+  for (const h of STORED_HEADERS) {
+    if (req.headers[h] !== undefined) (headers ??= {})[h] = req.headers[h];
+  }
+  const issues = [
     ...controlCharacterIssues(req.params, 'params'),
     ...controlCharacterIssues(req.query, 'query'),
     ...controlCharacterIssues(headers, 'headers'),
     ...controlCharacterIssues(req.body, 'body', multiline),
-  ].slice(0, MAX_ISSUES);
+  ];
+  return issues.length > MAX_ISSUES ? issues.slice(0, MAX_ISSUES) : issues;
 }
 
 /**

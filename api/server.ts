@@ -1,6 +1,11 @@
 // `tsx api/server.ts`: the production API process (docker-compose runs it). Config from env.
 import { loadConfigOrExit } from '../config';
-import { buildEngineClients, buildHealthChecks, connectTemporalClient } from '../engine';
+import {
+  buildEngineClients,
+  buildHealthChecks,
+  connectTemporalClient,
+  engineListenerClients,
+} from '../engine';
 import { buildApp } from './app';
 import { ensureBootstrapAdmin } from './auth/tokens';
 
@@ -11,7 +16,13 @@ async function main(): Promise<void> {
   const app = buildApp({
     checks: buildHealthChecks(clients, temporal.connection),
     logLevel: config.logLevel,
-    services: { db: clients.db, temporal, config, vault: clients.vault },
+    services: {
+      db: clients.db,
+      temporal,
+      config,
+      vault: clients.vault,
+      listenerClient: engineListenerClients(config.databaseUrl),
+    },
   });
   const bootstrap = await ensureBootstrapAdmin(clients.db);
   if (bootstrap) {

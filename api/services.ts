@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { VaultKv } from '../vault';
 import type { Database } from '../db';
+import type { ListenerClientFactory } from './credential-cache';
 
 /** What the API's routes use; engine/ builds the real ones. */
 export interface ApiServices {
@@ -14,4 +15,9 @@ export interface ApiServices {
    * through it. Without it those endpoints answer 503.
    */
   vault?: VaultKv;
+  /**
+   * A new connection to the engine database for the credential cache's LISTEN; without it the
+   * cache never serves and every request reads the database.
+   */
+  listenerClient?: ListenerClientFactory;
 }

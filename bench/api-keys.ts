@@ -21,6 +21,8 @@ export async function verifyOverHttp(options: {
   key: string;
   seconds: number;
   connections: number;
+  /** Requests each connection sends before reading answers (1: none). */
+  pipelining?: number;
 }): Promise<VerifyRate> {
   const result = await autocannon({
     url: `${options.apiUrl}/api/v1/api-keys/verify`,
@@ -28,6 +30,7 @@ export async function verifyOverHttp(options: {
     headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ key: options.key }),
     connections: options.connections,
+    pipelining: options.pipelining ?? 1,
     duration: options.seconds,
   });
   if (result.non2xx > 0 || result.errors > 0) {

@@ -18,9 +18,32 @@ export interface BenchSizes {
   scaleSteps: number;
   /** Seconds the idle Vault and database calls are counted for (then scaled to an hour). */
   idleSeconds: number;
-  /** Seconds of API-key verification load (autocannon), and its connections. */
+  /** Seconds of API-key verification load (autocannon), its connections, and requests each
+   * connection keeps in flight (HTTP/1.1 pipelining; 1: none). */
   apiKeySeconds: number;
   apiKeyConnections: number;
+  apiKeyPipelining: number;
+}
+
+/** The phases of `npm run bench`, in the order they run; `--only` picks some of them. */
+export const BENCH_PHASES = [
+  'single',
+  'throughput',
+  'open',
+  'emergency',
+  'api-keys',
+  'scale',
+] as const;
+export type BenchPhase = (typeof BENCH_PHASES)[number];
+
+/** The sizes, and the phases to run: all of them unless `--only` names some. */
+export interface BenchRun extends BenchSizes {
+  only: readonly BenchPhase[] | null;
+}
+
+/** Whether a run measures `phase` (every phase when `--only` was not given). */
+export function runsPhase(run: BenchRun, phase: BenchPhase): boolean {
+  return run.only === null || run.only.includes(phase);
 }
 
 export const DEFAULT_SIZES: BenchSizes = {
@@ -35,6 +58,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   idleSeconds: 30,
   apiKeySeconds: 10,
   apiKeyConnections: 50,
+  apiKeyPipelining: 1,
 };
 
 const FLAGS: Record<string, keyof BenchSizes> = {
@@ -49,21 +73,48 @@ const FLAGS: Record<string, keyof BenchSizes> = {
   '--idle-seconds': 'idleSeconds',
   '--api-key-seconds': 'apiKeySeconds',
   '--api-key-connections': 'apiKeyConnections',
+  '--api-key-pipelining': 'apiKeyPipelining',
 };
 
 export const USAGE = `npm run bench [-- flags]   (defaults finish in about 10 minutes on 2 cores)
 ${Object.entries(FLAGS)
   .map(([flag, key]) => `  ${flag.padEnd(24)} ${DEFAULT_SIZES[key]}`)
   .join('\n')}
+  --only <phase,...>       every phase
+      Runs only these phases, comma-separated:
+      ${BENCH_PHASES.join(', ')}.
+      The stack, the worker and the API still start; "open" also runs "throughput" (its
+      rate is half the measured capacity). E.g. --only api-keys --api-key-seconds 10
 The issue's full sizes: npm run bench -- --emergency 10000 --scale 100000`;
 
-/** Parses `--flag N` and `--flag=N`; an unknown flag or a value that is not a positive integer stops the run. */
-export function parseSizes(argv: readonly string[]): BenchSizes {
-  const sizes = { ...DEFAULT_SIZES };
+/** `--only`'s value: known phase names, comma-separated, at least one. */
+function parsePhases(raw: string | undefined): BenchPhase[] {
+  const names = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const known: readonly string[] = BENCH_PHASES;
+  const unknown = names.find((n) => !known.includes(n));
+  if (names.length === 0 || unknown !== undefined) {
+    throw new UsageError(`--only needs phase names from: ${BENCH_PHASES.join(', ')}`);
+  }
+  return names as BenchPhase[];
+}
+
+/**
+ * Parses `--flag N` and `--flag=N` (and `--only a,b`); an unknown flag or a value that is not a
+ * positive integer stops the run.
+ */
+export function parseSizes(argv: readonly string[]): BenchRun {
+  const sizes: BenchRun = { ...DEFAULT_SIZES, only: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') throw new UsageError('');
     const [flag = '', inline] = arg.split('=', 2);
+    if (flag === '--only') {
+      sizes.only = [...new Set([...(sizes.only ?? []), ...parsePhases(inline ?? argv[++i])])];
+      continue;
+    }
     const key = FLAGS[flag];
     if (!key) throw new UsageError(`unknown flag ${arg}`);
     const raw = inline ?? argv[++i];
@@ -90,8 +141,8 @@ export class UsageError extends Error {
  * A bench entry point: parse the sizes from the command line (usage on stderr, exit 64, or 0 for
  * --help), then run `main` with them; a failure prints its stack and exits 1.
  */
-export function runWithSizes(main: (sizes: BenchSizes) => Promise<void>): void {
-  let sizes: BenchSizes;
+export function runWithSizes(main: (sizes: BenchRun) => Promise<void>): void {
+  let sizes: BenchRun;
   try {
     sizes = parseSizes(process.argv.slice(2));
   } catch (err) {

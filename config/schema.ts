@@ -130,6 +130,12 @@ export const envSchema = z.object({
   ROTOR_API_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How often the API writes batched API-key usage (last used, count) to the database. */
   ROTOR_API_KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  /**
+   * How long the API serves a verified token or API key from memory; 0 disables the cache. Short
+   * on purpose: change notifications drop entries at once, the TTL bounds what a silently dead
+   * listener connection could miss (api/credential-cache.ts).
+   */
+  ROTOR_CREDENTIAL_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(5),
   /** Where a worker serves Prometheus `/metrics` (its own and the Temporal SDK's); 0 picks a free port. */
   ROTOR_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   ROTOR_WORKER_METRICS_PORT: port.default(9464),
@@ -185,6 +191,8 @@ export interface Config {
     authBurst?: { threshold: number; windowSeconds: number };
     /** KV paths the admin-only KV import may read (ROTOR_IMPORT_KV_PREFIXES); empty: refused. */
     importKvPrefixes?: string[];
+    /** Seconds a verified token or API key is served from memory (0 or absent: never). */
+    credentialCacheSeconds?: number;
   };
   logLevel: Env['LOG_LEVEL'];
   workerMetrics: { host: string; port: number };
@@ -252,6 +260,7 @@ export function toConfig(env: Env): Config {
         windowSeconds: env.ROTOR_AUTH_BURST_WINDOW_SECONDS,
       },
       importKvPrefixes: env.ROTOR_IMPORT_KV_PREFIXES,
+      credentialCacheSeconds: env.ROTOR_CREDENTIAL_CACHE_SECONDS,
     },
     logLevel: env.LOG_LEVEL,
     workerMetrics: { host: env.ROTOR_WORKER_METRICS_HOST, port: env.ROTOR_WORKER_METRICS_PORT },

@@ -105,6 +105,21 @@ export function buildEngineClients(
   };
 }
 
+/**
+ * New, unconnected clients on the engine database for the API's credential-cache LISTEN
+ * (api/credential-cache.ts), one per (re)connection. TCP keepalive, so a connection that died
+ * silently is noticed and the cache stops serving.
+ */
+export function engineListenerClients(databaseUrl: string): () => pg.Client {
+  return () =>
+    new pg.Client({
+      connectionString: databaseUrl,
+      keepAlive: true,
+      // Named, so pg_stat_activity shows what the long-lived idle connection is.
+      application_name: 'rotor-api-credential-listener',
+    });
+}
+
 export async function connectTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
   return new Client({ connection, namespace: config.temporal.namespace });

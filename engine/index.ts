@@ -1,4 +1,9 @@
-export { buildEngineClients, buildNotifyClients, connectTemporalClient } from './clients';
+export {
+  buildEngineClients,
+  buildNotifyClients,
+  connectTemporalClient,
+  engineListenerClients,
+} from './clients';
 export type { EngineClients, NotifyClients, TargetConnections } from './clients';
 export { buildHealthChecks } from './health-checks';
 export type { HealthCheck } from './health-checks';

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db';
 import { Role } from '../../domain';
 import type { RequestOrigin } from '../../domain';
+import type { CredentialCache } from '../credential-cache';
 
 /** Every Rotor API token starts with this, so secret scanners and people can recognise one. */
 export const TOKEN_PREFIX = 'rtr_';
@@ -26,7 +27,8 @@ export interface Principal {
 
 /** Tokens are 256 random bits, so a plain SHA-256 is enough at rest (no slow hash needed). */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot (no Hash object): it runs on every request, cache hit or not.
+  return hash('sha256', token, 'hex');
 }
 
 /**
@@ -84,22 +86,34 @@ export type TokenRefusal = (typeof TokenRefusal)[keyof typeof TokenRefusal];
 
 /**
  * `last_used_at` is written at most this often per token, so a busy token costs one extra
- * UPDATE a minute, not one per request. The refusal checks themselves are never cached.
+ * UPDATE a minute, not one per request (plus up to the credential cache's TTL: a cached token
+ * is not written until its entry is read again).
  */
 export const LAST_USED_RESOLUTION_SECONDS = 60;
 
 /**
- * Who an Authorization header is, or why it is refused. Read from the database on every request
- * (no cache), so a revoked or expired token is refused from the next request on.
+ * Who an Authorization header is, or why it is refused. Read from the database, or from the
+ * credential cache when one is given and serving: only working tokens are cached (by the hash
+ * the database stores), each entry is dropped by the token's change notification, lives at most
+ * the cache's TTL, and never past the token's `expires_at` by the database's clock. So a token
+ * revoked or changed anywhere is refused from the first request after its notification arrives
+ * (from the next request when this process revoked it), and an expired one from its expiry on.
+ * Unknown, revoked and expired tokens are read every time. See api/credential-cache.ts.
  */
 export async function identify(
   db: Kysely<Database>,
   header: string | undefined,
+  cache?: CredentialCache,
 ): Promise<{ principal: Principal } | { refused: TokenRefusal; tokenId?: string }> {
   const unauthenticated = { refused: TokenRefusal.Unauthenticated };
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   const token = match?.[1];
   if (!token?.startsWith(TOKEN_PREFIX)) return unauthenticated;
+  const tokenHash = hashToken(token);
+  const cacheKey = `token:${tokenHash}`;
+  const cached = cache?.get<Principal>(cacheKey);
+  if (cached) return { principal: cached };
+  const ticket = cache?.ticket();
   const row = await db
     .selectFrom('api_tokens')
     .select([
@@ -113,7 +127,7 @@ export async function identify(
       'last_used_at',
       sql<Date>`now()`.as('now'),
     ])
-    .where('token_hash', '=', hashToken(token))
+    .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row) return unauthenticated;
   // The id (never the token) lets repeated use of a dead token be told apart from noise.
@@ -132,15 +146,22 @@ export async function identify(
       .where('id', '=', row.id)
       .execute();
   }
-  return {
-    principal: {
-      tokenId: row.id,
-      subject: row.subject,
-      displayName: row.name,
-      role: row.role,
-      tenantId: row.tenant_id,
-    },
+  const principal: Principal = {
+    tokenId: row.id,
+    subject: row.subject,
+    displayName: row.name,
+    role: row.role,
+    tenantId: row.tenant_id,
   };
+  // The time left by the database's clock, counted by the cache from before this read was sent:
+  // the entry ends no later than the token does.
+  cache?.put(ticket, cacheKey, principal, {
+    tags: [`token:${row.id}`],
+    ...(row.expires_at === null
+      ? {}
+      : { validForMs: row.expires_at.getTime() - row.now.getTime() }),
+  });
+  return { principal };
 }
 
 /** The principal behind an Authorization header; null if missing, unknown, revoked or expired. */

@@ -10,6 +10,7 @@ import { requireRole } from '../auth/access';
 import { createToken } from '../auth/tokens';
 import type { Principal } from '../auth/tokens';
 import { ApiError } from '../errors';
+import type { CredentialCache } from '../credential-cache';
 import type { ApiServices } from '../services';
 import { errorResponses, iso, nameParam, pageQuery } from './schemas';
 
@@ -177,7 +178,11 @@ const auditToken = (
  * change is audited with the admin's subject; no answer but create and rotate carries a token,
  * and neither stores one (they take no Idempotency-Key: replaying would mean storing the token).
  */
-export function registerTokenRoutes(root: FastifyInstance, services: ApiServices): void {
+export function registerTokenRoutes(
+  root: FastifyInstance,
+  services: ApiServices,
+  cache?: CredentialCache,
+): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db, config } = services;
 
@@ -297,7 +302,7 @@ export function registerTokenRoutes(root: FastifyInstance, services: ApiServices
     },
     async (req) => {
       const principal = requireRole(req, ADMIN);
-      return db.transaction().execute(async (trx) => {
+      const answer = await db.transaction().execute(async (trx) => {
         const row = await lockedToken(trx, req.params.tokenId);
         if (row.revoked_at !== null) return { token: toInfo(row), alreadyRevoked: true };
         await assertAnotherAdmin(trx, row);
@@ -314,6 +319,10 @@ export function registerTokenRoutes(root: FastifyInstance, services: ApiServices
         await auditToken(trx, principal, 'token.revoked', row, { reason: req.body.reason });
         return { token: toInfo({ ...row, ...revoked }), alreadyRevoked: false };
       });
+      // Committed: this process refuses the token from its next request, without waiting for
+      // the notification (which tells the other API processes).
+      cache?.invalidate(`token:${answer.token.id}`);
+      return answer;
     },
   );
 
@@ -374,6 +383,7 @@ export function registerTokenRoutes(root: FastifyInstance, services: ApiServices
           replaces: old.id,
         };
       });
+      cache?.invalidate(`token:${answer.replaces}`);
       return reply.code(201).send(answer);
     },
   );

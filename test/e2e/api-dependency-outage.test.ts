@@ -12,6 +12,7 @@ import { createToken } from '../../api/auth/tokens';
 import { createDb } from '../../db';
 import { Role } from '../../domain';
 import { VaultKv } from '../../vault';
+import { runCli } from '../helpers/cli';
 import { waitForStatus } from '../helpers/lifecycle';
 import { pollUntil } from '../helpers/poll';
 import { leakForms } from '../helpers/recording-vault';
@@ -161,7 +162,7 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
     await rotor?.close();
   });
 
-  it('answers 503 naming Vault for a value read, a supplied value and a KV import while Vault is down, then serves them once it is back', async () => {
+  it('answers 503 naming Vault for a value read, a supplied value and a KV import while Vault is down (and the CLI prints it with a hint), then serves them once it is back', async () => {
     const value = await currentValue();
     await vaultProxy.down();
     try {
@@ -170,6 +171,26 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
       expectOutage(await importKv(), 'Vault', [legacyValue]);
       expect(await outageCount('vault')).toBe(3);
       expect(await outageCount('database')).toBe(0);
+
+      // The CLI prints the code, the message and what to do; exit 1, nothing on stdout.
+      const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+      const cli = await runCli(
+        apiUrl,
+        owner,
+        'secrets',
+        'value',
+        tenant,
+        'readable',
+        '--reason',
+        'drill',
+      );
+      expect(cli.code).toBe(1);
+      expect(cli.stdout).toBe('');
+      expect(cli.stderr).toContain(
+        '✗ ROT_ERR_DEPENDENCY_UNAVAILABLE: Vault is not reachable right now; retry in 5 seconds',
+      );
+      expect(cli.stderr).toMatch(/→ .*retry/);
+      for (const form of leakForms(value)) expect(cli.stderr).not.toContain(form);
     } finally {
       await vaultProxy.up();
     }
@@ -189,7 +210,7 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
     const outages = logLines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'dependency unavailable');
-    expect(outages).toHaveLength(3);
+    expect(outages).toHaveLength(4);
     expect(outages[0]).toMatchObject({ dependency: 'vault', errorKind: 'VaultUnavailable' });
     const logs = logLines.join('\n');
     for (const v of [value, suppliedValue, legacyValue])

@@ -153,7 +153,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         .send({
           error: {
             code: DEPENDENCY_UNAVAILABLE_CODE,
-            message: dependencyMessage(outage.dependency),
+            message: dependencyMessage(outage),
           },
         });
     }

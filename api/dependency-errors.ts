@@ -90,6 +90,10 @@ export function dependencyOutage(err: unknown): DependencyOutage | null {
 }
 
 /** The client's message: which dependency, and to retry; nothing from the error itself. */
-export function dependencyMessage(dependency: Dependency): string {
-  return `${NAMES[dependency]} is not reachable right now; retry in ${DEPENDENCY_RETRY_AFTER_SECONDS} seconds`;
+export function dependencyMessage(outage: DependencyOutage): string {
+  const retry = `retry in ${DEPENDENCY_RETRY_AFTER_SECONDS} seconds`;
+  // A deadline can also be a lifecycle whose worker is not answering: say both, not just one.
+  if (outage.dependency === Dependency.Temporal && outage.kind === 'DEADLINE_EXCEEDED')
+    return `Temporal (or the worker running this secret) did not answer in time; ${retry}`;
+  return `${NAMES[outage.dependency]} is not reachable right now; ${retry}`;
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import nodeVault from 'node-vault';
@@ -34,7 +35,9 @@ describe('telling a dependency outage from other errors', () => {
       dependency: Dependency.Vault,
       kind: 'VaultUnavailable',
     });
-    expect(dependencyMessage(Dependency.Vault)).not.toContain('acme');
+    expect(
+      dependencyMessage({ dependency: Dependency.Vault, kind: 'VaultUnavailable' }),
+    ).not.toContain('acme');
   });
 
   it('names the engine database for a refused pg connection, a dropped one and a server shutting down', async () => {
@@ -59,15 +62,40 @@ describe('telling a dependency outage from other errors', () => {
     }
   });
 
-  it('names Temporal for the client’s gRPC UNAVAILABLE', async () => {
+  it('names Temporal for the client’s gRPC UNAVAILABLE, and for a call past its deadline', async () => {
     const port = await freePort();
     // No retry interceptor, so the first refused call fails at once (the default retries ~20 s).
     const connection = Connection.lazy({ address: `127.0.0.1:${port}`, interceptors: [] });
-    const err = await rejection(
+    const refused = await rejection(
       new Client({ connection }).workflow.getHandle('secret/acme/billing-key').signal('x'),
     );
     await connection.close();
-    expect(dependencyOutage(err)).toEqual({ dependency: Dependency.Temporal, kind: 'UNAVAILABLE' });
+    expect(dependencyOutage(refused)).toEqual({
+      dependency: Dependency.Temporal,
+      kind: 'UNAVAILABLE',
+    });
+
+    // A peer that takes the connection and never answers: the call runs past its deadline.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const slow = Connection.lazy({ address: `127.0.0.1:${silentPort}`, interceptors: [] });
+    const client = new Client({ connection: slow });
+    const late = await rejection(
+      client.withDeadline(Date.now() + 300, () =>
+        client.workflow.getHandle('secret/acme/billing-key').signal('x'),
+      ),
+    );
+    await slow.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    const deadline = dependencyOutage(late);
+    expect(deadline).toEqual({ dependency: Dependency.Temporal, kind: 'DEADLINE_EXCEEDED' });
+    // Past a deadline the worker may be what is slow; the message does not blame Temporal alone.
+    expect(deadline && dependencyMessage(deadline)).toBe(
+      'Temporal (or the worker running this secret) did not answer in time; retry in 5 seconds',
+    );
   });
 
   it('leaves bugs, refusals and client errors alone', () => {
@@ -95,9 +123,11 @@ describe('telling a dependency outage from other errors', () => {
   });
 
   it('says which dependency and to retry, in words a client can act on', () => {
-    expect(dependencyMessage(Dependency.Database)).toBe(
+    expect(dependencyMessage({ dependency: Dependency.Database, kind: 'ECONNREFUSED' })).toBe(
       'The engine database is not reachable right now; retry in 5 seconds',
     );
-    expect(dependencyMessage(Dependency.Temporal)).toMatch(/^Temporal .*retry/);
+    expect(dependencyMessage({ dependency: Dependency.Temporal, kind: 'UNAVAILABLE' })).toBe(
+      'Temporal is not reachable right now; retry in 5 seconds',
+    );
   });
 });

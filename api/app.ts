@@ -10,6 +10,12 @@ import {
 } from 'fastify-type-provider-zod';
 import { REDACT_PATHS } from '../logging';
 import { identify } from './auth/tokens';
+import {
+  DEPENDENCY_RETRY_AFTER_SECONDS,
+  DEPENDENCY_UNAVAILABLE_CODE,
+  dependencyMessage,
+  dependencyOutage,
+} from './dependency-errors';
 import { ApiError } from './errors';
 import type { Issue } from './errors';
 import { registerInputGuard } from './input-guard';
@@ -17,6 +23,7 @@ import { TAGS, registerErrorResponses } from './openapi';
 import { cleanClientIp, cleanUserAgent } from '../domain';
 import { AuthBurstDetector, DEFAULT_AUTH_BURST } from './auth-burst';
 import { createApiMetrics } from './metrics';
+import type { DependencyOutageCounter } from './metrics';
 import type { HealthCheck } from './health';
 import { ApiKeyUsage } from './api-key-usage';
 import { CredentialCache } from './credential-cache';
@@ -131,6 +138,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const code = `ROT_ERR_${(err.code ?? 'BAD_REQUEST').replace(/^FST_ERR_/, '')}`;
       return reply.code(err.statusCode).send({ error: { code, message: err.message } });
     }
+    // A dependency that is down is no bug and no client's fault: say which one, and when to
+    // retry. The log line names its type only; Vault's message would name a path, pg's a host.
+    const outage = dependencyOutage(err);
+    if (outage) {
+      req.answerCode = DEPENDENCY_UNAVAILABLE_CODE;
+      app.dependencyOutage?.(outage.dependency);
+      req.log.warn(
+        { dependency: outage.dependency, errorKind: outage.kind },
+        'dependency unavailable',
+      );
+      return reply
+        .code(503)
+        .header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS))
+        .send({
+          error: {
+            code: DEPENDENCY_UNAVAILABLE_CODE,
+            message: dependencyMessage(outage),
+          },
+        });
+    }
     // 5xx: log the detail server-side, tell the client nothing about internals.
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'ROT_ERR_INTERNAL', message: 'Internal error' } });
@@ -164,8 +191,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // Prometheus scrapes this unauthenticated, as is usual; it carries counts, never names or values.
-  const { registry: metrics, security } = createApiMetrics(services.db);
+  const { registry: metrics, security, dependencyOutage: outages } = createApiMetrics(services.db);
   app.decorate('securityMetrics', security);
+  app.decorate('dependencyOutage', outages);
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );
@@ -266,6 +294,8 @@ declare module 'fastify' {
     credentialCache?: CredentialCache;
     /** The counters of what this process refused. */
     securityMetrics?: SecurityMetrics;
+    /** Counts a request answered 503 because a dependency was down. */
+    dependencyOutage?: DependencyOutageCounter;
   }
   interface FastifyRequest {
     /** The ROT_ERR_ code this request was answered with, when it was an error of Rotor's own. */

@@ -4,6 +4,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db';
 import { SecretState, SecretType } from '../domain';
 import { registerComputedHistogram } from './computed-histogram';
+import { Dependency } from './dependency-errors';
 import { registerSecurityMetrics } from './security-metrics';
 import type { SecurityMetrics } from './security-metrics';
 
@@ -27,13 +28,28 @@ export function createMetricsRegistry(db: Kysely<Database>): Registry {
   return createApiMetrics(db).registry;
 }
 
-/** The API's registry, and the counters of what it refuses (the API's own, per process). */
+/** Counts the requests answered 503 because a dependency was down, by which one. */
+export type DependencyOutageCounter = (dependency: Dependency) => void;
+
+/**
+ * The API's registry, the counters of what it refuses, and of the requests it could not serve
+ * because a dependency was down (the API's own, per process).
+ */
 export function createApiMetrics(db: Kysely<Database>): {
   registry: Registry;
   security: SecurityMetrics;
+  dependencyOutage: DependencyOutageCounter;
 } {
   const registry = new Registry();
   const security = registerSecurityMetrics(registry);
+  const outages = new Counter({
+    name: 'api_dependency_unavailable_total',
+    help: 'API requests answered 503 ROT_ERR_DEPENDENCY_UNAVAILABLE, by the dependency that was down (vault, database, temporal)',
+    labelNames: ['dependency'],
+    registers: [registry],
+  });
+  // Every series from the first scrape at 0, so the first outage is an increase alerts can see.
+  for (const dependency of Object.values(Dependency)) outages.inc({ dependency }, 0);
   collectDefaultMetrics({ register: registry, prefix: 'rotor_api_' });
 
   const raise = (
@@ -170,5 +186,9 @@ export function createApiMetrics(db: Kysely<Database>): {
     },
   });
 
-  return { registry, security };
+  return {
+    registry,
+    security,
+    dependencyOutage: (dependency) => outages.inc({ dependency }),
+  };
 }

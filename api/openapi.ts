@@ -5,12 +5,13 @@ import type { ErrorStatus } from './routes/schemas';
 
 /**
  * The error answers any /api/v1 operation can give: a bad request (schema or control
- * characters), no token, the wrong role, a missing or another tenant's resource, and an
- * internal error. Operations with path parameters can also hit the router's length limit
+ * characters), no token, the wrong role, a missing or another tenant's resource, an internal
+ * error, and a dependency that is down (503 ROT_ERR_DEPENDENCY_UNAVAILABLE: every operation at
+ * least reads the engine database, for the caller's token). Operations with path parameters can also hit the router's length limit
  * (414); those with a body, the size limit (413) and the content-type check (415).
  */
 function standardErrors(route: RouteOptions): ErrorStatus[] {
-  const statuses: ErrorStatus[] = [400, 401, 403, 404, 500];
+  const statuses: ErrorStatus[] = [400, 401, 403, 404, 500, 503];
   if (route.url.includes('/:')) statuses.push(414);
   const methods = [route.method].flat();
   if (methods.some((m) => m === 'POST' || m === 'PUT')) statuses.push(413, 415);

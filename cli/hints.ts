@@ -45,6 +45,8 @@ export const HINTS: Record<string, string> = {
     'rotate it (rotor tokens rotate <id>) or create another admin token first',
   ROT_ERR_CONNECTION_IN_USE:
     'retire the secrets whose target names this connection (rotor secrets list), then delete it',
+  ROT_ERR_DEPENDENCY_UNAVAILABLE:
+    'the service named above is down or restarting: retry shortly; if it lasts, /healthz on the API shows each dependency',
   ROT_ERR_INTERNAL: 'the API logged the detail; check its log, then retry',
 };
 

@@ -36,7 +36,7 @@ export const ERROR_STATUSES = {
   415: 'The body is not application/json',
   422: 'Understood but not done (ROT_ERR_UNSUPPORTED, ROT_ERR_IDEMPOTENCY_KEY_REUSED)',
   500: 'Internal error (ROT_ERR_INTERNAL, with no detail)',
-  503: 'Something this needs is not configured or not reachable',
+  503: 'Something this needs is not configured (e.g. ROT_ERR_NOT_CONFIGURED), or a dependency (Vault, the engine database, Temporal) is not reachable: ROT_ERR_DEPENDENCY_UNAVAILABLE, with a Retry-After header; retry then',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_STATUSES;
 

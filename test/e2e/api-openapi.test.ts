@@ -42,7 +42,7 @@ describe('the OpenAPI document describes every answer and every body', () => {
   };
   const statuses = (method: string, path: string) => Object.keys(op(method, path).responses);
 
-  it('lists a success and the shared error body for 400, 401, 403, 404 and 500 on every operation', () => {
+  it('lists a success and the shared error body for 400, 401, 403, 404, 500 and 503 on every operation', () => {
     const operations = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/api/v1/'))
       .flatMap(([path, ops]) => Object.entries(ops).map(([method, o]) => ({ path, method, o })));
@@ -53,13 +53,15 @@ describe('the OpenAPI document describes every answer and every body', () => {
         Object.keys(o.responses).some((s) => /^2\d\d$/.test(s)),
         what,
       ).toBe(true);
-      for (const status of ['400', '401', '403', '404', '500']) {
+      for (const status of ['400', '401', '403', '404', '500', '503']) {
         const schema = o.responses[status]?.content?.['application/json']?.schema;
         expect(schema?.properties?.error?.properties, `${what} ${status}`).toMatchObject({
           code: { type: 'string' },
           message: { type: 'string' },
         });
       }
+      // Any operation reads the engine database at least (the caller's token): it can be down.
+      expect(o.responses['503']?.description, what).toContain('ROT_ERR_DEPENDENCY_UNAVAILABLE');
     }
   });
 

@@ -43,7 +43,7 @@ describe('CLI parity: every API operation has a rotor command', () => {
     expect(program.options.map((o) => o.long)).toContain('--json');
   });
 
-  it('says what to do for every error code the API documents for a state or token refusal', () => {
+  it('says what to do for every error code the API documents for a state or token refusal, or an outage', () => {
     for (const code of [
       'ROT_ERR_TOKEN_REVOKED',
       'ROT_ERR_TOKEN_EXPIRED',
@@ -55,6 +55,7 @@ describe('CLI parity: every API operation has a rotor command', () => {
       'ROT_ERR_NOT_RUNNING',
       'ROT_ERR_VALIDATION',
       'ROT_ERR_LAST_ADMIN_TOKEN',
+      'ROT_ERR_DEPENDENCY_UNAVAILABLE',
     ]) {
       expect(HINTS[code], code).toMatch(/\w/);
     }

@@ -189,7 +189,14 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
             });
             results.push({ ...base, outcome: 'created' });
           } catch (err) {
-            if (!(err instanceof CliError) || err.code === 'ROT_ERR_UNREACHABLE') throw err;
+            // Rotor or one of its dependencies is down: every remaining line would fail the same
+            // way, so stop here (a re-run skips what was created).
+            if (
+              !(err instanceof CliError) ||
+              err.code === 'ROT_ERR_UNREACHABLE' ||
+              err.code === 'ROT_ERR_DEPENDENCY_UNAVAILABLE'
+            )
+              throw err;
             results.push(
               err.code === 'ROT_ERR_ALREADY_MANAGED'
                 ? { ...base, outcome: 'already managed' }

@@ -1,5 +1,5 @@
-import { ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { isTemporalStatusError, temporalUnavailable } from '../control';
 import { ErrorType } from '../domain';
 
 /** A service the API cannot answer without; a small fixed set, so it can be a metric label. */
@@ -37,10 +37,6 @@ const PG_SHUTDOWN = new Set(['57P01', '57P02', '57P03']);
 /** pg's own messages for a connection it lost or could not open in time (they carry no code). */
 const PG_LOST =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
-/** gRPC statuses meaning Temporal did not take or answer the call (14 UNAVAILABLE, 4 DEADLINE_EXCEEDED). */
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
-
 /** The error and its causes, outermost first (bounded, in case of a cycle). */
 function chain(err: unknown): Error[] {
   const out: Error[] = [];
@@ -67,17 +63,9 @@ export function dependencyOutage(err: unknown): DependencyOutage | null {
         return { dependency: Dependency.Database, kind: e.type };
       continue;
     }
-    if (isGrpcServiceError(e)) {
-      const status: number = e.code;
-      if (status === GRPC_UNAVAILABLE || status === GRPC_DEADLINE_EXCEEDED)
-        return {
-          dependency: Dependency.Temporal,
-          kind: status === GRPC_UNAVAILABLE ? 'UNAVAILABLE' : 'DEADLINE_EXCEEDED',
-        };
-      continue;
-    }
-    if (e instanceof ServiceError && e.message === 'Failed to connect to Temporal server')
-      return { dependency: Dependency.Temporal, kind: 'ServiceError' };
+    const temporal = temporalUnavailable(e);
+    if (temporal) return { dependency: Dependency.Temporal, kind: temporal };
+    if (isTemporalStatusError(e)) continue;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') {
       if (SOCKET_CODES.has(code) || PG_CONNECTION_EXCEPTION.test(code) || PG_SHUTDOWN.has(code))

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { isTemporalStatusError, temporalUnavailable } from '../control';
+import { temporalOutage } from '../control';
 import { ErrorType } from '../domain';
 
 /** A service the API cannot answer without; a small fixed set, so it can be a metric label. */
@@ -63,9 +63,9 @@ export function dependencyOutage(err: unknown): DependencyOutage | null {
         return { dependency: Dependency.Database, kind: e.type };
       continue;
     }
-    const temporal = temporalUnavailable(e);
+    const temporal = temporalOutage(e);
+    if (temporal === 'answered') continue;
     if (temporal) return { dependency: Dependency.Temporal, kind: temporal };
-    if (isTemporalStatusError(e)) continue;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') {
       if (SOCKET_CODES.has(code) || PG_CONNECTION_EXCEPTION.test(code) || PG_SHUTDOWN.has(code))

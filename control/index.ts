@@ -65,4 +65,4 @@ export {
   kvSecretName,
 } from './import-kv';
 export type { KvImportDeps, KvImportRequest, KvImportResult } from './import-kv';
-export { isTemporalStatusError, temporalUnavailable } from './temporal-unavailable';
+export { temporalOutage } from './temporal-unavailable';

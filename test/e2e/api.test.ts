@@ -261,67 +261,52 @@ describe('the HTTP API', () => {
     expect(res.body).toMatch(/^secrets_overdue \d+$/m);
   });
 
+  /** GET /api/v1/secrets as the admin, through an API whose engine database is `databaseUrl`. */
+  const listSecretsWithDatabase = async (databaseUrl: string) => {
+    const broken = buildEngineClients(loadConfig({ DATABASE_URL: databaseUrl, VAULT_TOKEN: 'x' }));
+    const brokenApp = buildApp({
+      checks: {},
+      logLevel: 'silent',
+      services: { db: broken.db, temporal: rotor.client, config: rotor.config },
+    });
+    try {
+      return await brokenApp.inject({
+        method: 'GET',
+        url: '/api/v1/secrets',
+        headers: { authorization: `Bearer ${tokens.admin}` },
+      });
+    } finally {
+      await brokenApp.close();
+      await broken.db.destroy();
+    }
+  };
+
   it('never leaks internals in a 5xx', async () => {
     // A real bug, not an outage: a database that answers but has none of Rotor's tables.
     const bare = new URL(rotor.config.databaseUrl);
     bare.pathname = '/postgres';
-    const broken = buildEngineClients(
-      loadConfig({ DATABASE_URL: bare.toString(), VAULT_TOKEN: 'x' }),
-    );
-    const brokenApp = buildApp({
-      checks: {},
-      logLevel: 'silent',
-      services: { db: broken.db, temporal: rotor.client, config: rotor.config },
+    const res = await listSecretsWithDatabase(bare.toString());
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({
+      error: { code: 'ROT_ERR_INTERNAL', message: 'Internal error' },
     });
-    try {
-      const res = await brokenApp.inject({
-        method: 'GET',
-        url: '/api/v1/secrets',
-        headers: { authorization: `Bearer ${tokens.admin}` },
-      });
-      expect(res.statusCode).toBe(500);
-      expect(res.json()).toEqual({
-        error: { code: 'ROT_ERR_INTERNAL', message: 'Internal error' },
-      });
-      expect(res.body).not.toMatch(/api_tokens|relation|does not exist|127\.0\.0\.1/);
-      if (bare.password) expect(res.body).not.toContain(decodeURIComponent(bare.password));
-    } finally {
-      await brokenApp.close();
-      await broken.db.destroy();
-    }
+    expect(res.body).not.toMatch(/api_tokens|relation|does not exist|127\.0\.0\.1/);
+    if (bare.password) expect(res.body).not.toContain(decodeURIComponent(bare.password));
   });
 
   it('answers an unreachable engine database with a coded 503 that leaks nothing either', async () => {
-    const broken = buildEngineClients(
-      loadConfig({
-        DATABASE_URL: 'postgresql://rotor:hunter2-db-password@127.0.0.1:9/rotor',
-        VAULT_TOKEN: 'x',
-      }),
+    const res = await listSecretsWithDatabase(
+      'postgresql://rotor:hunter2-db-password@127.0.0.1:9/rotor',
     );
-    const brokenApp = buildApp({
-      checks: {},
-      logLevel: 'silent',
-      services: { db: broken.db, temporal: rotor.client, config: rotor.config },
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json()).toEqual({
+      error: {
+        code: 'ROT_ERR_DEPENDENCY_UNAVAILABLE',
+        message: 'The engine database is not reachable right now; retry in 5 seconds',
+      },
     });
-    try {
-      const res = await brokenApp.inject({
-        method: 'GET',
-        url: '/api/v1/secrets',
-        headers: { authorization: `Bearer ${tokens.admin}` },
-      });
-      expect(res.statusCode).toBe(503);
-      expect(res.headers['retry-after']).toBe('5');
-      expect(res.json()).toEqual({
-        error: {
-          code: 'ROT_ERR_DEPENDENCY_UNAVAILABLE',
-          message: 'The engine database is not reachable right now; retry in 5 seconds',
-        },
-      });
-      expect(res.body).not.toMatch(/hunter2|ECONNREFUSED|127\.0\.0\.1/);
-    } finally {
-      await brokenApp.close();
-      await broken.db.destroy();
-    }
+    expect(res.body).not.toMatch(/hunter2|ECONNREFUSED|127\.0\.0\.1/);
   });
 
   it('works over a real port, and an admin can mint a tenant token there', async () => {

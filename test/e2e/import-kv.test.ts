@@ -39,7 +39,20 @@ describe('rotor import --from-kv: existing secrets from another KV v2 path', () 
     ((await rotor.vault.read(`${mount()}/data/rotor/${a}/${name}`)) as KvVersion).data;
   const importKv = (token: string, body: Record<string, unknown>, tenant = a) =>
     api.call(token, 'POST', `/api/v1/tenants/${tenant}/imports/kv`, body);
-  const cli = (...args: string[]) => runCli(apiUrl, api.tokens.admin, ...args);
+  /** `rotor import --from-kv <prefix>/orders --tenant a --type service_token` with `extra`, as admin. */
+  const importOrders = (...extra: string[]) =>
+    runCli(
+      apiUrl,
+      api.tokens.admin,
+      'import',
+      '--from-kv',
+      `${prefix}/orders`,
+      '--tenant',
+      a,
+      '--type',
+      'service_token',
+      ...extra,
+    );
   const assertNoValue = (text: string, where: string) => {
     for (const value of Object.values(values))
       for (const form of leakForms(value))
@@ -130,16 +143,7 @@ describe('rotor import --from-kv: existing secrets from another KV v2 path', () 
   });
 
   it('prints the would-be names on a dry run, creates nothing and prints no value', async () => {
-    const run = await cli(
-      'import',
-      '--from-kv',
-      `${prefix}/orders`,
-      '--tenant',
-      a,
-      '--type',
-      'service_token',
-      '--dry-run',
-    );
+    const run = await importOrders('--dry-run');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`key ORDERS_DB_PASSWORD: ${a}/orders-db-password would create`);
     expect(run.stdout).toContain(`key STRIPE_API_KEY: ${a}/stripe-api-key would create`);
@@ -153,15 +157,7 @@ describe('rotor import --from-kv: existing secrets from another KV v2 path', () 
   });
 
   it('imports one secret per key whose current Vault value is the legacy value, then reports them already managed', async () => {
-    const run = await cli(
-      'import',
-      '--from-kv',
-      `${prefix}/orders`,
-      '--tenant',
-      a,
-      '--type',
-      'service_token',
-    );
+    const run = await importOrders();
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('2 created, 0 already managed, 0 failed');
     assertNoValue(run.stdout + run.stderr, 'the import’s output');
@@ -199,16 +195,7 @@ describe('rotor import --from-kv: existing secrets from another KV v2 path', () 
     const legacy = (await rotor.vault.read(`${mount()}/data/${prefix}/orders`)) as KvVersion;
     expect(legacy.data.metadata.version).toBe(1);
 
-    const again = await cli(
-      'import',
-      '--from-kv',
-      `${prefix}/orders`,
-      '--tenant',
-      a,
-      '--type',
-      'service_token',
-      '--json',
-    );
+    const again = await importOrders('--json');
     expect(again.code, again.stderr).toBe(0);
     const answer = JSON.parse(again.stdout) as ImportAnswer;
     expect(answer.secrets.map((s) => s.outcome)).toEqual(['exists', 'exists']);

@@ -188,7 +188,8 @@ describe('the verified-credential cache', () => {
     expect(cache.holds(`key:${keyId}`)).toBe(true);
   });
 
-  it('drops a token this process revokes before answering the revocation', async () => {
+  /** An admin, and a tenant token that has just verified a key and so sits in the cache. */
+  const cachedTenantToken = async () => {
     const admin = await createToken(rotor.clients.db, {
       name: uniqueName('adm'),
       role: Role.Admin,
@@ -198,6 +199,11 @@ describe('the verified-credential cache', () => {
     const { key } = keyOf(keys, 1);
     expect((await verify(app, token, key)).status).toBe(200);
     expect(cache.holds(`token:${id}`)).toBe(true);
+    return { admin, id, token, key };
+  };
+
+  it('drops a token this process revokes before answering the revocation', async () => {
+    const { admin, id, token, key } = await cachedTenantToken();
     const revoked = await app.inject({
       method: 'POST',
       url: `/api/v1/tokens/${id}/revoke`,
@@ -211,15 +217,7 @@ describe('the verified-credential cache', () => {
   });
 
   it('drops a token this process rotates before answering with its replacement', async () => {
-    const admin = await createToken(rotor.clients.db, {
-      name: uniqueName('adm'),
-      role: Role.Admin,
-    });
-    const { id, token } = await tenantToken();
-    const { keys } = await secretWithKeys([1], 1);
-    const { key } = keyOf(keys, 1);
-    expect((await verify(app, token, key)).status).toBe(200);
-    expect(cache.holds(`token:${id}`)).toBe(true);
+    const { admin, id, token, key } = await cachedTenantToken();
     const rotated = await app.inject({
       method: 'POST',
       url: `/api/v1/tokens/${id}/rotate`,

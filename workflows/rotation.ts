@@ -1,6 +1,8 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { FailedStep, Policy, RequestOrigin, SecretType, TargetSpec } from '../domain';
 import { rotationActivities } from './activity-options';
+import type { BeginRotationInput } from '../activities/lifecycle/rotation-record';
+import type { PromoteFinish } from '../activities/lifecycle/promote';
 import type { RepairStep } from './state';
 
 export interface RotationTarget {
@@ -34,7 +36,10 @@ export interface RotationTarget {
  * transaction with its audit row, as `finish` says.
  */
 export interface RotationPlan {
-  finish: { nextRotationAt: string; actor: string };
+  /** Absent `nextRotationAt`, promote computes it from the policy (`fold-begin-next-v1`). */
+  finish: { actor: string; nextRotationAt?: string };
+  /** Stage also begins the rotation (`fold-begin-next-v1`): its row and `rotation.requested`. */
+  begin?: BeginRotationInput;
 }
 
 export type RotationOutcome =
@@ -45,6 +50,10 @@ export type RotationOutcome =
       previousVersion: number | null;
       /** Promote also finished the rotation (COMPLETED, state, next rotation, audit row). */
       finished?: boolean;
+      /** The next rotation promote recorded as it finished (absent from older workers). */
+      nextRotationAt?: string;
+      /** Stage also began the rotation (absent from older workers, and where not asked to). */
+      begun?: boolean;
     }
   | {
       ok: false;
@@ -84,10 +93,11 @@ export async function runRotation(
   // Compensations, newest first, by name: a compensation that fails is owed, and retried later.
   const compensations: RepairStep[] = [];
   let staged: number | null = null;
+  let begun = false;
 
   try {
     // Supplied values were staged by the API; generated ones are made and staged here.
-    const stage: { version: number; verified?: boolean } =
+    const stage: { version: number; verified?: boolean; begun?: boolean } =
       target.supplied ??
       (await acts.stageVersion({
         ...ids,
@@ -99,7 +109,9 @@ export async function runRotation(
         ...aside,
         // Staged aside, verification comes straight after staging: one step can do both.
         ...(plan && target.stagingPath ? { verify: true } : {}),
+        ...(plan?.begin ? { begin: plan.begin } : {}),
       }));
+    begun = stage.begun === true;
     const { version } = stage;
     // Staged aside, the consumer path has no new version until promote.
     if (!target.stagingPath) latestVersion = version;
@@ -138,7 +150,9 @@ export async function runRotation(
       try {
         const { published } = await runRepairStep(target, rotationId, staged, step);
         // Consumers already read the new value: undoing would break them, so roll forward.
-        if (published) return promoteOrOwe(target, rotationId, staged, failed, latestVersion, plan);
+        if (published) {
+          return promoteOrOwe(target, rotationId, staged, failed, latestVersion, plan, begun);
+        }
       } catch (compensationError) {
         // The rotation failed and could not be undone yet: what is owed is retried until it works.
         errorTypeOf(compensationError);
@@ -149,7 +163,7 @@ export async function runRotation(
   }
   // Past verification the target accepts the new value (a single role no longer accepts the old
   // one), so the only way to agree again is forward: promote is retried, never compensated.
-  return promoteOrOwe(target, rotationId, staged, null, latestVersion, plan);
+  return promoteOrOwe(target, rotationId, staged, null, latestVersion, plan, begun);
 }
 
 /** Promote; if it fails, the promote is owed (retried by the lifecycle until it works). */
@@ -160,16 +174,25 @@ async function promoteOrOwe(
   earlier: { errorType: string; failedStep?: FailedStep; missingPrivilege?: string } | null,
   latestVersion: number,
   plan: RotationPlan | null,
+  begun: boolean,
 ): Promise<RotationOutcome> {
   try {
-    const { previousVersion, finished } = await runRepairStep(
+    const { previousVersion, finished, nextRotationAt } = await runRepairStep(
       target,
       rotationId,
       version,
       'promoteVersion',
       plan?.finish,
     );
-    return { ok: true, rotationId, version, previousVersion, ...(finished ? { finished } : {}) };
+    return {
+      ok: true,
+      rotationId,
+      version,
+      previousVersion,
+      ...(finished ? { finished } : {}),
+      ...(nextRotationAt !== undefined ? { nextRotationAt } : {}),
+      ...(begun ? { begun } : {}),
+    };
   } catch (err) {
     return {
       ok: false,
@@ -192,7 +215,12 @@ export async function runRepairStep(
   version: number,
   step: RepairStep,
   finish?: RotationPlan['finish'],
-): Promise<{ previousVersion: number | null; published?: boolean; finished?: boolean }> {
+): Promise<{
+  previousVersion: number | null;
+  published?: boolean;
+  finished?: boolean;
+  nextRotationAt?: string;
+}> {
   const acts = rotationActivities(target.policy);
   const ids = {
     rotationId,
@@ -220,9 +248,16 @@ export async function runRepairStep(
       return acts.promoteVersion({
         ...at,
         ...(target.stagingPath ? { versionsKept: target.policy.versionsKept } : {}),
-        ...(finish ? { finish } : {}),
+        ...(finish ? { finish: promoteFinish(finish, target.policy) } : {}),
       });
   }
+}
+
+/** What promote finishes with: the planned next rotation, or the policy to compute it from. */
+function promoteFinish(finish: RotationPlan['finish'], policy: Policy): PromoteFinish {
+  return finish.nextRotationAt === undefined
+    ? { actor: finish.actor, nextRotationFor: policy }
+    : { nextRotationAt: finish.nextRotationAt, actor: finish.actor };
 }
 
 /** The failure's type, for the rotation row and alerts. Anything but an activity failure is a bug. */

@@ -1,5 +1,6 @@
 import { RotationStatus, SecretState } from '../../domain';
-import type { RequestOrigin } from '../../domain';
+import type { Policy, RequestOrigin } from '../../domain';
+import { nextRotationAt } from '../../schedule';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
 import { publishStaged } from '../../vault';
@@ -25,10 +26,19 @@ export interface PromoteInput {
    * (ACTIVE when nothing was current before), and the next rotation the workflow computed.
    * Absent, the workflow finishes it with finishRotation.
    */
-  finish?: { nextRotationAt: string; actor: string };
+  finish?: PromoteFinish;
   /** Where the API request that asked for this rotation came from (none for a scheduled one). */
   origin?: RequestOrigin;
 }
+
+/**
+ * How promote finishes the rotation: with the next rotation the workflow computed, or
+ * (`fold-begin-next-v1`) computing it here from the policy, as computeNextRotation would, at
+ * the moment the rotation completes.
+ */
+export type PromoteFinish = { actor: string } & (
+  { nextRotationAt: string } | { nextRotationFor: Policy }
+);
 
 /**
  * The verified value becomes what consumers read: the consumer path's newest version, labelled
@@ -36,9 +46,12 @@ export interface PromoteInput {
  * in Vault and in the engine database. Idempotent: promoting twice changes nothing.
  */
 export function createPromoteVersion({ db, vault }: ActivityDeps) {
-  return async function promoteVersion(
-    input: PromoteInput,
-  ): Promise<{ previousVersion: number | null; version: number; finished?: boolean }> {
+  return async function promoteVersion(input: PromoteInput): Promise<{
+    previousVersion: number | null;
+    version: number;
+    finished?: boolean;
+    nextRotationAt?: string;
+  }> {
     // Consumers read the newest version: the value is written there first, labels follow. The
     // labels are read beside the publish (a data write leaves labels as they are).
     const [, meta] = await Promise.all([
@@ -63,6 +76,11 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       input.stagingPath ? vault.deleteAll(input.stagingPath) : Promise.resolve(),
     ]);
     const now = new Date();
+    const next = input.finish
+      ? 'nextRotationAt' in input.finish
+        ? input.finish.nextRotationAt
+        : nextRotationAt(input.finish.nextRotationFor, now).toISOString()
+      : null;
     const promoted: RotationStep = {
       rotationId: input.rotationId,
       secretId: input.secretId,
@@ -95,7 +113,7 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
             // What the workflow's completeRotation decides too: grace only if something was current.
             secretState: previousVersion === null ? SecretState.Active : SecretState.InGrace,
             toVersion: input.version,
-            nextRotationAt: input.finish.nextRotationAt,
+            nextRotationAt: next,
             actor: input.finish.actor,
             origin: input.origin,
           },
@@ -108,6 +126,10 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       previousVersion,
     });
     if (finished) activityLog().info('Rotation finished', { status: finished.status });
-    return { previousVersion, version: input.version, ...(finished ? { finished: true } : {}) };
+    return {
+      previousVersion,
+      version: input.version,
+      ...(finished && next !== null ? { finished: true, nextRotationAt: next } : {}),
+    };
   };
 }

@@ -7,6 +7,8 @@ import { generateValue } from '../generate/generators';
 import { stageFieldsFor } from '../targets/activities';
 import { readStaged, writeStaged } from '../../vault';
 import { recordRotationStep } from './record-step';
+import { recordBegin } from './rotation-record';
+import type { BeginRotationInput } from './rotation-record';
 import { stagedProblem } from './verify';
 
 export interface StageInput {
@@ -33,6 +35,11 @@ export interface StageInput {
   verify?: boolean;
   /** Where the API request that asked for this rotation came from (none for a scheduled one). */
   origin?: RequestOrigin;
+  /**
+   * Begin the rotation here too (`fold-begin-next-v1`): its row and `rotation.requested`, what
+   * beginRotation records, written beside the Vault work and before `rotation.staged`.
+   */
+  begin?: BeginRotationInput;
 }
 
 /**
@@ -80,13 +87,18 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
 
   return async function stageVersion(
     input: StageInput,
-  ): Promise<{ version: number; verified?: boolean }> {
-    const version = input.stagingPath
-      ? await stageAside(input, input.stagingPath)
-      : await stageInPlace(input);
+  ): Promise<{ version: number; verified?: boolean; begun?: true }> {
+    // The begin's rows and the Vault work are independent: side by side. Both finish before
+    // `rotation.staged` is recorded, so the audit order is that of separate steps. A retry after
+    // either failed writes nothing twice (both are idempotent by rotation id).
+    const [version] = await Promise.all([
+      input.stagingPath ? stageAside(input, input.stagingPath) : stageInPlace(input),
+      input.begin ? recordBegin(db, input.begin) : Promise.resolve(),
+    ]);
+    const begun = input.begin ? { begun: true as const } : {};
     if (!input.verify || !input.stagingPath) {
       await recordStaged(input, version);
-      return { version };
+      return { version, ...begun };
     }
     // Verifying reads Vault, recording writes the engine database: side by side. A failed
     // record fails the step (its retry finds the staged value and records it once); a failed
@@ -95,7 +107,7 @@ export function createStageVersion({ db, vault, targets }: ActivityDeps) {
       recordStaged(input, version),
       verifiedNow(input, input.stagingPath, version),
     ]);
-    return { version, verified };
+    return { version, verified, ...begun };
   };
 
   /** verifyVersion's check, run here; false rather than a failure, so staging is never undone. */

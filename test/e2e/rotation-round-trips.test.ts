@@ -4,7 +4,8 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { requestRotation } from '../../control';
-import { SecretType } from '../../domain';
+import { SecretType, policyFor } from '../../domain';
+import { nextRotationAt } from '../../schedule';
 import type { TargetSpec } from '../../domain';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import {
@@ -44,6 +45,13 @@ const loseFirstAnswer: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
+/** A long grace: the lifecycle then waits in IN_GRACE, and nothing after the rotation runs. */
+const POLICY = {
+  schedule: { kind: 'interval', everySeconds: 3600 },
+  graceSeconds: 3600,
+  maxAttempts: 3,
+} as const;
+
 describe('one rotate-now rotation', () => {
   let rotor: TestRotor;
   let lossy: { worker: Worker; run: Promise<void>; connection: NativeConnection };
@@ -78,8 +86,7 @@ describe('one rotate-now rotation', () => {
       tenantId,
       name: 'key',
       type: SecretType.ApiKey,
-      // A long grace: the lifecycle then waits in IN_GRACE, and nothing after the rotation runs.
-      policy: { graceSeconds: 3600, maxAttempts: 3 },
+      policy: POLICY,
       ...(target ? { target } : {}),
     });
     await waitForStatus(
@@ -117,49 +124,60 @@ describe('one rotate-now rotation', () => {
    * with a tenant API-key target. Workflow tasks and events are bounds: a task the server retries
    * (a slow worker) adds some. After fewer-round-trips-v1 and before notify-local-enqueue-v1 (the
    * "completed" event handed over by a regular activity): 3, 2, 4 and 29; with a target 4, 2, 5
-   * and 35.
+   * and 35. After notify-local-enqueue-v1 and before fold-begin-next-v1 (begin and the next
+   * rotation as local activities in the task that takes the request): 2, 3, 3 and 24; with a
+   * target 3, 3, 4 and 30.
    */
-  it('costs 2 activities, 3 local activities and 3 workflow tasks for a secret in Vault alone', async () => {
+  it('costs 2 activities, 1 local activity and 3 workflow tasks for a secret in Vault alone', async () => {
     const { before, after, status } = await rotateOnce(rotor.config.temporal.taskQueue);
     expect(status.state).toBe('IN_GRACE');
     expect(activityNames(after.slice(before.length))).toEqual([
-      'local:beginRotation',
-      'local:computeNextRotation',
       'stageVersion',
       'promoteVersion',
       'local:enqueueNotification',
     ]);
     const cost = rotationCost(before, after);
-    expect(cost).toMatchObject({ activities: 2, localActivities: 3 });
+    expect(cost).toMatchObject({ activities: 2, localActivities: 1 });
     expect(cost.workflowTasks).toBeLessThanOrEqual(3);
-    expect(cost.events).toBeLessThanOrEqual(24);
+    expect(cost.events).toBeLessThanOrEqual(22);
   });
 
-  it('costs 3 activities, 3 local activities and 4 workflow tasks with a target to apply to', async () => {
+  it('costs 3 activities, 1 local activity and 4 workflow tasks with a target to apply to', async () => {
     const { before, after, status } = await rotateOnce(rotor.config.temporal.taskQueue, {
       kind: 'tenant_api_key',
     });
     expect(status.state).toBe('IN_GRACE');
     expect(activityNames(after.slice(before.length))).toEqual([
-      'local:beginRotation',
-      'local:computeNextRotation',
       'stageVersion',
       'applyTarget',
       'promoteVersion',
       'local:enqueueNotification',
     ]);
     const cost = rotationCost(before, after);
-    expect(cost).toMatchObject({ activities: 3, localActivities: 3 });
+    expect(cost).toMatchObject({ activities: 3, localActivities: 1 });
     expect(cost.workflowTasks).toBeLessThanOrEqual(4);
-    expect(cost.events).toBeLessThanOrEqual(30);
+    expect(cost.events).toBeLessThanOrEqual(28);
+  });
+
+  it('records the next rotation promote computed from the policy, in the secret row and the status alike', async () => {
+    const { tenantId, rotationId, status } = await rotateOnce(rotor.config.temporal.taskQueue);
+    const row = await rotor.clients.db
+      .selectFrom('secrets')
+      .innerJoin('rotations', 'rotations.secret_id', 'secrets.id')
+      .select(['secrets.next_rotation_at', 'rotations.completed_at'])
+      .where('rotations.id', '=', rotationId)
+      .where('secrets.tenant_id', '=', tenantId)
+      .executeTakeFirstOrThrow();
+    expect(row.next_rotation_at?.toISOString()).toBe(status.nextRotationAt);
+    // Counted from the moment the rotation finished, in the same transaction, by the policy.
+    const policy = policyFor(SecretType.ApiKey, POLICY);
+    expect(status.nextRotationAt).toBe(nextRotationAt(policy, row.completed_at!).toISOString());
   });
 
   it('writes each step of a rotation to the audit trail once, in order, though every step ran twice', async () => {
     const { rotationId, before, after } = await rotateOnce(lossyQueue);
     // Each step really ran twice: its answer was lost once, so it completed on attempt 2.
     expect(finalAttempts(after.slice(before.length))).toEqual({
-      'local:beginRotation': 2,
-      'local:computeNextRotation': 2,
       stageVersion: 2,
       promoteVersion: 2,
       'local:enqueueNotification': 1,

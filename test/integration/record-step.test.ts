@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordRotationStep, recordRotationSteps } from '../../activities/lifecycle/record-step';
+import { createRotationRecords } from '../../activities/lifecycle/rotation-record';
 import { migrateOrThrow } from '../../db';
 import { RotationStatus, SecretState } from '../../domain';
 import { createFreshDatabase } from '../helpers/fresh-db';
@@ -187,5 +188,41 @@ describe('the rotation-step recorder', () => {
       secret: { pending_version: 3, state: 'ROTATING' },
       audit: [],
     });
+  });
+
+  it('has a finish that finds no begun rotation record its request first, then its end, once however often it runs', async () => {
+    const ids = await rotation();
+    // A rotation whose begin was folded into a stage that never got to record it.
+    await fresh.db.deleteFrom('rotations').where('id', '=', ids.rotationId).execute();
+    const records = createRotationRecords({ db: fresh.db });
+    const finish = {
+      ...ids,
+      status: RotationStatus.Failed,
+      secretState: SecretState.NeedsAttention,
+      errorType: 'VaultUnavailable',
+      nextRotationAt: null,
+      actor: 'alice@example.com',
+      begin: { ...ids, reason: 'leaked', requestedBy: 'alice@example.com', fromVersion: 2 },
+    };
+    await records.finishRotation(finish);
+    await records.finishRotation(finish);
+    const row = await fresh.db
+      .selectFrom('rotations')
+      .select(['status', 'reason', 'requested_by', 'error_type'])
+      .where('id', '=', ids.rotationId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: RotationStatus.Failed,
+      reason: 'leaked',
+      requested_by: 'alice@example.com',
+      error_type: 'VaultUnavailable',
+    });
+    const audit = await fresh.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('rotation_id', '=', ids.rotationId)
+      .orderBy('chain_seq')
+      .execute();
+    expect(audit.map((a) => a.action)).toEqual(['rotation.requested', 'rotation.failed']);
   });
 });

@@ -1,4 +1,5 @@
 import { NotificationKind, RotationStatus, SecretState, supplyPolicy } from '../../domain';
+import type { BeginRotationInput } from '../../activities/lifecycle/rotation-record';
 import type { Requester } from '../messages';
 import type { RotationOutcome } from '../rotation';
 import type { LifecycleState } from '../state';
@@ -32,9 +33,15 @@ export async function plannedNextRotation(
 }
 
 /**
- * A promoted rotation: versions move on, grace starts, the next rotation is scheduled. With
- * `plannedNext` (the fewer-round-trips path) the next rotation was computed before the rotation
- * ran, and promote has usually finished the rotation's records as well.
+ * How the rotation was planned: nothing (every step its own activity), the next rotation computed
+ * before it ran (`fewer-round-trips-v1`), or begun in its stage with the next rotation left to
+ * promote (`fold-begin-next-v1`, with the begin in case a finish must record it).
+ */
+export type CompletionPlan = string | { folded: BeginRotationInput } | null;
+
+/**
+ * A promoted rotation: versions move on, grace starts, the next rotation is scheduled. With a
+ * plan (the fewer-round-trips path) promote has usually finished the rotation's records as well.
  */
 export async function completeRotation(
   ctx: LifecycleContext,
@@ -42,7 +49,7 @@ export async function completeRotation(
   outcome: Extract<RotationOutcome, { ok: true }>,
   request: Requester,
   expiresAt: string | null,
-  plannedNext: string | null = null,
+  plan: CompletionPlan = null,
 ): Promise<void> {
   const now = new Date().toISOString();
   const ids = {
@@ -63,10 +70,20 @@ export async function completeRotation(
       ? null
       : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
   const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
-  if (plannedNext !== null) {
+  if (plan !== null) {
+    const folded = typeof plan === 'string' ? null : plan.folded;
+    // Folded, promote computed the next rotation; a promote from an older worker did not.
+    const plannedNext =
+      typeof plan === 'string'
+        ? plan
+        : (outcome.nextRotationAt ?? (await plannedNextRotation(target, expiresAt)));
     setStateAndNextRotation(ctx, next, plannedNext);
-    // A promote that ran on a worker from before `finish` recorded only the promote.
-    if (!outcome.finished) {
+    // A promote that ran on a worker from before `finish` recorded only the promote; one from
+    // before the fold recorded no next rotation, and a stage from before it no begin.
+    const recorded = folded
+      ? outcome.finished && outcome.nextRotationAt !== undefined && outcome.begun
+      : outcome.finished;
+    if (!recorded) {
       await localBookkeeping.finishRotation({
         ...ids,
         status: RotationStatus.Completed,
@@ -75,6 +92,7 @@ export async function completeRotation(
         nextRotationAt: target.nextRotationAt,
         actor: request.requestedBy,
         ...(request.origin ? { origin: request.origin } : {}),
+        ...(folded ? { begin: folded } : {}),
       });
     }
   } else {

@@ -29,6 +29,15 @@ const CONSUMER_LAYOUT_PATCH = 'consumer-layout-v1';
  */
 const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips-v1';
 
+/**
+ * A rotation that starts at once (no approval, value or window to wait for) begins in its stage
+ * (the rotation's row and `rotation.requested`, beside the Vault work) and computes its next
+ * rotation in its promote, as it finishes: the workflow task that takes the request schedules the
+ * stage and nothing else. Same rows and audit order; rotations that wait, and rotations recorded
+ * before, begin and plan with local activities.
+ */
+const FOLD_PATCH = 'fold-begin-next-v1';
+
 /** What one rotation (or repair step) works on: the secret, its target, and the layout. */
 export function rotationTarget(
   ctx: LifecycleContext,
@@ -78,6 +87,28 @@ export async function rotate(
   }
 }
 
+/**
+ * Whether this rotation goes straight from its request to staging: no approval gate, nothing to
+ * wait for from its owner (a generated value, not an imported one), and no maintenance window to
+ * look at (`awaitWindow` returns at once, without commands, on exactly these terms).
+ */
+function startsAtOnce(
+  ctx: LifecycleContext,
+  target: LifecycleState,
+  request: Requester,
+  options: RotateOptions,
+): boolean {
+  const gated = target.policy.requiresApproval && !options.initial && !request.breakGlass;
+  const windowed = (ctx.policyUpdate?.policy ?? target.policy).maintenanceWindow !== undefined;
+  const windowGate = !options.initial && request.inWindow === true && !request.breakGlass;
+  return (
+    !gated &&
+    target.policy.autoGenerate &&
+    options.imported === undefined &&
+    !(windowGate && windowed)
+  );
+}
+
 async function rotateOnce(
   ctx: LifecycleContext,
   target: LifecycleState,
@@ -91,7 +122,7 @@ async function rotateOnce(
   const fewer = patched(FEWER_ROUND_TRIPS_PATCH);
   const books = fewer ? localBookkeeping : bookkeeping;
   const begin = fewer ? rotationLocalActivities(target.policy) : rotationActivities(target.policy);
-  await begin.beginRotation({
+  const beginInput = {
     rotationId,
     secretId: target.secretId,
     tenantId,
@@ -101,7 +132,12 @@ async function rotateOnce(
     ...(request.bulkId ? { bulkId: request.bulkId } : {}),
     // Not secret, and an input only: command order is unchanged, so no patch is needed.
     ...(request.origin ? { origin: request.origin } : {}),
-  });
+  };
+  // Asked only where the fold applies, so rotations that wait keep their recorded commands.
+  const folded = fewer && startsAtOnce(ctx, target, request, options) && patched(FOLD_PATCH);
+  // Where it is folded, a finish that finds no row (the stage never got to record it) writes it.
+  const begun = folded ? { begin: beginInput } : {};
+  if (!folded) await begin.beginRotation(beginInput);
   // Creating a secret is not a rotation of a live credential; every later rotation of a
   // sensitive type waits for security, unless an admin broke the glass.
   if (target.policy.requiresApproval && !options.initial && !request.breakGlass) {
@@ -162,6 +198,7 @@ async function rotateOnce(
       nextRotationAt: target.nextRotationAt,
       actor: 'rotor',
       ...(request.origin ? { origin: request.origin } : {}),
+      ...begun,
     });
   if (!supplied && !target.policy.autoGenerate) {
     supplied = await awaitValue(ctx, target, rotationId, aside, request.origin);
@@ -179,8 +216,9 @@ async function rotateOnce(
   if (ctx.running) ctx.running.joinable = false;
   const expiresAt = supplied?.expiresAt ?? null;
   // On the fewer-round-trips path the next rotation is known before this one runs, so promote
-  // can record it as it finishes the rotation.
-  const plannedNext = fewer ? await plannedNextRotation(target, expiresAt) : null;
+  // can record it as it finishes the rotation; folded, promote computes it as it finishes.
+  const plannedNext = fewer && !folded ? await plannedNextRotation(target, expiresAt) : null;
+  const actor = request.requestedBy;
   const outcome = await runRotation(
     {
       ...rotationTarget(ctx, target, aside),
@@ -189,12 +227,15 @@ async function rotateOnce(
       ...(request.origin ? { origin: request.origin } : {}),
     },
     rotationId,
-    plannedNext === null
-      ? null
-      : { finish: { nextRotationAt: plannedNext, actor: request.requestedBy } },
+    folded
+      ? { finish: { actor }, begin: beginInput }
+      : plannedNext === null
+        ? null
+        : { finish: { nextRotationAt: plannedNext, actor } },
   );
   if (outcome.ok) {
-    await completeRotation(ctx, target, outcome, request, expiresAt, plannedNext);
+    const plan = folded ? { folded: beginInput } : plannedNext;
+    await completeRotation(ctx, target, outcome, request, expiresAt, plan);
     return;
   }
   target.latestVersion = outcome.latestVersion;
@@ -242,6 +283,7 @@ async function rotateOnce(
     nextRotationAt: target.nextRotationAt,
     actor: request.requestedBy,
     ...(request.origin ? { origin: request.origin } : {}),
+    ...begun,
   });
   // The alert: ops and the owning tenant hear at once that a human is needed.
   await notify(ctx, NotificationKind.RotationFailed, ['ops', 'tenant'], {

@@ -44,9 +44,9 @@ function timedActivities(activities: Activities, onStep: StepRecorder): Activiti
 
 /**
  * The baseline: the same activity code the workflow runs for a rotate-now on its current path
- * (`fewer-round-trips-v1` in workflows/lifecycle/rotate.ts), in the same order and with the same
- * inputs, called directly in this process with no Temporal: begin, next rotation (planned before
- * the rotation runs), stage aside with verify, promote with finish (one transaction: promoted,
+ * (`fold-begin-next-v1` in workflows/lifecycle/rotate.ts), in the same order and with the same
+ * inputs, called directly in this process with no Temporal: stage aside with begin and verify,
+ * promote with finish and the next rotation computed from the policy (one transaction: promoted,
  * completed, the secret row, their audit rows), then the "rotation completed" event written to
  * the notification outbox. It writes the same rows and makes the same Vault calls. Where a folded
  * step says it could not do its share (`verified`, `finished` absent), the separate step runs, as
@@ -69,17 +69,7 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
     const { tenantId, name } = secret;
     const ids = { rotationId, secretId: secret.secretId, tenantId };
     const stagingPath = secretStagingPath(tenantId, name);
-    await acts.beginRotation({
-      ...ids,
-      reason: 'bench',
-      requestedBy,
-      fromVersion: secret.currentVersion,
-    });
-    // plannedNextRotation: computed before the rotation runs, so promote can record it.
-    const nextRotationAt = await acts.computeNextRotation({
-      policy,
-      from: new Date().toISOString(),
-    });
+    const begin = { ...ids, reason: 'bench', requestedBy, fromVersion: secret.currentVersion };
     const stage = await acts.stageVersion({
       ...ids,
       vaultPath: secret.vaultPath,
@@ -88,6 +78,7 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
       versionsKept: policy.versionsKept,
       stagingPath,
       verify: true,
+      begin,
     });
     const { version } = stage;
     if (stage.verified !== true) {
@@ -99,7 +90,7 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
       version,
       stagingPath,
       versionsKept: policy.versionsKept,
-      finish: { nextRotationAt, actor: requestedBy },
+      finish: { actor: requestedBy, nextRotationFor: policy },
     });
     const { previousVersion } = promoted;
     secret.latestVersion = Math.max(secret.latestVersion, version);
@@ -108,8 +99,11 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
       previousVersion === null
         ? null
         : new Date(Date.now() + policy.graceSeconds * 1000).toISOString();
-    // completeRotation: a promote that could not finish leaves the finish to its own step.
-    if (!promoted.finished) {
+    // completeRotation: a promote or stage that could not do its share leaves it to finish.
+    const nextRotationAt =
+      promoted.nextRotationAt ??
+      (await acts.computeNextRotation({ policy, from: new Date().toISOString() }));
+    if (!promoted.finished || promoted.nextRotationAt === undefined || stage.begun !== true) {
       await acts.finishRotation({
         ...ids,
         status: RotationStatus.Completed,
@@ -117,6 +111,7 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
         toVersion: version,
         nextRotationAt,
         actor: requestedBy,
+        begin,
       });
     }
     // notify: the event goes to the outbox as enqueueNotification writes it (same row, same

@@ -69,6 +69,9 @@ export function createNotifierWakeups(options: NotifierWakeupsOptions): Notifier
   function schedule(): void {
     if (timer !== undefined || retrying || owed.size === 0) return;
     if (!active()) {
+      options.log?.('worker stopping: owed notifier wake-ups left to the next startup sweep', {
+        tenants: owed.size,
+      });
       owed.clear();
       return;
     }

@@ -88,17 +88,21 @@ export function createNotifierWakeups(options: NotifierWakeupsOptions): Notifier
     try {
       const tenants = [...owed];
       let failed = 0;
+      let settled = 0;
       for (let i = 0; i < tenants.length && active(); i += RETRY_PARALLEL) {
         const chunk = tenants.slice(i, i + RETRY_PARALLEL);
         const results = await Promise.all(chunk.map(([t]) => signal(t)));
         chunk.forEach(([t, asked], j) => {
           if (!results[j]) failed += 1;
-          else if (owed.get(t) === asked) owed.delete(t);
+          else if (owed.get(t) === asked) {
+            owed.delete(t);
+            settled += 1;
+          }
         });
       }
       delay = failed > 0 ? Math.min(delay * 2, RETRY_MAX_MS) : RETRY_INITIAL_MS;
-      if (failed === 0)
-        options.log?.('owed notifier wake-ups delivered', { tenants: tenants.length });
+      if (settled > 0 && failed === 0)
+        options.log?.('owed notifier wake-ups delivered', { tenants: settled });
     } finally {
       retrying = false;
       schedule();

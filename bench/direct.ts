@@ -114,8 +114,8 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
         begin,
       });
     }
-    // notify: the event goes to the outbox as enqueueNotification writes it (same row, same
-    // notifier-seen check); the wake-up signal to the notifier workflow needs Temporal.
+    // notify: the event goes to the outbox as enqueueNotification writes it (the same row); the
+    // wake-up signal to the notifier workflow needs Temporal.
     const outboxStarted = performance.now();
     await writeToOutbox(deps.db, `direct/${tenantId}/${name}/${rotationId}/completed`, {
       kind: NotificationKind.RotationCompleted,

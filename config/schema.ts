@@ -70,6 +70,12 @@ export const envSchema = z.object({
   ROTOR_OPS_EMAILS: z.string().optional(),
   ROTOR_OPS_SLACK_CHANNEL: z.string().optional(),
   ROTOR_NOTIFY_DIGEST_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+  /**
+   * Besides the sweep at startup, each worker looks for notification-outbox rows no notifier was
+   * woken for every this many seconds; 0 (the default): at startup only, so an idle deployment
+   * reads nothing. For deployments that scale workers down: see README → Notifications.
+   */
+  ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(0),
   /** How often the security report goes to security (a Temporal Schedule); 0 turns it off. */
   ROTOR_SECURITY_REPORT_INTERVAL_SECONDS: z.coerce
     .number()
@@ -232,6 +238,8 @@ export interface NotificationConfig {
   ops: { emails: string[]; slackChannel?: string };
   /** Events for one tenant within this many seconds go out as one message per audience. */
   digestSeconds: number;
+  /** A worker's periodic outbox sweep, in seconds; 0 or unset: only the one at startup. */
+  outboxSweepSeconds?: number;
 }
 
 const list = (v: string | undefined): string[] =>
@@ -312,6 +320,7 @@ export function toConfig(env: Env): Config {
         ...(env.ROTOR_OPS_SLACK_CHANNEL ? { slackChannel: env.ROTOR_OPS_SLACK_CHANNEL } : {}),
       },
       digestSeconds: env.ROTOR_NOTIFY_DIGEST_SECONDS,
+      outboxSweepSeconds: env.ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS,
     },
     targets: {
       ...(env.ROTOR_TARGET_DATABASE_URL ? { postgresUrl: env.ROTOR_TARGET_DATABASE_URL } : {}),

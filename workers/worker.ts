@@ -1,9 +1,12 @@
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config, WorkerSettings } from '../config';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
+import { startOutboxSweeps } from '../activities/notify/outbox-sweep';
+import { createNotifierWakeups } from '../activities/notify/wakeups';
 import { rotationLogInterceptor } from './rotation-log-interceptor';
 import { ensureWorkflowBundle } from './workflow-bundle';
 
@@ -29,12 +32,35 @@ export async function createRotorWorker(options: {
       options.log,
     ),
   };
-  const connection = await NativeConnection.connect({ address: options.config.temporal.address });
+  const { config } = options;
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Notifiers drain the outbox only when woken: this worker owes the wake-ups of the rows its
+  // activities write, retried over its own connection until they get through, and stops
+  // retrying when it shuts down (the rows wait for the next worker's startup sweep).
+  const built: { worker?: Worker } = {};
+  const active = (): boolean =>
+    built.worker === undefined || ['INITIALIZED', 'RUNNING'].includes(built.worker.getState());
+  // The runtime's logger: the worker's pino logger once telemetry has installed it.
+  const log = Runtime.instance().logger;
+  const wakeups =
+    options.deps.notify.wakeups ??
+    createNotifierWakeups({
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      digestSeconds: config.notifications.digestSeconds,
+      active,
+      log: (message, fields) => {
+        log.warn(message, fields);
+      },
+    });
   const worker = await Worker.create({
     connection,
-    namespace: options.config.temporal.namespace,
-    taskQueue: options.config.temporal.taskQueue,
-    activities: createActivities(options.deps),
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({
+      ...options.deps,
+      notify: { ...options.deps.notify, wakeups },
+    }),
     ...workerTuning(options.config.worker),
     // Every activity log line carries the rotation id as well as the workflow id.
     interceptors: { activity: [rotationLogInterceptor] },
@@ -43,6 +69,18 @@ export async function createRotorWorker(options: {
       : {}),
     workflowBundle,
   });
+  built.worker = worker;
+  // Rows whose writer died before waking their notifier: one query now, before any task is
+  // polled (then, if configured, one every ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS while running).
+  await startOutboxSweeps({
+    db: options.deps.db,
+    wakeups,
+    everySeconds: config.notifications.outboxSweepSeconds ?? 0,
+    active,
+    log: (message, fields) => {
+      log.info(message, fields);
+    },
+  }).firstQuery;
   return { worker, connection };
 }
 

@@ -19,8 +19,13 @@ export interface TenantNotificationsInput {
   digestSeconds: number;
   /** Carried through continueAsNew: events that came by signal (before the outbox). */
   pending?: NotificationEvent[];
-  /** Idle sweep of the outbox: first after this many seconds, then doubling up to an hour. */
+  /**
+   * Idle sweep of the outbox, first after this many seconds, then doubling up to an hour: only
+   * runs from before `notifier-no-idle-sweep-v1` sweep; later ones wait for a wake-up.
+   */
   sweepSeconds?: number;
+  /** Carried through continueAsNew: a wake-up (or a full digest) the last run had not served. */
+  hinted?: boolean;
 }
 
 // Delivery retries on its own schedule: minutes of SMTP or Slack trouble are waited out here,
@@ -56,6 +61,14 @@ const MAX_SWEEP_SECONDS = 3600;
  */
 const OUTBOX_PATCH = 'notifier-outbox-v1';
 
+/**
+ * The notifier waits for a wake-up with no timer: whoever writes an outbox row owes its wake-up
+ * (the worker retries a failed one, and a starting worker wakes every tenant with waiting rows),
+ * so an idle tenant costs no timer and no database statement. Runs from before it replay with
+ * their sweep timer.
+ */
+const NO_IDLE_SWEEP_PATCH = 'notifier-no-idle-sweep-v1';
+
 /** Sends one digest per audience on both channels; a channel that fails for good is recorded. */
 async function deliverDigest(
   tenantId: string,
@@ -88,7 +101,7 @@ async function deliverDigest(
 /** One per tenant: delivers the tenant's notification events as digests, per audience. */
 export async function tenantNotifications(input: TenantNotificationsInput): Promise<void> {
   const queue: NotificationEvent[] = [...(input.pending ?? [])];
-  let hinted = false;
+  let hinted = input.hinted ?? false;
   setHandler(notifySignal, (event) => {
     queue.push(event);
   });
@@ -100,7 +113,11 @@ export async function tenantNotifications(input: TenantNotificationsInput): Prom
   for (let digests = 0; ; digests += 1) {
     if (digests >= 100 || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof tenantNotifications>({ ...input, pending: queue.splice(0) });
+      await continueAsNew<typeof tenantNotifications>({
+        ...input,
+        pending: queue.splice(0),
+        hinted,
+      });
     }
     if (patched(OUTBOX_PATCH)) {
       // Events signalled by an enqueue from before the outbox (a rolling upgrade) go first.
@@ -112,8 +129,11 @@ export async function tenantNotifications(input: TenantNotificationsInput): Prom
         );
         continue;
       }
-      // Asleep until woken; a sweep now and then covers a wake-up that never arrived.
-      if (!hinted) await condition(() => hinted || queue.length > 0, sweepSeconds * 1000);
+      if (!hinted) {
+        if (patched(NO_IDLE_SWEEP_PATCH)) await condition(() => hinted || queue.length > 0);
+        // Runs from before: asleep until woken, with a sweep now and then.
+        else await condition(() => hinted || queue.length > 0, sweepSeconds * 1000);
+      }
       if (queue.length > 0 && !hinted) continue;
       if (hinted && input.digestSeconds > 0) await sleep(input.digestSeconds * 1000);
       // Wake-ups from here on ask for another round: what they announce may miss this claim.

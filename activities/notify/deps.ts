@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
 import type { NotificationConfig } from '../../config';
 import type { Database } from '../../db/schema';
+import type { NotifierWakeups } from './wakeups';
 
 /** What delivery needs: a mail transport and a Slack client when configured, and where to send. */
 export interface NotifyDeps {
@@ -10,4 +11,6 @@ export interface NotifyDeps {
   config: NotificationConfig;
   mailer?: Pick<Transporter, 'sendMail'>;
   slack?: Pick<WebClient, 'chat'>;
+  /** The worker's owed-wake-up retrier (workers/worker.ts builds it over its Temporal client). */
+  wakeups?: NotifierWakeups;
 }

@@ -1,57 +1,44 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { ErrorType } from '../../domain';
 import type { NotificationEvent } from '../../domain';
-import { notifierWorkflowId, outboxHintSignal } from '../../workflows/notifier-messages';
 import type { NotifyDeps } from './deps';
 import { writeToOutbox } from './outbox';
-
-/** How long the wake-up may take before the enqueue gives up on it (the event is already safe). */
-const HINT_DEADLINE_MS = 2_000;
+import { createNotifierWakeups } from './wakeups';
+import type { NotifierWakeups } from './wakeups';
 
 /**
  * Writes the event to the notification outbox under `eventId` (a retry writes nothing new), then
- * wakes the tenant's notifier, starting it on first use. A wake-up that does not get through in
- * time is harmless: the running notifier also sweeps the outbox. Only while no notifier has ever
- * taken this tenant's events does a failed wake-up fail, so that starting one is retried.
+ * wakes the tenant's notifier, starting it on first use. The notifier drains the outbox only when
+ * woken, so the wake-up is owed by whoever wrote the row: one that does not get through in time is
+ * retried by `wakeups` in the background, and this call still succeeds (the event is safe).
  */
 export async function enqueueEvent(
-  deps: Pick<NotifyDeps, 'config' | 'db'>,
-  client: Client,
-  where: { eventId: string; taskQueue: string },
+  deps: Pick<NotifyDeps, 'db'>,
+  wakeups: Pick<NotifierWakeups, 'wake'>,
+  eventId: string,
   event: NotificationEvent,
 ): Promise<void> {
-  const { notifierSeen } = await writeToOutbox(deps.db, where.eventId, event);
-  try {
-    await client.withAbortSignal(AbortSignal.timeout(HINT_DEADLINE_MS), () =>
-      client.workflow.signalWithStart('tenantNotifications', {
-        workflowId: notifierWorkflowId(event.tenantId),
-        taskQueue: where.taskQueue,
-        args: [{ tenantId: event.tenantId, digestSeconds: deps.config.digestSeconds }],
-        signal: outboxHintSignal,
-        signalArgs: [],
-      }),
-    );
-  } catch {
-    if (!notifierSeen)
-      throw ApplicationFailure.retryable(
-        'the tenant notifier could not be started yet; the event is kept in the outbox',
-        ErrorType.NotificationDeliveryFailed,
-      );
-  }
+  await writeToOutbox(deps.db, eventId, event);
+  await wakeups.wake(event.tenantId);
 }
 
 /**
  * The lifecycle's enqueue: the event goes to the outbox keyed by the workflow step that raised it,
- * so the lifecycle never waits for SMTP or Slack, nor for a busy Temporal server.
+ * so the lifecycle never waits for SMTP or Slack, nor for a busy Temporal server. The worker
+ * injects its owed-wake-up retrier; a worker built without one (a test's own Worker) gets one over
+ * its activities' Temporal client on first use.
  */
-export function createEnqueueNotification(deps: Pick<NotifyDeps, 'config' | 'db'>) {
+export function createEnqueueNotification(deps: Pick<NotifyDeps, 'config' | 'db' | 'wakeups'>) {
+  let wakeups = deps.wakeups;
   return async function enqueueNotification(event: NotificationEvent): Promise<void> {
     const { client, info } = Context.current();
+    wakeups ??= createNotifierWakeups({
+      client,
+      taskQueue: info.taskQueue,
+      digestSeconds: deps.config.digestSeconds,
+    });
     // Every enqueue is scheduled by a workflow; the event's own workflow id is the fallback.
     const run = info.workflowExecution ?? { workflowId: event.workflowId, runId: '-' };
     const eventId = `${run.workflowId}/${run.runId}/${info.activityId}`;
-    await enqueueEvent(deps, client, { eventId, taskQueue: info.taskQueue }, event);
+    await enqueueEvent(deps, wakeups, eventId, event);
   };
 }

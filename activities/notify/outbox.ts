@@ -5,15 +5,12 @@ import type { Database } from '../../db/schema';
 /** Up to this many events go into one digest; more wait for the next. */
 export const MAX_EVENTS_PER_DIGEST = 200;
 
-/**
- * Writes an event once: a retried enqueue (same event id) writes nothing. Says whether a notifier
- * has ever taken one of this tenant's events, i.e. whether one is known to be running.
- */
+/** Writes an event once: a retried enqueue (same event id) writes nothing. */
 export async function writeToOutbox(
   db: Kysely<Database>,
   eventId: string,
   event: NotificationEvent,
-): Promise<{ notifierSeen: boolean }> {
+): Promise<void> {
   await db
     .insertInto('notification_outbox')
     .values({
@@ -24,14 +21,6 @@ export async function writeToOutbox(
     })
     .onConflict((oc) => oc.column('event_id').doNothing())
     .execute();
-  const seen = await db
-    .selectFrom('notification_outbox')
-    .select('id')
-    .where('tenant_id', '=', event.tenantId)
-    .where('digest_id', 'is not', null)
-    .limit(1)
-    .executeTakeFirst();
-  return { notifierSeen: seen !== undefined };
 }
 
 export interface ClaimInput {

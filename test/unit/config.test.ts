@@ -52,6 +52,17 @@ describe('configuration', () => {
     );
   });
 
+  it('sweeps the notification outbox at worker startup only, unless a period is set', () => {
+    expect(loadConfig(valid).notifications.outboxSweepSeconds).toBe(0);
+    expect(
+      loadConfig({ ...valid, ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS: '300' }).notifications
+        .outboxSweepSeconds,
+    ).toBe(300);
+    expect(
+      captureConfigError({ ...valid, ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS: '-1' }).message,
+    ).toContain('ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS');
+  });
+
   it('bounds the worker by default: a cache of 500 workflows, 20 workflow tasks, 50 activities', () => {
     const config = loadConfig(valid);
     expect(config.worker).toEqual({

@@ -6,7 +6,7 @@ import type { Config, WorkerSettings } from '../config';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import { startOutboxSweeps } from '../activities/notify/outbox-sweep';
-import { createNotifierWakeups } from '../activities/notify/wakeups';
+import { WORKER_COALESCE_MS, createNotifierWakeups } from '../activities/notify/wakeups';
 import { rotationLogInterceptor } from './rotation-log-interceptor';
 import { ensureWorkflowBundle } from './workflow-bundle';
 
@@ -48,6 +48,7 @@ export async function createRotorWorker(options: {
       client: new Client({ connection, namespace: config.temporal.namespace }),
       taskQueue: config.temporal.taskQueue,
       digestSeconds: config.notifications.digestSeconds,
+      coalesceMs: WORKER_COALESCE_MS,
       active,
       log: (message, fields) => {
         log.warn(message, fields);

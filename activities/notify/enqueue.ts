@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { NotificationEvent } from '../../domain';
 import type { NotifyDeps } from './deps';
 import { writeToOutbox } from './outbox';
-import { createNotifierWakeups } from './wakeups';
+import { WORKER_COALESCE_MS, createNotifierWakeups } from './wakeups';
 import type { NotifierWakeups } from './wakeups';
 
 /**
@@ -23,9 +23,11 @@ export async function enqueueEvent(
 
 /**
  * The lifecycle's enqueue: the event goes to the outbox keyed by the workflow step that raised it,
- * so the lifecycle never waits for SMTP or Slack, nor for a busy Temporal server. The worker
- * injects its owed-wake-up retrier; a worker built without one (a test's own Worker) gets one over
- * its activities' Temporal client on first use.
+ * so the lifecycle never waits for SMTP or Slack, nor for a busy Temporal server. Once the row is
+ * written the wake-up is the retrier's to deliver (coalesced with the tenant's others, retried
+ * if it fails): the lifecycle's workflow task does not wait for it. The worker injects its
+ * retrier; a worker built without one (a test's own Worker) gets one over its activities'
+ * Temporal client on first use.
  */
 export function createEnqueueNotification(deps: Pick<NotifyDeps, 'config' | 'db' | 'wakeups'>) {
   let wakeups = deps.wakeups;
@@ -35,10 +37,13 @@ export function createEnqueueNotification(deps: Pick<NotifyDeps, 'config' | 'db'
       client,
       taskQueue: info.taskQueue,
       digestSeconds: deps.config.digestSeconds,
+      coalesceMs: WORKER_COALESCE_MS,
     });
     // Every enqueue is scheduled by a workflow; the event's own workflow id is the fallback.
     const run = info.workflowExecution ?? { workflowId: event.workflowId, runId: '-' };
     const eventId = `${run.workflowId}/${run.runId}/${info.activityId}`;
-    await enqueueEvent(deps, wakeups, eventId, event);
+    await writeToOutbox(deps.db, eventId, event);
+    // Never throws: a wake-up that cannot be sent is owed, and retried in the background.
+    void wakeups.wake(event.tenantId);
   };
 }

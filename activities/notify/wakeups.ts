@@ -36,13 +36,29 @@ export interface NotifierWakeupsOptions {
   active?: () => boolean;
   /** Told (without ids or values) when wake-ups are owed or paid after an outage. */
   log?: (message: string, fields: Record<string, number>) => void;
+  /**
+   * Waits this long before signalling, so that the wake-ups of one tenant asked for meanwhile go
+   * out as one signal (0, the default: each wake-up signals at once). See WORKER_COALESCE_MS.
+   */
+  coalesceMs?: number;
 }
+
+/**
+ * What the worker coalesces its tenants' wake-ups over. Each signal costs the Temporal server a
+ * history event and the notifier a workflow task; a tenant rotating many secrets at once (an
+ * emergency) would otherwise send one per rotation. The notifier waits a digest window (60 s by
+ * default) before it reads the outbox anyway, so half a second later changes nothing anyone sees.
+ */
+export const WORKER_COALESCE_MS = 500;
 
 /** One owed-wake-up retrier per worker process, over the worker's Temporal client. */
 export function createNotifierWakeups(options: NotifierWakeupsOptions): NotifierWakeups {
   // Tenant → how many times its wake-up was asked for: a retry that began before the last ask
   // may have reached the notifier before that ask's row was written, so it does not settle it.
   const owed = new Map<string, number>();
+  // Tenant → its wake-up waiting to be signalled: an event whose row is written before that signal
+  // leaves is covered by it (the notifier reads the outbox only after it has the signal).
+  const queued = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let delay = RETRY_INITIAL_MS;
   let retrying = false;
@@ -109,6 +125,15 @@ export function createNotifierWakeups(options: NotifierWakeupsOptions): Notifier
     }
   }
 
+  /** One signal now; if it does not get through, the wake-up is owed and retried. */
+  async function sendOrOwe(tenantId: string): Promise<void> {
+    if (!active()) return;
+    if (await signal(tenantId)) return;
+    if (owed.size === 0) options.log?.('notifier wake-up failed; retrying in the background', {});
+    owed.set(tenantId, (owed.get(tenantId) ?? 0) + 1);
+    schedule();
+  }
+
   return {
     async wake(tenantId) {
       if (!active()) return;
@@ -118,10 +143,19 @@ export function createNotifierWakeups(options: NotifierWakeupsOptions): Notifier
         owed.set(tenantId, asked + 1);
         return;
       }
-      if (await signal(tenantId)) return;
-      if (owed.size === 0) options.log?.('notifier wake-up failed; retrying in the background', {});
-      owed.set(tenantId, (owed.get(tenantId) ?? 0) + 1);
-      schedule();
+      const riding = queued.get(tenantId);
+      if (riding) return riding;
+      if ((options.coalesceMs ?? 0) > 0) {
+        const sent = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, options.coalesceMs).unref());
+          // From here on a new row needs a signal of its own: this one may arrive before it.
+          queued.delete(tenantId);
+          await sendOrOwe(tenantId);
+        })();
+        queued.set(tenantId, sent);
+        return sent;
+      }
+      await sendOrOwe(tenantId);
     },
     owed: () => new Set(owed.keys()),
     close() {

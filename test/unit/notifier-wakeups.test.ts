@@ -86,4 +86,42 @@ describe('owed notifier wake-ups', () => {
     await w.wake('t2');
     expect(state.signalled).toHaveLength(1);
   });
+
+  it("sends one signal for a tenant's wake-ups asked for while its signal waits to leave", async () => {
+    const { state, client } = fakeTemporal();
+    state.mode = 'ok';
+    wakeups = createNotifierWakeups({ client, taskQueue: 'q', digestSeconds: 1, coalesceMs: 50 });
+    const w = wakeups;
+    await Promise.all([w.wake('t1'), w.wake('t1'), w.wake('t2'), w.wake('t1')]);
+    expect([...state.signalled].sort()).toEqual(
+      [notifierWorkflowId('t1'), notifierWorkflowId('t2')].sort(),
+    );
+    expect(w.owed().size).toBe(0);
+  });
+
+  it('sends another signal for a wake-up asked for once the waiting one has left', async () => {
+    const { state, client } = fakeTemporal();
+    state.mode = 'hold';
+    wakeups = createNotifierWakeups({ client, taskQueue: 'q', digestSeconds: 1, coalesceMs: 20 });
+    const w = wakeups;
+    const first = w.wake('t1');
+    // The first signal is on the wire: it may reach the notifier before the next row is written.
+    await expect.poll(() => state.signalled.length, { timeout: 5_000, interval: 10 }).toBe(1);
+    state.mode = 'ok';
+    const second = w.wake('t1');
+    state.release();
+    await Promise.all([first, second]);
+    expect(state.signalled).toEqual([notifierWorkflowId('t1'), notifierWorkflowId('t1')]);
+  });
+
+  it('owes a coalesced wake-up whose signal fails, like any other', async () => {
+    const { state, client } = fakeTemporal();
+    wakeups = createNotifierWakeups({ client, taskQueue: 'q', digestSeconds: 1, coalesceMs: 20 });
+    const w = wakeups;
+    await Promise.all([w.wake('t1'), w.wake('t1')]);
+    expect(state.signalled).toEqual([notifierWorkflowId('t1')]);
+    expect([...w.owed()]).toEqual(['t1']);
+    state.mode = 'ok';
+    await expect.poll(() => w.owed().size, { timeout: 10_000, interval: 50 }).toBe(0);
+  });
 });

@@ -11,7 +11,7 @@ import { createStageVersion } from './lifecycle/stage';
 import { createRecordStateChange } from './lifecycle/state-change';
 import { createVerifyVersion } from './lifecycle/verify';
 import { createDeliveryActivities } from './notify/deliver';
-import { createEnqueueNotification } from './notify/enqueue';
+import { createEnqueueNotification, notifierWakeupsOf } from './notify/enqueue';
 import { createOutboxRetentionActivities } from './notify/outbox-retention';
 import { createWebhookActivities } from './notify/webhooks';
 import { createReportActivities } from './report/deliver';
@@ -32,12 +32,13 @@ export type { PostgresTargetDeps } from './targets/postgres-role/driver';
 
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {
+  const wakeups = notifierWakeupsOf(deps.notify);
   return {
     registerSecret: createRegisterSecret(deps),
     ...createRotationRecords(deps),
     stageVersion: createStageVersion(deps),
     verifyVersion: createVerifyVersion(deps),
-    promoteVersion: createPromoteVersion(deps),
+    promoteVersion: createPromoteVersion(deps, wakeups),
     discardPendingVersion: createDiscardPendingVersion(deps),
     revokeVersion: createRevokeVersion(deps),
     retireSecret: createRetireSecret(deps),
@@ -46,7 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalRecords(deps),
     countBulkOutcomes: createCountBulkOutcomes(deps),
     computeNextRotation,
-    enqueueNotification: createEnqueueNotification({ db: deps.db, ...deps.notify }),
+    enqueueNotification: createEnqueueNotification(deps, wakeups),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
     ...createWebhookActivities({ db: deps.db, vault: deps.vault }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),

@@ -173,7 +173,10 @@ export interface NotificationDeliveriesTable {
 /** A notification event waiting for (or taken by) its tenant's notifier; see migration 0008. */
 export interface NotificationOutboxTable {
   id: Generated<string>;
-  /** Workflow id, run id and activity id of the step that raised it: one row per event. */
+  /**
+   * One row per event: the workflow id, run id and activity id of the step that raised it, or
+   * `rotation/<id>/completed` for the event promote hands over (promote-announces-v1).
+   */
   event_id: string;
   tenant_id: string;
   audience: 'tenant' | 'security' | 'ops';

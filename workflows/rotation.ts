@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import type { FailedStep, Policy, RequestOrigin, SecretType, TargetSpec } from '../domain';
 import { rotationActivities } from './activity-options';
 import type { BeginRotationInput } from '../activities/lifecycle/rotation-record';
-import type { PromoteFinish } from '../activities/lifecycle/promote';
+import type { PromoteAnnounce, PromoteFinish } from '../activities/lifecycle/promote';
 import type { RepairStep } from './state';
 
 export interface RotationTarget {
@@ -40,6 +40,8 @@ export interface RotationPlan {
   finish: { actor: string; nextRotationAt?: string };
   /** Stage also begins the rotation (`fold-begin-next-v1`): its row and `rotation.requested`. */
   begin?: BeginRotationInput;
+  /** Promote also hands over the "rotation completed" event (`promote-announces-v1`). */
+  announce?: PromoteAnnounce;
 }
 
 export type RotationOutcome =
@@ -54,6 +56,8 @@ export type RotationOutcome =
       nextRotationAt?: string;
       /** Stage also began the rotation (absent from older workers, and where not asked to). */
       begun?: boolean;
+      /** Promote also handed over the "rotation completed" event, with this grace end. */
+      announced?: { graceEndsAt: string | null };
     }
   | {
       ok: false;
@@ -177,12 +181,13 @@ async function promoteOrOwe(
   begun: boolean,
 ): Promise<RotationOutcome> {
   try {
-    const { previousVersion, finished, nextRotationAt } = await runRepairStep(
+    const { previousVersion, finished, nextRotationAt, announced } = await runRepairStep(
       target,
       rotationId,
       version,
       'promoteVersion',
       plan?.finish,
+      plan?.announce,
     );
     return {
       ok: true,
@@ -192,6 +197,7 @@ async function promoteOrOwe(
       ...(finished ? { finished } : {}),
       ...(nextRotationAt !== undefined ? { nextRotationAt } : {}),
       ...(begun ? { begun } : {}),
+      ...(announced ? { announced } : {}),
     };
   } catch (err) {
     return {
@@ -215,11 +221,13 @@ export async function runRepairStep(
   version: number,
   step: RepairStep,
   finish?: RotationPlan['finish'],
+  announce?: PromoteAnnounce,
 ): Promise<{
   previousVersion: number | null;
   published?: boolean;
   finished?: boolean;
   nextRotationAt?: string;
+  announced?: { graceEndsAt: string | null };
 }> {
   const acts = rotationActivities(target.policy);
   const ids = {
@@ -249,6 +257,7 @@ export async function runRepairStep(
         ...at,
         ...(target.stagingPath ? { versionsKept: target.policy.versionsKept } : {}),
         ...(finish ? { finish: promoteFinish(finish, target.policy) } : {}),
+        ...(finish && announce ? { announce } : {}),
       });
   }
 }

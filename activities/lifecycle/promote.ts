@@ -1,5 +1,7 @@
-import { RotationStatus, SecretState } from '../../domain';
-import type { Policy, RequestOrigin } from '../../domain';
+import { NotificationKind, RotationStatus, SecretState } from '../../domain';
+import type { NotificationEvent, Policy, RequestOrigin } from '../../domain';
+import { writeToOutbox } from '../notify/outbox';
+import type { NotifierWakeups } from '../notify/wakeups';
 import { nextRotationAt } from '../../schedule';
 import type { ActivityDeps } from '../deps';
 import { activityLog } from '../log';
@@ -27,6 +29,12 @@ export interface PromoteInput {
    * Absent, the workflow finishes it with finishRotation.
    */
   finish?: PromoteFinish;
+  /**
+   * With `finish`, also hand the tenant the "rotation completed" event (`promote-announces-v1`):
+   * its outbox row in the same transaction, the notifier's wake-up after the commit. What the
+   * lifecycle's own enqueue would write, with the grace end and next rotation of this transaction.
+   */
+  announce?: PromoteAnnounce;
   /** Where the API request that asked for this rotation came from (none for a scheduled one). */
   origin?: RequestOrigin;
 }
@@ -40,17 +48,31 @@ export type PromoteFinish = { actor: string } & (
   { nextRotationAt: string } | { nextRotationFor: Policy }
 );
 
+export interface PromoteAnnounce {
+  secretName: string;
+  secretType: string;
+  /** The lifecycle's workflow id, which the event names (never a value). */
+  workflowId: string;
+  /** How long the previous version stays valid: the event says when grace ends. */
+  graceSeconds: number;
+}
+
 /**
  * The verified value becomes what consumers read: the consumer path's newest version, labelled
  * current, the old current labelled previous (still readable as the prior version through grace),
  * in Vault and in the engine database. Idempotent: promoting twice changes nothing.
  */
-export function createPromoteVersion({ db, vault }: ActivityDeps) {
+export function createPromoteVersion(
+  { db, vault }: ActivityDeps,
+  wakeups: () => Pick<NotifierWakeups, 'wake'>,
+) {
   return async function promoteVersion(input: PromoteInput): Promise<{
     previousVersion: number | null;
     version: number;
     finished?: boolean;
     nextRotationAt?: string;
+    /** The "rotation completed" event is in the outbox, with this grace end. */
+    announced?: { graceEndsAt: string | null };
   }> {
     // Consumers read the newest version: the value is written there first, labels follow. The
     // labels are read beside the publish (a data write leaves labels as they are).
@@ -75,7 +97,16 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
           ),
       input.stagingPath ? vault.deleteAll(input.stagingPath) : Promise.resolve(),
     ]);
-    const now = new Date();
+    // A retry after the records were written (its answer was lost) records the same moment again,
+    // so the next rotation, the grace end and the event it announced agree with the first attempt.
+    const earlier = alreadyPromoted
+      ? await db
+          .selectFrom('rotations')
+          .select('promoted_at')
+          .where('id', '=', input.rotationId)
+          .executeTakeFirst()
+      : undefined;
+    const now = earlier?.promoted_at ?? new Date();
     const next = input.finish
       ? 'nextRotationAt' in input.finish
         ? input.finish.nextRotationAt
@@ -120,7 +151,23 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
           now,
         )
       : null;
-    await recordRotationSteps(db, finished ? [promoted, finished] : [promoted]);
+    const graceEndsAt =
+      previousVersion === null || !input.announce
+        ? null
+        : new Date(now.getTime() + input.announce.graceSeconds * 1000).toISOString();
+    const announced =
+      finished && input.announce
+        ? completedEvent(input, input.announce, { previousVersion, graceEndsAt, next, now })
+        : null;
+    await recordRotationSteps(
+      db,
+      finished ? [promoted, finished] : [promoted],
+      announced
+        ? (trx) => writeToOutbox(trx, `rotation/${input.rotationId}/completed`, announced)
+        : undefined,
+    );
+    // Never throws: a wake-up that cannot be sent is owed, and retried in the background.
+    if (announced) void wakeups().wake(input.tenantId);
     activityLog().info('Promoted the staged version to current', {
       version: input.version,
       previousVersion,
@@ -130,6 +177,34 @@ export function createPromoteVersion({ db, vault }: ActivityDeps) {
       previousVersion,
       version: input.version,
       ...(finished && next !== null ? { finished: true, nextRotationAt: next } : {}),
+      ...(announced ? { announced: { graceEndsAt } } : {}),
     };
+  };
+}
+
+/** The event the lifecycle's notify(RotationCompleted) would hand over, as of this promote. */
+function completedEvent(
+  input: PromoteInput,
+  announce: PromoteAnnounce,
+  at: {
+    previousVersion: number | null;
+    graceEndsAt: string | null;
+    next: string | null;
+    now: Date;
+  },
+): NotificationEvent {
+  return {
+    kind: NotificationKind.RotationCompleted,
+    audience: 'tenant',
+    tenantId: input.tenantId,
+    secretName: announce.secretName,
+    secretType: announce.secretType,
+    workflowId: announce.workflowId,
+    at: at.now.toISOString(),
+    rotationId: input.rotationId,
+    version: input.version,
+    previousVersion: at.previousVersion,
+    graceEndsAt: at.graceEndsAt,
+    nextRotationAt: at.next,
   };
 }

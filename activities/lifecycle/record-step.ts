@@ -45,6 +45,11 @@ export async function recordRotationStep(db: Kysely<Database>, step: RotationSte
 export async function recordRotationSteps(
   db: Kysely<Database>,
   steps: RotationStep[],
+  /**
+   * More written in the same transaction (promote's "rotation completed" outbox row), before the
+   * audit rows: the chain's lock is taken last, and held no longer than it was.
+   */
+  also?: (trx: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     // Rotation, then secret, then the chain's lock: the order every recording transaction uses.
@@ -62,6 +67,7 @@ export async function recordRotationSteps(
       if (step.secretIf) update = update.where(step.secretIf.column, '=', step.secretIf.equals);
       await update.execute();
     }
+    await also?.(trx);
     for (const step of steps) {
       if (!step.audit) continue;
       const { actor, ...audit } = step.audit;

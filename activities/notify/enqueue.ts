@@ -29,21 +29,39 @@ export async function enqueueEvent(
  * retrier; a worker built without one (a test's own Worker) gets one over its activities'
  * Temporal client on first use.
  */
-export function createEnqueueNotification(deps: Pick<NotifyDeps, 'config' | 'db' | 'wakeups'>) {
-  let wakeups = deps.wakeups;
+export function createEnqueueNotification(
+  deps: Pick<NotifyDeps, 'db'>,
+  wakeups: () => NotifierWakeups,
+) {
   return async function enqueueNotification(event: NotificationEvent): Promise<void> {
-    const { client, info } = Context.current();
-    wakeups ??= createNotifierWakeups({
-      client,
-      taskQueue: info.taskQueue,
-      digestSeconds: deps.config.digestSeconds,
-      coalesceMs: WORKER_COALESCE_MS,
-    });
+    const { info } = Context.current();
     // Every enqueue is scheduled by a workflow; the event's own workflow id is the fallback.
     const run = info.workflowExecution ?? { workflowId: event.workflowId, runId: '-' };
     const eventId = `${run.workflowId}/${run.runId}/${info.activityId}`;
     await writeToOutbox(deps.db, eventId, event);
     // Never throws: a wake-up that cannot be sent is owed, and retried in the background.
-    void wakeups.wake(event.tenantId);
+    void wakeups().wake(event.tenantId);
+  };
+}
+
+/**
+ * The worker's owed-wake-up retrier, for the activities that write outbox rows (the enqueue, and
+ * promote where it announces the rotation). A worker built without one (a test's own Worker) gets
+ * one over the running activity's Temporal client, made on first use and shared.
+ */
+export function notifierWakeupsOf(
+  deps: Pick<NotifyDeps, 'config' | 'wakeups'>,
+): () => NotifierWakeups {
+  let wakeups = deps.wakeups;
+  return () => {
+    if (wakeups) return wakeups;
+    const { client, info } = Context.current();
+    wakeups = createNotifierWakeups({
+      client,
+      taskQueue: info.taskQueue,
+      digestSeconds: deps.config.digestSeconds,
+      coalesceMs: WORKER_COALESCE_MS,
+    });
+    return wakeups;
   };
 }

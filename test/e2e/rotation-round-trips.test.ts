@@ -126,23 +126,21 @@ describe('one rotate-now rotation', () => {
    * "completed" event handed over by a regular activity): 3, 2, 4 and 29; with a target 4, 2, 5
    * and 35. After notify-local-enqueue-v1 and before fold-begin-next-v1 (begin and the next
    * rotation as local activities in the task that takes the request): 2, 3, 3 and 24; with a
-   * target 3, 3, 4 and 30.
+   * target 3, 3, 4 and 30. After fold-begin-next-v1 and before promote-announces-v1 (the
+   * "completed" event handed over by a local activity after promote): 2, 1, 3 and 22; with a
+   * target 3, 1, 4 and 28.
    */
-  it('costs 2 activities, 1 local activity and 3 workflow tasks for a secret in Vault alone', async () => {
+  it('costs 2 activities, no local activity and 3 workflow tasks for a secret in Vault alone', async () => {
     const { before, after, status } = await rotateOnce(rotor.config.temporal.taskQueue);
     expect(status.state).toBe('IN_GRACE');
-    expect(activityNames(after.slice(before.length))).toEqual([
-      'stageVersion',
-      'promoteVersion',
-      'local:enqueueNotification',
-    ]);
+    expect(activityNames(after.slice(before.length))).toEqual(['stageVersion', 'promoteVersion']);
     const cost = rotationCost(before, after);
-    expect(cost).toMatchObject({ activities: 2, localActivities: 1 });
+    expect(cost).toMatchObject({ activities: 2, localActivities: 0 });
     expect(cost.workflowTasks).toBeLessThanOrEqual(3);
-    expect(cost.events).toBeLessThanOrEqual(22);
+    expect(cost.events).toBeLessThanOrEqual(21);
   });
 
-  it('costs 3 activities, 1 local activity and 4 workflow tasks with a target to apply to', async () => {
+  it('costs 3 activities, no local activity and 4 workflow tasks with a target to apply to', async () => {
     const { before, after, status } = await rotateOnce(rotor.config.temporal.taskQueue, {
       kind: 'tenant_api_key',
     });
@@ -151,12 +149,35 @@ describe('one rotate-now rotation', () => {
       'stageVersion',
       'applyTarget',
       'promoteVersion',
-      'local:enqueueNotification',
     ]);
     const cost = rotationCost(before, after);
-    expect(cost).toMatchObject({ activities: 3, localActivities: 1 });
+    expect(cost).toMatchObject({ activities: 3, localActivities: 0 });
     expect(cost.workflowTasks).toBeLessThanOrEqual(4);
-    expect(cost.events).toBeLessThanOrEqual(28);
+    expect(cost.events).toBeLessThanOrEqual(27);
+  });
+
+  it("hands the tenant's notifier the 'rotation completed' event once, from promote, with the grace end the lifecycle keeps", async () => {
+    const { tenantId, rotationId, status } = await rotateOnce(lossyQueue);
+    const events = await rotor.clients.db
+      .selectFrom('notification_outbox')
+      .select('event')
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    const completed = events
+      .map(
+        (r) =>
+          (typeof r.event === 'string' ? JSON.parse(r.event) : r.event) as Record<string, unknown>,
+      )
+      .filter((e) => e.kind === 'rotation.completed' && e.rotationId === rotationId);
+    // Promote ran twice (its first answer was lost): the event is in the outbox once.
+    expect(completed).toHaveLength(1);
+    expect(completed[0]).toMatchObject({
+      audience: 'tenant',
+      version: 2,
+      previousVersion: 1,
+      graceEndsAt: status.graceEndsAt,
+      nextRotationAt: status.nextRotationAt,
+    });
   });
 
   it('records the next rotation promote computed from the policy, in the secret row and the status alike', async () => {
@@ -180,7 +201,6 @@ describe('one rotate-now rotation', () => {
     expect(finalAttempts(after.slice(before.length))).toEqual({
       stageVersion: 2,
       promoteVersion: 2,
-      'local:enqueueNotification': 1,
     });
     expect(await auditActions(rotationId)).toEqual([
       'rotation.requested',

@@ -65,8 +65,10 @@ export async function completeRotation(
   target.needsAttention = false;
   target.attentionCause = null;
   target.rotationsCompleted += 1;
-  target.graceEndsAt =
-    outcome.previousVersion === null
+  // Where promote announced the rotation, its grace end is the one the tenant was told.
+  target.graceEndsAt = outcome.announced
+    ? outcome.announced.graceEndsAt
+    : outcome.previousVersion === null
       ? null
       : new Date(Date.now() + target.policy.graceSeconds * 1000).toISOString();
   const next = target.graceEndsAt ? SecretState.InGrace : SecretState.Active;
@@ -119,6 +121,8 @@ export async function completeRotation(
       ...(request.origin ? { origin: request.origin } : {}),
     });
   }
+  // Promote has already handed the event over (promote-announces-v1).
+  if (outcome.announced) return;
   await notify(ctx, NotificationKind.RotationCompleted, ['tenant'], {
     rotationId: outcome.rotationId,
     version: outcome.version,

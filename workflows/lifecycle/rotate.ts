@@ -1,5 +1,5 @@
 /** ROTATING: one rotation, from its request through approval and value waits to its outcome. */
-import { patched, uuid4 } from '@temporalio/workflow';
+import { patched, uuid4, workflowInfo } from '@temporalio/workflow';
 import { NotificationKind, RotationStatus, SecretState, secretStagingPath } from '../../domain';
 import type { Requester, SupplyRequest } from '../messages';
 import { rotationActivities, rotationLocalActivities } from '../activity-options';
@@ -37,6 +37,13 @@ const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips-v1';
  * before, begin and plan with local activities.
  */
 const FOLD_PATCH = 'fold-begin-next-v1';
+
+/**
+ * On the folded path, promote also hands the tenant the "rotation completed" event: its outbox
+ * row in promote's transaction, so the workflow task that reads promote's answer runs no local
+ * activity to hand it over. The same event, with promote's grace end and next rotation.
+ */
+const ANNOUNCE_PATCH = 'promote-announces-v1';
 
 /** What one rotation (or repair step) works on: the secret, its target, and the layout. */
 export function rotationTarget(
@@ -135,6 +142,7 @@ async function rotateOnce(
   };
   // Asked only where the fold applies, so rotations that wait keep their recorded commands.
   const folded = fewer && startsAtOnce(ctx, target, request, options) && patched(FOLD_PATCH);
+  const announce = folded && patched(ANNOUNCE_PATCH);
   // Where it is folded, a finish that finds no row (the stage never got to record it) writes it.
   const begun = folded ? { begin: beginInput } : {};
   if (!folded) await begin.beginRotation(beginInput);
@@ -228,7 +236,20 @@ async function rotateOnce(
     },
     rotationId,
     folded
-      ? { finish: { actor }, begin: beginInput }
+      ? {
+          finish: { actor },
+          begin: beginInput,
+          ...(announce
+            ? {
+                announce: {
+                  secretName: ctx.input.name,
+                  secretType: ctx.input.type,
+                  workflowId: workflowInfo().workflowId,
+                  graceSeconds: target.policy.graceSeconds,
+                },
+              }
+            : {}),
+        }
       : plannedNext === null
         ? null
         : { finish: { nextRotationAt: plannedNext, actor } },

@@ -44,11 +44,11 @@ function timedActivities(activities: Activities, onStep: StepRecorder): Activiti
 
 /**
  * The baseline: the same activity code the workflow runs for a rotate-now on its current path
- * (`fold-begin-next-v1` in workflows/lifecycle/rotate.ts), in the same order and with the same
- * inputs, called directly in this process with no Temporal: stage aside with begin and verify,
- * promote with finish and the next rotation computed from the policy (one transaction: promoted,
- * completed, the secret row, their audit rows), then the "rotation completed" event written to
- * the notification outbox. It writes the same rows and makes the same Vault calls. Where a folded
+ * (`fold-begin-next-v1` and `promote-announces-v1` in workflows/lifecycle/rotate.ts), in the same
+ * order and with the same inputs, called directly in this process with no Temporal: stage aside
+ * with begin and verify, promote with finish, the next rotation computed from the policy and the
+ * "rotation completed" event (one transaction: promoted, completed, the secret row, their audit
+ * rows, the outbox row). It writes the same rows and makes the same Vault calls. Where a folded
  * step says it could not do its share (`verified`, `finished` absent), the separate step runs, as
  * in the workflow. The one thing it leaves out is waking the tenant's notifier workflow (a
  * Temporal signal); its outbox rows are simply left for no one to deliver.
@@ -91,12 +91,19 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
       stagingPath,
       versionsKept: policy.versionsKept,
       finish: { actor: requestedBy, nextRotationFor: policy },
+      announce: {
+        secretName: name,
+        secretType: type,
+        workflowId: `direct/${tenantId}/${name}`,
+        graceSeconds: policy.graceSeconds,
+      },
     });
     const { previousVersion } = promoted;
     secret.latestVersion = Math.max(secret.latestVersion, version);
     secret.currentVersion = version;
-    const graceEndsAt =
-      previousVersion === null
+    const graceEndsAt = promoted.announced
+      ? promoted.announced.graceEndsAt
+      : previousVersion === null
         ? null
         : new Date(Date.now() + policy.graceSeconds * 1000).toISOString();
     // completeRotation: a promote or stage that could not do its share leaves it to finish.
@@ -114,24 +121,26 @@ export function createDirectPath(deps: ActivityDeps, type: SecretType, policy: P
         begin,
       });
     }
-    // notify: the event goes to the outbox as enqueueNotification writes it (the same row); the
-    // wake-up signal to the notifier workflow needs Temporal.
-    const outboxStarted = performance.now();
-    await writeToOutbox(deps.db, `direct/${tenantId}/${name}/${rotationId}/completed`, {
-      kind: NotificationKind.RotationCompleted,
-      audience: 'tenant',
-      tenantId,
-      secretName: name,
-      secretType: type,
-      workflowId: `direct/${tenantId}/${name}`,
-      at: new Date().toISOString(),
-      rotationId,
-      version,
-      previousVersion,
-      graceEndsAt,
-      nextRotationAt,
-    });
-    onStep?.('outbox', performance.now() - outboxStarted);
+    // notify: promote wrote the event to the outbox (promote-announces-v1); a promote that could
+    // not (an older worker) leaves it to the enqueue's write. The wake-up needs Temporal.
+    if (!promoted.announced) {
+      const outboxStarted = performance.now();
+      await writeToOutbox(deps.db, `direct/${tenantId}/${name}/${rotationId}/completed`, {
+        kind: NotificationKind.RotationCompleted,
+        audience: 'tenant',
+        tenantId,
+        secretName: name,
+        secretType: type,
+        workflowId: `direct/${tenantId}/${name}`,
+        at: new Date().toISOString(),
+        rotationId,
+        version,
+        previousVersion,
+        graceEndsAt,
+        nextRotationAt,
+      });
+      onStep?.('outbox', performance.now() - outboxStarted);
+    }
   }
 
   return {

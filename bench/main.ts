@@ -100,7 +100,11 @@ async function run(
     {
       db,
       vault,
-      notify: { config: { security: { emails: [] }, ops: { emails: [] }, digestSeconds: 1 } },
+      notify: {
+        config: { security: { emails: [] }, ops: { emails: [] }, digestSeconds: 1 },
+        // The baseline writes the outbox rows but wakes no notifier workflow (that needs Temporal).
+        wakeups: { wake: () => Promise.resolve(), owed: () => new Set(), close: () => undefined },
+      },
       targets: createTargetRegistry({ db }),
     },
     TYPE,

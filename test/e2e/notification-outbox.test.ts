@@ -6,11 +6,11 @@ import { writeToOutbox } from '../../activities/notify/outbox';
 import { createNotifierWakeups } from '../../activities/notify/wakeups';
 import type { NotifierWakeups } from '../../activities/notify/wakeups';
 import { freePort } from '../../devstack';
-import { NotificationKind, SecretType } from '../../domain';
 import type { NotificationEvent } from '../../domain';
 import { SlackStub } from '../helpers/slack-stub';
 import { SmtpSink } from '../helpers/smtp-sink';
-import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
+import { completedEvent, notifiedTenant } from '../helpers/notified-tenant';
+import { createTestRotor, testConfig } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
 describe('notifications through the outbox, at load', () => {
@@ -44,34 +44,10 @@ describe('notifications through the outbox, at load', () => {
     await slack.stop();
   });
 
-  async function tenant(prefix: string): Promise<string> {
-    const id = uniqueName(prefix);
-    await rotor.clients.db
-      .insertInto('tenants')
-      .values({
-        id,
-        name: id,
-        notification_settings: JSON.stringify({
-          emails: [`owner@${id}.example`],
-          slackChannel: `#${id}`,
-        }),
-      })
-      .execute();
-    return id;
-  }
+  const tenant = (prefix: string): Promise<string> => notifiedTenant(rotor.clients.db, prefix);
 
-  /** An event whose secret name is unique, so each delivery of it can be counted in the mail. */
-  const event = (tenantId: string, n: number): NotificationEvent => ({
-    kind: NotificationKind.RotationCompleted,
-    audience: 'tenant',
-    tenantId,
-    secretName: `ev${String(n).padStart(4, '0')}x`,
-    secretType: SecretType.ApiKey,
-    workflowId: `secret/${tenantId}/ev${n}`,
-    at: new Date().toISOString(),
-    version: 2,
-    previousVersion: 1,
-  });
+  const event = (tenantId: string, n: number): NotificationEvent =>
+    completedEvent(tenantId, 'ev', n);
 
   /**
    * What the lifecycle's enqueue does: the activity, tried up to 3 times (its retry policy), and

@@ -8,14 +8,14 @@ import { writeToOutbox } from '../../activities/notify/outbox';
 import { createNotifierWakeups } from '../../activities/notify/wakeups';
 import { migrateOrThrow } from '../../db';
 import { freePort } from '../../devstack';
-import { NotificationKind, SecretType } from '../../domain';
 import type { NotificationEvent } from '../../domain';
 import { notifierWorkflowId } from '../../workflows';
 import { createFreshDatabase } from '../helpers/fresh-db';
 import type { FreshDatabase } from '../helpers/fresh-db';
 import { SlackStub } from '../helpers/slack-stub';
 import { SmtpSink } from '../helpers/smtp-sink';
-import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
+import { completedEvent, notifiedTenant } from '../helpers/notified-tenant';
+import { createTestRotor, testConfig } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 import { startToggleProxy } from '../helpers/toggle-proxy';
 import type { ToggleProxy } from '../helpers/toggle-proxy';
@@ -62,33 +62,10 @@ describe('notifier wake-ups, owed by the writer', () => {
     await fresh?.drop();
   });
 
-  async function tenant(prefix: string): Promise<string> {
-    const id = uniqueName(prefix);
-    await rotor.clients.db
-      .insertInto('tenants')
-      .values({
-        id,
-        name: id,
-        notification_settings: JSON.stringify({
-          emails: [`owner@${id}.example`],
-          slackChannel: `#${id}`,
-        }),
-      })
-      .execute();
-    return id;
-  }
+  const tenant = (prefix: string): Promise<string> => notifiedTenant(rotor.clients.db, prefix);
 
-  const event = (tenantId: string, n: number): NotificationEvent => ({
-    kind: NotificationKind.RotationCompleted,
-    audience: 'tenant',
-    tenantId,
-    secretName: `wk${String(n).padStart(4, '0')}x`,
-    secretType: SecretType.ApiKey,
-    workflowId: `secret/${tenantId}/wk${n}`,
-    at: new Date().toISOString(),
-    version: 2,
-    previousVersion: 1,
-  });
+  const event = (tenantId: string, n: number): NotificationEvent =>
+    completedEvent(tenantId, 'wk', n);
 
   /** How many mails to the tenant's owner, and Slack posts to its channel, name the event. */
   const deliveries = (e: NotificationEvent): { mail: number; slack: number } => ({

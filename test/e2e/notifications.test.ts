@@ -9,7 +9,8 @@ import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { RecordingVault, leakForms } from '../helpers/recording-vault';
 import { SlackStub } from '../helpers/slack-stub';
 import { SmtpSink } from '../helpers/smtp-sink';
-import { createTestRotor, testConfig, uniqueName } from '../helpers/stack';
+import { createTestRotor, testConfig } from '../helpers/stack';
+import { notifiedTenant } from '../helpers/notified-tenant';
 import type { TestRotor } from '../helpers/stack';
 import { freePort } from '../../devstack';
 import { buildApp } from '../../api/app';
@@ -54,22 +55,8 @@ describe('notifications', () => {
   });
 
   /** A tenant whose owners get email at owner@<tenant>.example and Slack in #<tenant>. */
-  async function tenant(prefix: string, settings: { slackChannel?: string } = {}): Promise<string> {
-    const id = uniqueName(prefix);
-    await rotor.clients.db
-      .insertInto('tenants')
-      .values({
-        id,
-        name: id,
-        notification_settings: JSON.stringify({
-          emails: [`owner@${id}.example`],
-          slackChannel: `#${id}`,
-          ...settings,
-        }),
-      })
-      .execute();
-    return id;
-  }
+  const tenant = (prefix: string, settings: { slackChannel?: string } = {}): Promise<string> =>
+    notifiedTenant(rotor.clients.db, prefix, settings);
   const mailsTo = (address: string) =>
     expect.poll(() => smtp.to(address).length, { timeout: 60_000, interval: 250 });
   const everything = (): string =>

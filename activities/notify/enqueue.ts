@@ -10,15 +10,17 @@ import type { NotifierWakeups } from './wakeups';
  * wakes the tenant's notifier, starting it on first use. The notifier drains the outbox only when
  * woken, so the wake-up is owed by whoever wrote the row: one that does not get through in time is
  * retried by `wakeups` in the background, and this call still succeeds (the event is safe).
+ * Resolves once the row is written; `woken` once the first wake-up was sent or owed (it never
+ * rejects), for a caller that wants to wait for that too.
  */
 export async function enqueueEvent(
   deps: Pick<NotifyDeps, 'db'>,
   wakeups: Pick<NotifierWakeups, 'wake'>,
   eventId: string,
   event: NotificationEvent,
-): Promise<void> {
+): Promise<{ woken: Promise<void> }> {
   await writeToOutbox(deps.db, eventId, event);
-  await wakeups.wake(event.tenantId);
+  return { woken: wakeups.wake(event.tenantId) };
 }
 
 /**
@@ -38,9 +40,8 @@ export function createEnqueueNotification(
     // Every enqueue is scheduled by a workflow; the event's own workflow id is the fallback.
     const run = info.workflowExecution ?? { workflowId: event.workflowId, runId: '-' };
     const eventId = `${run.workflowId}/${run.runId}/${info.activityId}`;
-    await writeToOutbox(deps.db, eventId, event);
-    // Never throws: a wake-up that cannot be sent is owed, and retried in the background.
-    void wakeups().wake(event.tenantId);
+    // The lifecycle's task does not wait for the wake-up: one that cannot be sent is owed.
+    await enqueueEvent(deps, wakeups(), eventId, event);
   };
 }
 

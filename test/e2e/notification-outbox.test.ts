@@ -57,7 +57,9 @@ describe('notifications through the outbox, at load', () => {
   async function enqueue(e: NotificationEvent, eventId = randomUUID()): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       try {
-        await enqueueEvent({ db: rotor.clients.db }, wakeups, eventId, e);
+        await (
+          await enqueueEvent({ db: rotor.clients.db }, wakeups, eventId, e)
+        ).woken;
         return;
       } catch {
         await new Promise((r) => setTimeout(r, 500));

@@ -150,13 +150,17 @@ describe('notifier wake-ups, owed by the writer', () => {
       await proxy.down();
       const e = event(t, 1);
       // The enqueue succeeds: the row is written, the wake-up is owed rather than lost.
-      await enqueueEvent({ db: rotor.clients.db }, wakeups, randomUUID(), e);
+      await (
+        await enqueueEvent({ db: rotor.clients.db }, wakeups, randomUUID(), e)
+      ).woken;
       expect([...wakeups.owed()]).toEqual([t]);
       expect(await notifierExists(t)).toBe(false);
       expect(await waiting(t)).toBe(1);
       // A second event while Temporal is away is owed under the same tenant, once.
       const e2 = event(t, 2);
-      await enqueueEvent({ db: rotor.clients.db }, wakeups, randomUUID(), e2);
+      await (
+        await enqueueEvent({ db: rotor.clients.db }, wakeups, randomUUID(), e2)
+      ).woken;
       expect([...wakeups.owed()]).toEqual([t]);
 
       await proxy.up();

@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createApprovalRecords } from './lifecycle/approvals';
-import { createCountBulkOutcomes } from './lifecycle/bulk';
+import { createCountBulkOutcomes, createRecordBulkSignalled } from './lifecycle/bulk';
 import { createDiscardPendingVersion } from './lifecycle/discard';
 import { createPromoteVersion } from './lifecycle/promote';
 import { createRegisterSecret } from './lifecycle/register';
@@ -46,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTargetActivities(deps),
     ...createApprovalRecords(deps),
     countBulkOutcomes: createCountBulkOutcomes(deps),
+    recordBulkSignalled: createRecordBulkSignalled(deps),
     computeNextRotation,
     enqueueNotification: createEnqueueNotification(deps, wakeups),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),

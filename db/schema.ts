@@ -53,6 +53,19 @@ export interface RotationsTable {
   completed_at: Timestamp | null;
 }
 
+/** A bulk rotation batch (0020); its rotations carry its id in `rotations.bulk_id`. */
+export interface BulkBatchesTable {
+  id: string;
+  /** The tenant the batch was limited to (null: every tenant). */
+  tenant_id: string | null;
+  total: number;
+  /** Null until the batch workflow has asked every secret; then how many it reached. */
+  requested: number | null;
+  unreachable: number | null;
+  requested_by: string;
+  created_at: CreatedAt;
+}
+
 export interface ApprovalsTable {
   id: Generated<string>;
   rotation_id: string;
@@ -250,6 +263,7 @@ export interface Database {
   tenants: TenantsTable;
   secrets: SecretsTable;
   rotations: RotationsTable;
+  bulk_batches: BulkBatchesTable;
   approvals: ApprovalsTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;

@@ -17,6 +17,7 @@ import * as m0015 from './0015_aws_connections';
 import * as m0017 from './0017_promoted_at_outbox_retention';
 import * as m0018 from './0018_secret_target_connection';
 import * as m0019 from './0019_credential_notifications';
+import * as m0020 from './0020_bulk_batches';
 
 /**
  * Migrations in the order they apply. A static list (not a folder scan) so the runner works the
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0017_promoted_at_outbox_retention': m0017,
   '0018_secret_target_connection': m0018,
   '0019_credential_notifications': m0019,
+  '0020_bulk_batches': m0020,
 };

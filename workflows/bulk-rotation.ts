@@ -3,13 +3,16 @@ import {
   continueAsNew,
   defineQuery,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   allHandlersFinished,
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bookkeepingOptions } from './activity-options';
+import { bookkeepingLocalOptions, bookkeepingOptions } from './activity-options';
+import { asActivityFailures } from './local-activity-failures';
 import type { RequestOrigin } from '../domain';
 import { rotateNowSignal } from './messages';
 
@@ -41,8 +44,9 @@ export interface BulkProgress {
   /** Every requested rotation has completed, failed, or waits for a human (approval or value). */
   done: boolean;
   /**
-   * Every requested rotation has completed or failed. Until then the batch keeps counting, so
-   * a rotation approved later is counted as completed, not left as awaiting approval.
+   * Every requested rotation has completed or failed. Progress is counted from the rotation
+   * rows whenever it is read, so a rotation approved later is counted as completed, not left
+   * as awaiting approval.
    */
   finished: boolean;
 }
@@ -50,6 +54,19 @@ export interface BulkProgress {
 export const bulkProgressQuery = defineQuery<BulkProgress>('progress');
 
 const acts = proxyActivities<Activities>(bookkeepingOptions);
+/**
+ * Local: the record is written by the worker that runs the batch, so it never queues behind the
+ * thousands of rotation activities the batch has just asked for.
+ */
+const localActs = asActivityFailures(proxyLocalActivities<Activities>(bookkeepingLocalOptions));
+
+/**
+ * Batches that ask every secret, record how many they reached in the batch row and end: the API
+ * counts progress from the rotation rows itself (migration 0020). Before it, a batch counted its
+ * own rotations every 2 s with an activity that, in a large emergency, waited behind the very
+ * rotations it counted, so progress read 0 until the end.
+ */
+export const BULK_PROGRESS_IN_DB_PATCH = 'bulk-progress-in-db-v1';
 
 /** The tag every rotation of a batch carries in its reason, so progress can be counted. */
 export const bulkReason = (reason: string, batchId: string): string =>
@@ -60,7 +77,10 @@ const POLL_MS = 2000;
 const SETTLED_POLL_MS = 15_000;
 const POLLS_PER_RUN = 300;
 
-/** "Rotate everything for tenant X now": asks each secret to rotate, then tracks the outcomes. */
+/**
+ * "Rotate everything for tenant X now": asks each secret to rotate and records how many it
+ * reached. Its result is that moment's progress; the API reads the rest from the database.
+ */
 export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgress> {
   const progress: BulkProgress = {
     batchId: input.batchId,
@@ -93,6 +113,22 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
       progress.requested += results.filter((r) => r.status === 'fulfilled').length;
       progress.unreachable += results.filter((r) => r.status === 'rejected').length;
     }
+  }
+
+  if (patched(BULK_PROGRESS_IN_DB_PATCH)) {
+    await localActs
+      .recordBulkSignalled({
+        batchId: input.batchId,
+        tenantId: input.tenantId,
+        total: progress.total,
+        requestedBy: input.requestedBy,
+        requested: progress.requested,
+        unreachable: progress.unreachable,
+      })
+      // The engine database down past the retry budget: the rotations asked for go on, and the
+      // API reads how many were asked from this workflow's progress query instead.
+      .catch(() => undefined);
+    return progress;
   }
 
   for (let polls = 0; ; polls += 1) {

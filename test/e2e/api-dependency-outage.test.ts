@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
@@ -255,5 +256,63 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
     );
     expect(listed.statusCode, listed.body).toBe(200);
     expect(await outageCount('temporal')).toBeGreaterThanOrEqual(1);
+  });
+  it("reads a bulk batch's progress from the database while Temporal is down, and counts a batch that has not said how many it asked as neither done nor finished", async () => {
+    const bulkTenant = uniqueName('bulkout');
+    await rotor.clients.db
+      .insertInto('tenants')
+      .values({ id: bulkTenant, name: bulkTenant })
+      .execute();
+    for (const name of ['b1', 'b2']) {
+      const res = await call(admin, 'POST', '/api/v1/secrets', {
+        tenantId: bulkTenant,
+        name,
+        type: 'api_key',
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      await waitForStatus(
+        rotor.client,
+        `secret/${bulkTenant}/${name}`,
+        (st) => st.state === 'ACTIVE',
+      );
+    }
+    const started = await call(admin, 'POST', '/api/v1/rotations/bulk', {
+      tenantId: bulkTenant,
+      reason: 'outage drill',
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    const { batchId } = started.json<{ batchId: string }>();
+    const progressOf = (id: string) => call(admin, 'GET', `/api/v1/rotations/bulk/${id}`);
+    const finished = await pollUntil(
+      'the batch to finish',
+      () => progressOf(batchId),
+      (res) => res.statusCode === 200 && res.json<{ finished: boolean }>().finished,
+      { timeout: 90_000 },
+    );
+    expect(finished.json()).toMatchObject({ total: 2, requested: 2, completed: 2, failed: 0 });
+    // A batch whose workflow has not yet recorded how many secrets it reached.
+    const asking = randomUUID();
+    await rotor.clients.db
+      .insertInto('bulk_batches')
+      .values({ id: asking, tenant_id: bulkTenant, total: 3, requested_by: 'ops' })
+      .execute();
+
+    await temporalProxy.down();
+    try {
+      const during = await progressOf(batchId);
+      expect(during.statusCode, during.body).toBe(200);
+      expect(during.json()).toEqual(finished.json());
+      const unanswered = await progressOf(asking);
+      expect(unanswered.statusCode, unanswered.body).toBe(200);
+      expect(unanswered.json()).toMatchObject({
+        total: 3,
+        requested: 0,
+        completed: 0,
+        done: false,
+        finished: false,
+      });
+    } finally {
+      await temporalProxy.up();
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRotation, supplyValue } from '../../control';
+import { approveRotation, readBulkProgress, startBulkRotation, supplyValue } from '../../control';
 import { SecretType, secretVaultPath } from '../../domain';
-import { bulkProgressQuery, bulkRotation } from '../../workflows';
+import { bulkRotation } from '../../workflows';
 import type { BulkProgress } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { pollUntil } from '../helpers/poll';
@@ -51,15 +51,14 @@ describe('bulk rotation progress', () => {
       await waitForStatus(rotor.client, id, (s) => s.currentVersion === 1 && !s.rotationId);
     }
 
-    const batchId = randomUUID();
-    const batch = await rotor.client.workflow.start(bulkRotation, {
-      taskQueue: queue,
-      workflowId: `bulk/${batchId}`,
-      args: [
-        { batchId, tenantId, workflowIds: ids, requestedBy: 'ops', reason: 'suspected breach' },
-      ],
-    });
-    const progress = () => batch.query(bulkProgressQuery);
+    // As the API does: the batch row first, then the workflow that asks each secret.
+    const deps = { client: rotor.client, db: rotor.clients.db };
+    const { batchId, total } = await startBulkRotation(
+      { ...deps, taskQueue: queue },
+      { tenantId, requestedBy: 'ops', reason: 'suspected breach' },
+    );
+    expect(total).toBe(4);
+    const progress = () => readBulkProgress(deps, batchId);
     const settled = await pollUntil('the batch to settle', progress, (p) => p.done, {
       timeout: 90_000,
     });
@@ -72,6 +71,11 @@ describe('bulk rotation progress', () => {
       awaitingValue: 1,
       finished: false,
     });
+
+    // The batch workflow has ended once it asked all four, so what the humans do next is
+    // counted from the rotation rows, not by a workflow still polling.
+    const batch = rotor.client.workflow.getHandle<typeof bulkRotation>(`bulk/${batchId}`);
+    expect(await batch.result()).toMatchObject({ requested: 4, unreachable: 0 });
 
     // The humans act after the batch settled: the batch still counts them, exactly.
     const db = await waitForStatus(rotor.client, ids[2] ?? '', (s) => s.pendingApproval !== null);
@@ -91,6 +95,51 @@ describe('bulk rotation progress', () => {
       awaitingValue: 0,
       done: true,
     });
-    expect(await batch.result()).toEqual(finished);
+    const row = await rotor.clients.db
+      .selectFrom('bulk_batches')
+      .selectAll()
+      .where('id', '=', batchId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ tenant_id: tenantId, total: 4, requested: 4, unreachable: 0 });
   }, 240_000);
+
+  it('records the batch row itself when an older API started the batch without one, so its progress is counted the same way', async () => {
+    const tenantId = uniqueName('bulkold');
+    const queue = rotor.config.temporal.taskQueue;
+    const ids: string[] = [];
+    for (const name of ['k1', 'k2']) {
+      ids.push((await startSecret(rotor.client, queue, { tenantId, name })).workflowId);
+    }
+    for (const id of ids) {
+      await waitForStatus(rotor.client, id, (s) => s.currentVersion === 1 && !s.rotationId);
+    }
+    const batchId = randomUUID();
+    await rotor.client.workflow.start(bulkRotation, {
+      taskQueue: queue,
+      workflowId: `bulk/${batchId}`,
+      args: [{ batchId, tenantId, workflowIds: ids, requestedBy: 'ops', reason: 'older api' }],
+    });
+    const deps = { client: rotor.client, db: rotor.clients.db };
+    const finished = await pollUntil(
+      'the batch to finish',
+      () => readBulkProgress(deps, batchId),
+      (p) => p.finished,
+      { timeout: 90_000 },
+    );
+    expect(finished).toMatchObject<Partial<BulkProgress>>({
+      tenantId,
+      total: 2,
+      requested: 2,
+      unreachable: 0,
+      completed: 2,
+      failed: 0,
+      done: true,
+    });
+    const row = await rotor.clients.db
+      .selectFrom('bulk_batches')
+      .selectAll()
+      .where('id', '=', batchId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ tenant_id: tenantId, total: 2, requested: 2, requested_by: 'ops' });
+  }, 120_000);
 });

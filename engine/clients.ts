@@ -1,4 +1,9 @@
-import { Connection, Client } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { LogLevel, WebClient } from '@slack/web-api';
 import nodeVault from 'node-vault';
@@ -120,8 +125,21 @@ export function engineListenerClients(databaseUrl: string): () => pg.Client {
     });
 }
 
+/**
+ * Attempts per Temporal call from the API. The client's default is 10 (about 20 s of backoff), so
+ * a request made while Temporal was down held its caller for 20 s before its 503; 3 attempts
+ * (about half a second) still ride out a blip, and the 503 says when to retry.
+ */
+export const API_TEMPORAL_ATTEMPTS = 3;
+
+/** The API's Temporal client: calls that fail fast enough to answer a request with a 503. */
 export async function connectTemporalClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({
+    address: config.temporal.address,
+    interceptors: [
+      makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: API_TEMPORAL_ATTEMPTS })),
+    ],
+  });
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

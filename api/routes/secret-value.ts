@@ -29,7 +29,7 @@ const REASONS = {
 /**
  * The one endpoint that returns a secret value. Off unless the secret's policy sets
  * allowValueRead (most consumers read Vault with their own credentials). Every attempt by an
- * authenticated caller, allowed or refused, writes an audit row first; the row holds the
+ * authenticated caller, allowed, refused or failed (Vault down), writes an audit row first; the row holds the
  * version and the stated reason, never the value. The value is not logged (pino redacts
  * `*.value`, and bodies are not logged at all).
  */
@@ -142,12 +142,20 @@ export function registerSecretValueRoutes(
         );
       }
       // Vault's own label says which version is current; the row is a projection of it.
-      const labels = (await vault.metadata(row.vault_path)).labels;
-      const version = labels.current ?? row.current_version;
-      const stored =
-        row.state === SecretState.Retired || version === null || version === undefined
+      const readCurrent = async () => {
+        const labels = (await vault.metadata(row.vault_path)).labels;
+        const version = labels.current ?? row.current_version;
+        return row.state === SecretState.Retired || version === null || version === undefined
           ? undefined
-          : await vault.read(row.vault_path, version);
+          : vault.read(row.vault_path, version);
+      };
+      const stored = await readCurrent().catch(async (err: unknown) => {
+        // Vault down (or failing): the attempt is audited as a failure, not a refusal (the
+        // caller did nothing wrong, so no refusal metric), and the error goes on to the handler,
+        // which answers 503 naming Vault. An audit write that fails too does not hide it.
+        await audit('failure', { why: 'vault error' }, row.id).catch(() => undefined);
+        throw err;
+      });
       const value = stored?.data.value;
       if (!stored || typeof value !== 'string') {
         return refuse(

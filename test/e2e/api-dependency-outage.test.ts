@@ -188,6 +188,20 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
     } finally {
       await vaultProxy.up();
     }
+    // Every read that failed on Vault is in the audit log as a failure, with its reason and
+    // never the value.
+    const failedReads = await rotor.clients.db
+      .selectFrom('audit_events')
+      .select(['outcome', 'details', 'actor'])
+      .where('tenant_id', '=', tenant)
+      .where('action', '=', 'secret.value_read')
+      .execute();
+    expect(failedReads).toHaveLength(2); // the API call and the CLI's
+    for (const row of failedReads) {
+      expect(row.outcome).toBe('failure');
+      expect(row.details).toMatchObject({ secret: 'readable', why: 'vault error' });
+      for (const form of leakForms(value)) expect(JSON.stringify(row)).not.toContain(form);
+    }
 
     const read = await readValue();
     expect(read.statusCode, read.body).toBe(200);

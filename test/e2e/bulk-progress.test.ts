@@ -16,6 +16,12 @@ describe('bulk rotation progress', () => {
     await rotor.startWorker();
   });
   afterAll(async () => rotor?.close());
+  const batchRow = (batchId: string) =>
+    rotor.clients.db
+      .selectFrom('bulk_batches')
+      .selectAll()
+      .where('id', '=', batchId)
+      .executeTakeFirstOrThrow();
 
   it('counts every rotation exactly by the batch id, waiting for approval and for a value included, until each is final', async () => {
     const tenantId = uniqueName('bulkp');
@@ -95,11 +101,7 @@ describe('bulk rotation progress', () => {
       awaitingValue: 0,
       done: true,
     });
-    const row = await rotor.clients.db
-      .selectFrom('bulk_batches')
-      .selectAll()
-      .where('id', '=', batchId)
-      .executeTakeFirstOrThrow();
+    const row = await batchRow(batchId);
     expect(row).toMatchObject({ tenant_id: tenantId, total: 4, requested: 4, unreachable: 0 });
   }, 240_000);
 
@@ -135,11 +137,7 @@ describe('bulk rotation progress', () => {
       failed: 0,
       done: true,
     });
-    const row = await rotor.clients.db
-      .selectFrom('bulk_batches')
-      .selectAll()
-      .where('id', '=', batchId)
-      .executeTakeFirstOrThrow();
+    const row = await batchRow(batchId);
     expect(row).toMatchObject({ tenant_id: tenantId, total: 2, requested: 2, requested_by: 'ops' });
   }, 120_000);
 });

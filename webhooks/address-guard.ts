@@ -60,7 +60,9 @@ export function createAddressGuard(allowedNetworks: readonly string[] = []): Add
     return v4 !== null && list.check(v4, 'ipv4');
   };
   return {
-    allows(address) {
+    allows(candidate) {
+      // A zone (fe80::1%eth0) says which interface, not which address: judge the address.
+      const address = candidate.replace(/%.*$/, '');
       const family = isIP(address);
       if (family !== 4 && family !== 6) return false;
       if (matches(allowed, address, family)) return true;

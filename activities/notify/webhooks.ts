@@ -15,7 +15,7 @@ import {
   webhookDelivered,
   webhookPayload,
 } from '../../webhooks';
-import type { ResolveHost, WebhookDeliveryRef } from '../../webhooks';
+import type { WebhookDeliveryRef } from '../../webhooks';
 
 /** What webhook delivery needs: the engine database, Vault (signing secrets), and HTTP. */
 export interface WebhookDeps {
@@ -23,8 +23,6 @@ export interface WebhookDeps {
   vault: VaultKv;
   /** Internal networks deliveries may reach (ROTOR_WEBHOOK_ALLOWED_NETWORKS); none when absent. */
   allowedNetworks?: readonly string[];
-  /** Injected by tests that need a name to resolve where no DNS server would put it. */
-  resolve?: ResolveHost;
 }
 
 /** One event (an outbox row) to one endpoint. */
@@ -162,7 +160,7 @@ export function createWebhookActivities(deps: WebhookDeps) {
       const attempt = Context.current().info.attempt;
       const result = await sendWebhook(
         { url: endpoint.url, id: messageId, body: JSON.stringify(webhookPayload(event)), secrets },
-        { guard, ...(deps.resolve ? { resolve: deps.resolve } : {}) },
+        { guard },
       );
       const ref: WebhookDeliveryRef = {
         tenantId: input.tenantId,

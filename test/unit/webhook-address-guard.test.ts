@@ -20,6 +20,7 @@ describe('the webhook address guard', () => {
     ['IPv6 unique local fc00::/7', 'fd12:3456::1'],
     ['link-local, cloud metadata', '169.254.169.254'],
     ['IPv6 link-local', 'fe80::1'],
+    ['IPv6 link-local with a zone', 'fe80::1%eth0'],
     ['unspecified / this network', '0.0.0.0'],
     ['this network, 0/8', '0.1.2.3'],
     ['IPv6 unspecified', '::'],

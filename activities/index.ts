@@ -50,7 +50,11 @@ export function createActivities(deps: ActivityDeps) {
     computeNextRotation,
     enqueueNotification: createEnqueueNotification(deps, wakeups),
     ...createDeliveryActivities({ db: deps.db, ...deps.notify }),
-    ...createWebhookActivities({ db: deps.db, vault: deps.vault }),
+    ...createWebhookActivities({
+      db: deps.db,
+      vault: deps.vault,
+      allowedNetworks: deps.notify.config.webhookAllowedNetworks ?? [],
+    }),
     ...createReportActivities({ db: deps.db, ...deps.notify }),
     ...createRetentionActivities(deps),
     ...createOutboxRetentionActivities(deps),

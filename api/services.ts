@@ -9,7 +9,8 @@ import type { ListenerClientFactory } from './credential-cache';
 export interface ApiServices {
   db: Kysely<Database>;
   temporal: Client;
-  config: Pick<Config, 'policy' | 'temporal' | 'targets' | 'api'>;
+  /** `notifications`: the webhook routes' address guard (ROTOR_WEBHOOK_ALLOWED_NETWORKS). */
+  config: Pick<Config, 'policy' | 'temporal' | 'targets' | 'api' | 'notifications'>;
   /**
    * Vault: the audited value-read endpoint reads through it, and supplied values are written
    * through it. Without it those endpoints answer 503.

@@ -9,31 +9,32 @@ const postgresUrl = z
     'must be a postgres:// or postgresql:// URL',
   );
 
-/** One trusted proxy: an IPv4 or IPv6 address, or a CIDR block of either. */
-const proxyEntry = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+/** One network entry: an IPv4 or IPv6 address, or a CIDR block of either. */
+const networkEntry = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
 
 /**
- * A comma list of trusted proxies. Entries are checked one by one, so a bad one is named by its
- * position (never echoed: the message says which entry, not what it holds).
+ * A comma list of addresses and CIDR blocks. Entries are checked one by one, so a bad one is named
+ * by its position (never echoed: the message says which entry, not what it holds).
  */
-const trustedProxies = z
-  .string()
-  .default('')
-  .transform((v, ctx) => {
-    const entries = v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    entries.forEach((entry, i) => {
-      if (!proxyEntry.safeParse(entry).success) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `entry ${i + 1} is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1)`,
-        });
-      }
+const networkList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const entries = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      entries.forEach((entry, i) => {
+        if (!networkEntry.safeParse(entry).success) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1)`,
+          });
+        }
+      });
+      return entries;
     });
-    return entries;
-  });
 
 /**
  * Every environment variable Rotor reads. Secrets (tokens, passwords, URLs that may embed them)
@@ -69,6 +70,12 @@ export const envSchema = z.object({
   ROTOR_SECURITY_ESCALATION_SLACK_CHANNEL: z.string().optional(),
   ROTOR_OPS_EMAILS: z.string().optional(),
   ROTOR_OPS_SLACK_CHANNEL: z.string().optional(),
+  /**
+   * Internal networks (CIDR blocks or addresses, comma-separated) webhook deliveries may reach
+   * anyway, such as `10.20.0.0/16`. Empty (the default): only public addresses; loopback, private,
+   * link-local (cloud metadata) and the other internal ranges are refused (webhooks/address-guard.ts).
+   */
+  ROTOR_WEBHOOK_ALLOWED_NETWORKS: networkList(),
   ROTOR_NOTIFY_DIGEST_SECONDS: z.coerce.number().min(0).max(3600).default(60),
   /**
    * Besides the sweep at startup, each worker looks for notification-outbox rows no notifier was
@@ -94,7 +101,7 @@ export const envSchema = z.object({
    * Proxies (IPs or CIDR blocks, comma-separated) whose X-Forwarded-For the API believes when it
    * records a caller's IP. Empty (the default): the socket's peer address, whatever headers say.
    */
-  ROTOR_TRUSTED_PROXIES: trustedProxies,
+  ROTOR_TRUSTED_PROXIES: networkList(),
   /** This many 401/403 answers to one token or one client IP within the window is a burst. */
   ROTOR_AUTH_BURST_THRESHOLD: z.coerce.number().int().min(2).max(100_000).default(10),
   ROTOR_AUTH_BURST_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
@@ -240,6 +247,11 @@ export interface NotificationConfig {
   digestSeconds: number;
   /** A worker's periodic outbox sweep, in seconds; 0 or unset: only the one at startup. */
   outboxSweepSeconds?: number;
+  /**
+   * Internal networks webhook deliveries may reach (ROTOR_WEBHOOK_ALLOWED_NETWORKS); empty or
+   * unset: public addresses only.
+   */
+  webhookAllowedNetworks?: string[];
 }
 
 const list = (v: string | undefined): string[] =>
@@ -321,6 +333,7 @@ export function toConfig(env: Env): Config {
       },
       digestSeconds: env.ROTOR_NOTIFY_DIGEST_SECONDS,
       outboxSweepSeconds: env.ROTOR_NOTIFY_OUTBOX_SWEEP_SECONDS,
+      webhookAllowedNetworks: env.ROTOR_WEBHOOK_ALLOWED_NETWORKS,
     },
     targets: {
       ...(env.ROTOR_TARGET_DATABASE_URL ? { postgresUrl: env.ROTOR_TARGET_DATABASE_URL } : {}),

@@ -6,6 +6,8 @@ import { ErrorType, isWebhookEvent } from '../../domain';
 import type { NotificationEvent } from '../../domain';
 import type { VaultKv } from '../../vault';
 import {
+  BLOCKED_ADDRESS,
+  createAddressGuard,
   findWebhookEndpoint,
   recordWebhookAttempt,
   sendWebhook,
@@ -19,8 +21,8 @@ import type { WebhookDeliveryRef } from '../../webhooks';
 export interface WebhookDeps {
   db: Kysely<Database>;
   vault: VaultKv;
-  /** Injected by tests that need a receiver to misbehave in ways a real server cannot. */
-  fetch?: typeof fetch;
+  /** Internal networks deliveries may reach (ROTOR_WEBHOOK_ALLOWED_NETWORKS); none when absent. */
+  allowedNetworks?: readonly string[];
 }
 
 /** One event (an outbox row) to one endpoint. */
@@ -93,6 +95,7 @@ export async function startWebhookDeliveries(
 }
 
 export function createWebhookActivities(deps: WebhookDeps) {
+  const guard = createAddressGuard(deps.allowedNetworks);
   return {
     /** Which (event, endpoint) pairs a digest owes: tenant events of a webhook kind, by filter. */
     async planWebhookDeliveries(
@@ -135,7 +138,9 @@ export function createWebhookActivities(deps: WebhookDeps) {
     /**
      * One attempt to deliver one event to one endpoint, recorded whatever the outcome. A failed
      * attempt throws (retryable) so Temporal's backoff schedules the next; the message keeps its
-     * webhook-id, and each attempt is signed with a fresh timestamp.
+     * webhook-id, and each attempt is signed with a fresh timestamp. A destination the address
+     * guard refuses is final at once (recorded as failed, non-retryable, as the missing signing
+     * secret is): it stays refused until an operator changes ROTOR_WEBHOOK_ALLOWED_NETWORKS.
      */
     async deliverWebhook(input: WebhookDeliveryInput): Promise<WebhookResult> {
       const messageId = webhookMessageId(input);
@@ -155,7 +160,7 @@ export function createWebhookActivities(deps: WebhookDeps) {
       const attempt = Context.current().info.attempt;
       const result = await sendWebhook(
         { url: endpoint.url, id: messageId, body: JSON.stringify(webhookPayload(event)), secrets },
-        deps.fetch ? { fetch: deps.fetch } : {},
+        { guard },
       );
       const ref: WebhookDeliveryRef = {
         tenantId: input.tenantId,
@@ -174,6 +179,20 @@ export function createWebhookActivities(deps: WebhookDeps) {
           httpStatus: result.httpStatus,
         });
         return { sent: true, httpStatus: result.httpStatus };
+      }
+      if (result.error === BLOCKED_ADDRESS) {
+        // The one 'failed' row, written here with the attempt's number; the workflow's
+        // recordWebhookFailure then finds it written (same key) and adds nothing.
+        await recordWebhookAttempt(deps.db, ref, {
+          status: 'failed',
+          attempt,
+          httpStatus: null,
+          error: result.error,
+        });
+        throw ApplicationFailure.nonRetryable(
+          `webhook delivery failed (${result.error})`,
+          ErrorType.NotificationDeliveryFailed,
+        );
       }
       await recordWebhookAttempt(deps.db, ref, {
         status: 'retrying',

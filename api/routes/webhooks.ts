@@ -13,6 +13,7 @@ import {
   webhookUrlProblem,
 } from '../../domain';
 import {
+  createAddressGuard,
   createWebhookEndpoint,
   deleteWebhookEndpoint,
   findWebhookEndpoint,
@@ -21,8 +22,9 @@ import {
   rotateWebhookSecret,
   sendWebhook,
   signingSecrets,
+  webhookHostProblem,
 } from '../../webhooks';
-import type { WebhookEndpoint } from '../../webhooks';
+import type { AddressGuard, WebhookEndpoint } from '../../webhooks';
 import { assertTenant, requireRole } from '../auth/access';
 import type { Principal } from '../auth/tokens';
 import { ApiError } from '../errors';
@@ -32,26 +34,33 @@ import { errorResponses, iso, nameParam } from './schemas';
 const tenantParams = z.object({ tenantId: nameParam });
 const endpointParams = z.object({ tenantId: nameParam, id: z.uuid('must be an endpoint id') });
 
-const urlField = z
-  .string()
-  .max(MAX_WEBHOOK_URL_LENGTH, `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`)
-  .superRefine((url, ctx) => {
-    // Over the limit is already said, once, by max().
-    if (url.length > MAX_WEBHOOK_URL_LENGTH) return;
-    const problem = webhookUrlProblem(url);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+/**
+ * An endpoint URL: well formed (webhookUrlProblem), and not pointing at an internal address by
+ * what it says itself (an IP literal, `localhost`) unless the guard allows it. Hostnames are not
+ * resolved here: each delivery checks every address it resolves to when it connects.
+ */
+const urlField = (guard: AddressGuard) =>
+  z
+    .string()
+    .max(MAX_WEBHOOK_URL_LENGTH, `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`)
+    .superRefine((url, ctx) => {
+      // Over the limit is already said, once, by max().
+      if (url.length > MAX_WEBHOOK_URL_LENGTH) return;
+      const problem = webhookUrlProblem(url) ?? webhookHostProblem(url, guard);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
-const createBody = z.strictObject({
-  url: urlField,
-  /** Which events it receives; every webhook event when omitted. */
-  events: z
-    .array(z.enum(WEBHOOK_EVENTS))
-    .min(1, 'must name at least one event')
-    .max(WEBHOOK_EVENTS.length)
-    .optional(),
-  enabled: z.boolean().default(true),
-});
+const createBody = (guard: AddressGuard) =>
+  z.strictObject({
+    url: urlField(guard),
+    /** Which events it receives; every webhook event when omitted. */
+    events: z
+      .array(z.enum(WEBHOOK_EVENTS))
+      .min(1, 'must name at least one event')
+      .max(WEBHOOK_EVENTS.length)
+      .optional(),
+    enabled: z.boolean().default(true),
+  });
 
 const endpointView = z.object({
   id: z.string(),
@@ -87,6 +96,8 @@ const hostOf = (url: string): string => new URL(url).host;
 export function registerWebhookRoutes(root: FastifyInstance, services: ApiServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { db } = services;
+  // One guard for registration and the test route, as the worker builds one for deliveries.
+  const guard = createAddressGuard(services.config.notifications.webhookAllowedNetworks);
   const vault = () => {
     if (!services.vault) {
       throw new ApiError(503, 'ROT_ERR_NOT_CONFIGURED', 'Webhooks need Vault to be configured');
@@ -121,7 +132,7 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
         summary:
           'Create a webhook endpoint (admin or the tenant). The answer carries its signing secret (whsec_…) once; Rotor keeps it in Vault only and never shows it again.',
         params: tenantParams,
-        body: createBody,
+        body: createBody(guard),
         response: {
           201: endpointView.extend({ signingSecret: z.string() }),
           ...errorResponses(409, 503),
@@ -271,7 +282,10 @@ export function registerWebhookRoutes(root: FastifyInstance, services: ApiServic
         timestamp: new Date().toISOString(),
         data: { tenantId, endpointId: id },
       });
-      const result = await sendWebhook({ url: endpoint.url, id: webhookId, body, secrets });
+      const result = await sendWebhook(
+        { url: endpoint.url, id: webhookId, body, secrets },
+        { guard },
+      );
       await recordWebhookAttempt(
         db,
         {

@@ -3,7 +3,7 @@ import { hashToken } from '../../api/auth/tokens';
 import { waitForStatus } from '../helpers/lifecycle';
 import { createTestApi } from '../helpers/api';
 import type { Method, TestApi } from '../helpers/api';
-import { createTestRotor } from '../helpers/stack';
+import { createTestRotor, testConfig } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
 
 /** One endpoint, as the OpenAPI document names it, called with tenant A's resources. */
@@ -36,7 +36,8 @@ describe('tenant isolation: every tenant-scoped endpoint × another tenant’s r
   let tokenId = '';
   let webhookId = '';
   beforeAll(async () => {
-    rotor = await createTestRotor();
+    // Tenant A's webhook endpoint is on loopback (nothing listens there): allowed, that far only.
+    rotor = await createTestRotor(testConfig({ ROTOR_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' }));
     await rotor.startWorker();
     api = await createTestApi(rotor);
     a = api.tenantA;

@@ -43,7 +43,13 @@ describe('signed webhooks', () => {
   let apiUrl = '';
   beforeAll(async () => {
     receiverUrl = await receiver.start();
-    rotor = await createTestRotor(testConfig({ ROTOR_NOTIFY_DIGEST_SECONDS: '1' }));
+    // The receivers listen on loopback: allowed for this file, and nothing else internal.
+    rotor = await createTestRotor(
+      testConfig({
+        ROTOR_NOTIFY_DIGEST_SECONDS: '1',
+        ROTOR_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+      }),
+    );
     await rotor.startWorker();
     api = await createTestApi(rotor);
     apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });

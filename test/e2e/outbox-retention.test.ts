@@ -114,4 +114,17 @@ describe('notification outbox retention', () => {
       ).toBe('removed');
     }
   });
+  it('runs once a day unless told otherwise, so an idle engine prunes with one run a day, not 24', async () => {
+    const scheduleId = uniqueName('outbox-retention-daily');
+    const options = { scheduleId, taskQueue: rotor.config.temporal.taskQueue };
+    expect(
+      await ensureOutboxRetentionSchedule(rotor.client, { ...options, olderThanSeconds: 86_400 }),
+    ).toBe('created');
+    try {
+      const described = await rotor.client.schedule.getHandle(scheduleId).describe();
+      expect(described.spec.intervals?.map((i) => i.every)).toEqual([86_400_000]);
+    } finally {
+      await ensureOutboxRetentionSchedule(rotor.client, { ...options, olderThanSeconds: 0 });
+    }
+  });
 });

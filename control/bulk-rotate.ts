@@ -105,7 +105,8 @@ export interface BulkProgressDeps {
  * A batch's progress, counted from its rotation rows at the moment of asking: it keeps up during
  * a large emergency and answers while Temporal is down. Only how many secrets a batch has asked
  * so far lives in its workflow until it records them; without that answer, the rotations begun
- * count as asked and the batch is neither done nor finished. A batch begun before the batch row
+ * count as asked, and the batch is neither done nor finished until every secret's rotation has
+ * begun. A batch begun before the batch row
  * existed is read from its workflow, bounded (BatchNotFoundError if it does not answer).
  */
 export async function readBulkProgress(

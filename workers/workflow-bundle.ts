@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, readdir } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -74,8 +74,10 @@ export async function ensureWorkflowBundle(
       () => true,
       () => false,
     )
-  )
+  ) {
+    await pruneStaleBundles(dir, file);
     return file;
+  }
   log(`Bundling workflows into ${file} (once per source change)`);
   await mkdir(dir, { recursive: true });
   await promisify(execFile)(
@@ -88,5 +90,39 @@ export async function ensureWorkflowBundle(
       `bundling the workflows failed: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
     );
   });
+  await pruneStaleBundles(dir, file);
   return file;
+}
+
+/** A bundle no worker has started from for this long is deleted from the cache folder. */
+export const STALE_BUNDLE_MS = 7 * 24 * 3600 * 1000;
+const BUNDLE_FILE = /^workflows-[0-9a-f]{16}\.js$/;
+
+/**
+ * Each change of workflow sources leaves a ~2 MB bundle behind, so a checkout (or a bundle
+ * volume) grew without end. The bundle in use is touched, so every version still starting
+ * workers stays; other bundles untouched for STALE_BUNDLE_MS are deleted. A worker of an old
+ * version that starts after its bundle went builds it again, once. Failures are ignored: the
+ * cache is an optimisation, never a reason not to start.
+ */
+export async function pruneStaleBundles(
+  dir: string,
+  inUse: string,
+  now: number = Date.now(),
+): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    await utimes(inUse, now / 1000, now / 1000);
+    for (const name of await readdir(dir)) {
+      const file = path.join(dir, name);
+      if (!BUNDLE_FILE.test(name) || file === inUse) continue;
+      const { mtimeMs } = await stat(file);
+      if (now - mtimeMs < STALE_BUNDLE_MS) continue;
+      await unlink(file);
+      removed.push(name);
+    }
+  } catch {
+    // Another worker pruned the same file first, or the folder is read-only: nothing to do.
+  }
+  return removed;
 }

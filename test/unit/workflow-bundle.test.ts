@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  STALE_BUNDLE_MS,
   bundlePath,
   ensureWorkflowBundle,
+  pruneStaleBundles,
   workflowSourceHash,
 } from '../../workers/workflow-bundle';
 
@@ -51,5 +53,38 @@ describe('the workflow bundle cache', () => {
     expect(await ensureWorkflowBundle(dir, (m) => told.push(m))).toBe(cached);
     // Nothing was bundled: the worker would have been told so.
     expect(told).toEqual([]);
+  });
+  it('deletes bundles of other sources no worker has started from for a week, keeping the one in use and anything that is not a bundle', async () => {
+    const dir = await tempDir();
+    const now = Date.now();
+    const inUse = bundlePath(dir, 'a'.repeat(16));
+    const recent = bundlePath(dir, 'b'.repeat(16));
+    const stale = bundlePath(dir, 'c'.repeat(16));
+    const other = path.join(dir, 'notes.txt');
+    for (const file of [inUse, recent, stale, other]) await writeFile(file, '//');
+    const daysAgo = (days: number) => (now - days * 24 * 3600 * 1000) / 1000;
+    await utimes(inUse, daysAgo(30), daysAgo(30));
+    await utimes(recent, daysAgo(6), daysAgo(6));
+    await utimes(stale, daysAgo(8), daysAgo(8));
+    await utimes(other, daysAgo(30), daysAgo(30));
+
+    expect(await pruneStaleBundles(dir, inUse, now)).toEqual([path.basename(stale)]);
+    expect((await readdir(dir)).sort()).toEqual(
+      [inUse, recent, other].map((f) => path.basename(f)).sort(),
+    );
+    // The bundle in use is touched: it stays for another week of not being started from.
+    expect(now - (await stat(inUse)).mtimeMs).toBeLessThan(STALE_BUNDLE_MS);
+  });
+
+  it('prunes stale bundles when a worker starts from the cached one', async () => {
+    const dir = await tempDir();
+    const cached = bundlePath(dir, await workflowSourceHash());
+    const stale = bundlePath(dir, 'd'.repeat(16));
+    await writeFile(cached, '// a bundle built earlier');
+    await writeFile(stale, '// a bundle of older sources');
+    const longAgo = (Date.now() - 2 * STALE_BUNDLE_MS) / 1000;
+    await utimes(stale, longAgo, longAgo);
+    expect(await ensureWorkflowBundle(dir)).toBe(cached);
+    expect(await readdir(dir)).toEqual([path.basename(cached)]);
   });
 });

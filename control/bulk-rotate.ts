@@ -5,7 +5,7 @@ import type { Database } from '../db';
 import { SecretState } from '../domain';
 import type { RequestOrigin } from '../domain';
 import { countBulkOutcomes } from '../reports';
-import { bulkProgressQuery, bulkRotation } from '../workflows';
+import { bulkProgressQuery, bulkRotation, bulkSettled } from '../workflows';
 import type { BulkProgress } from '../workflows';
 
 /** How long a batch with no row (begun before 0020) has to answer before it reads as not found. */
@@ -106,8 +106,8 @@ export interface BulkProgressDeps {
  * a large emergency and answers while Temporal is down. Only how many secrets a batch has asked
  * so far lives in its workflow until it records them; without that answer, the rotations begun
  * count as asked, and the batch is neither done nor finished until every secret's rotation has
- * begun. A batch begun before the batch row
- * existed is read from its workflow, bounded (BatchNotFoundError if it does not answer).
+ * begun. A batch begun before the batch row existed is read from its workflow, bounded
+ * (BatchNotFoundError if it does not answer).
  */
 export async function readBulkProgress(
   deps: BulkProgressDeps,
@@ -131,7 +131,7 @@ export async function readBulkProgress(
   const requested = asked?.requested ?? begun;
   const unreachable = asked?.unreachable ?? 0;
   const allAsked = requested + unreachable >= batch.total;
-  const final = counts.completed + counts.failed;
+  const settled = bulkSettled(counts, requested);
   return {
     batchId,
     tenantId: batch.tenant_id,
@@ -139,7 +139,7 @@ export async function readBulkProgress(
     requested,
     unreachable,
     ...counts,
-    done: allAsked && final + counts.awaitingApproval + counts.awaitingValue >= requested,
-    finished: allAsked && final >= requested,
+    done: allAsked && settled.done,
+    finished: allAsked && settled.finished,
   };
 }

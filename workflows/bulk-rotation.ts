@@ -53,6 +53,21 @@ export interface BulkProgress {
 
 export const bulkProgressQuery = defineQuery<BulkProgress>('progress');
 
+/**
+ * Whether `requested` rotations have all settled, from their counts by outcome: one rule for the
+ * batch's own count (code from before 0020) and the API's count from the database.
+ */
+export function bulkSettled(
+  counts: Pick<BulkProgress, 'completed' | 'failed' | 'awaitingApproval' | 'awaitingValue'>,
+  requested: number,
+): Pick<BulkProgress, 'done' | 'finished'> {
+  const final = counts.completed + counts.failed;
+  return {
+    done: final + counts.awaitingApproval + counts.awaitingValue >= requested,
+    finished: final >= requested,
+  };
+}
+
 const acts = proxyActivities<Activities>(bookkeepingOptions);
 /**
  * Local: the record is written by the worker that runs the batch, so it never queues behind the
@@ -133,11 +148,7 @@ export async function bulkRotation(input: BulkRotationInput): Promise<BulkProgre
 
   for (let polls = 0; ; polls += 1) {
     const counts = await acts.countBulkOutcomes({ batchId: input.batchId });
-    Object.assign(progress, counts);
-    const final = progress.completed + progress.failed;
-    progress.finished = final >= progress.requested;
-    progress.done =
-      final + progress.awaitingApproval + progress.awaitingValue >= progress.requested;
+    Object.assign(progress, counts, bulkSettled(counts, progress.requested));
     if (progress.finished) return progress;
     if (polls >= POLLS_PER_RUN) {
       await condition(allHandlersFinished);

@@ -3,7 +3,7 @@ export { secretLifecycle } from './secret-lifecycle';
 export { tenantNotifications } from './tenant-notifications';
 export { securityReport } from './security-report';
 export type { SecurityReportInput } from './security-report';
-export { bulkRotation, bulkProgressQuery, bulkReason } from './bulk-rotation';
+export { bulkRotation, bulkProgressQuery, bulkReason, bulkSettled } from './bulk-rotation';
 export type { BulkProgress, BulkRotationInput } from './bulk-rotation';
 export { notifySignal, notifierWorkflowId, outboxHintSignal } from './notifier-messages';
 export type { ImportedValue, SecretLifecycleInput } from './secret-lifecycle';

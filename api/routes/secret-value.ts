@@ -29,8 +29,8 @@ const REASONS = {
 /**
  * The one endpoint that returns a secret value. Off unless the secret's policy sets
  * allowValueRead (most consumers read Vault with their own credentials). Every attempt by an
- * authenticated caller, allowed, refused or failed (Vault down), writes an audit row first; the row holds the
- * version and the stated reason, never the value. The value is not logged (pino redacts
+ * authenticated caller, allowed, refused or failed (Vault down), writes an audit row first; the
+ * row holds the version and the stated reason, never the value. The value is not logged (pino redacts
  * `*.value`, and bodies are not logged at all).
  */
 export function registerSecretValueRoutes(

@@ -114,6 +114,7 @@ describe('notification outbox retention', () => {
       ).toBe('removed');
     }
   });
+
   it('runs once a day unless told otherwise, so an idle engine prunes with one run a day, not 24', async () => {
     const scheduleId = uniqueName('outbox-retention-daily');
     const options = { scheduleId, taskQueue: rotor.config.temporal.taskQueue };

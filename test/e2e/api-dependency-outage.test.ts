@@ -264,6 +264,38 @@ describe('a dependency that is down answers a coded 503, never a 500', () => {
     expect(listed.statusCode, listed.body).toBe(200);
     expect(await outageCount('temporal')).toBeGreaterThanOrEqual(1);
   });
+  it('answers 503 naming Temporal for a bulk rotation asked for while Temporal is down, and leaves no batch behind that would never start', async () => {
+    const batchesOf = async () =>
+      (
+        await rotor.clients.db
+          .selectFrom('bulk_batches')
+          .select('id')
+          .where('tenant_id', '=', tenant)
+          .execute()
+      ).length;
+    expect(await batchesOf()).toBe(0);
+    await temporalProxy.down();
+    try {
+      const refused = await call(admin, 'POST', '/api/v1/rotations/bulk', {
+        tenantId: tenant,
+        reason: 'outage drill',
+      });
+      expectOutage(refused, 'Temporal', []);
+      // The batch's row is written before its workflow starts; a start that failed removes it,
+      // so no progress reads "asking" for ever.
+      expect(await batchesOf()).toBe(0);
+    } finally {
+      await temporalProxy.up();
+    }
+    expect(await outageCount('temporal')).toBeGreaterThanOrEqual(1);
+    // gRPC reconnects with its own backoff; later tests start workflows.
+    await pollUntil(
+      'Temporal to answer again',
+      () => call(admin, 'GET', '/api/v1/approvals'),
+      (res) => res.statusCode === 200,
+      { timeout: 60_000 },
+    );
+  });
   it("reads a bulk batch's progress from the database while Temporal is down, and counts a batch that has not said how many it asked as neither done nor finished", async () => {
     const bulkTenant = uniqueName('bulkout');
     await rotor.clients.db

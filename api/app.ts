@@ -21,6 +21,7 @@ import type { Issue } from './errors';
 import { registerInputGuard } from './input-guard';
 import { TAGS, registerErrorResponses } from './openapi';
 import { cleanClientIp, cleanUserAgent } from '../domain';
+import { AccessLogController } from './access-log';
 import { AuthBurstDetector, DEFAULT_AUTH_BURST } from './auth-burst';
 import { createApiMetrics } from './metrics';
 import type { DependencyOutageCounter } from './metrics';
@@ -90,6 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       redact: REDACT_PATHS,
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
+    logController: new AccessLogController(),
     bodyLimit: 64 * 1024,
     // Errors the router raises before any route runs (a malformed URL, a path parameter over
     // 100 characters) get the same coded body as every other client error.

@@ -223,7 +223,7 @@ export interface Config {
   securityReportIntervalSeconds: number;
   /** Audit rows older than this are archived by a daily Temporal Schedule; 0: never. */
   auditRetentionDays: number;
-  /** Delivered outbox rows older than this are deleted by an hourly Temporal Schedule; 0: never. */
+  /** Delivered outbox rows older than this are deleted by a daily Temporal Schedule; 0: never. */
   outboxRetentionDays: number;
 }
 

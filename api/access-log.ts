@@ -5,9 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * One access line per request, written when it is answered: who asked for what (fastify's
  * request serializer: method, URL, host, remote address; never a header or a body), the status,
  * Rotor's error code when there is one, and the time taken. Fastify's default writes two lines
- * per request ("incoming request", then "request completed"); at the default level `info` that
- * was a third of the API's CPU on a busy route, for a first line that says nothing the second
- * does not. A request that never gets an answer still has its error or abort logged by fastify.
+ * per request ("incoming request", then "request completed"): the first says nothing the second
+ * does not, and doubles the log volume at the default level `info` (and costs ~16 µs of CPU a
+ * request, README "Metrics, logs").
  */
 export class AccessLogController extends LogController {
   override incomingRequest(): void {}

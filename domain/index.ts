@@ -26,7 +26,12 @@ export {
   secretVaultPath,
 } from './naming';
 export { Role } from './roles';
-export { hasControlCharacter, withoutControlCharacters } from './text';
+export {
+  hasControlCharacter,
+  hasLoneSurrogate,
+  wellFormed,
+  withoutControlCharacters,
+} from './text';
 export { FAILED_STEPS, NotificationKind } from './notifications';
 export type {
   Audience,

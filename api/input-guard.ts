@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hasControlCharacter as hasControl } from '../domain';
+import { hasControlCharacter as hasControl, hasLoneSurrogate } from '../domain';
 import { ApiError } from './errors';
 import type { Issue } from './errors';
 
@@ -21,10 +21,23 @@ const MAX_ISSUES = 20;
 
 const MESSAGE = 'must not contain control characters';
 const KEY_MESSAGE = 'has a field name with control characters';
+const SURROGATE_MESSAGE = 'must be well-formed Unicode (it holds a lone surrogate)';
+const SURROGATE_KEY_MESSAGE = 'has a field name that is not well-formed Unicode';
+
+/** What is wrong with one string, or null: control characters, or a lone surrogate. */
+function textProblem(s: string, allowLines: boolean): string | null {
+  if (hasControl(s, allowLines)) return MESSAGE;
+  return hasLoneSurrogate(s) ? SURROGATE_MESSAGE : null;
+}
+
+function keyProblem(key: string): string | null {
+  if (hasControl(key)) return KEY_MESSAGE;
+  return hasLoneSurrogate(key) ? SURROGATE_KEY_MESSAGE : null;
+}
 
 /**
  * Every string in `value` (nested objects and arrays too, and object keys) that holds a control
- * character, as issues naming the field. Iterative, so a deeply nested body cannot exhaust the
+ * character or a lone surrogate, as issues naming the field. Iterative, so a deeply nested body cannot exhaust the
  * stack. Field names with control characters are not echoed: the issue names their parent.
  */
 export function controlCharacterIssues(
@@ -36,7 +49,8 @@ export function controlCharacterIssues(
   // Most values are absent or one short string: answered without the stack.
   if (value === undefined || value === null) return issues;
   if (typeof value === 'string') {
-    if (hasControl(value, multiline.has(root))) issues.push({ field: root, message: MESSAGE });
+    const problem = textProblem(value, multiline.has(root));
+    if (problem) issues.push({ field: root, message: problem });
     return issues;
   }
   const stack: { value: unknown; field: string }[] = [{ value, field: root }];
@@ -45,14 +59,16 @@ export function controlCharacterIssues(
     if (next === undefined) break;
     const { value: v, field } = next;
     if (typeof v === 'string') {
-      if (hasControl(v, multiline.has(field))) issues.push({ field, message: MESSAGE });
+      const problem = textProblem(v, multiline.has(field));
+      if (problem) issues.push({ field, message: problem });
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], field: `${field}.${i}` });
     } else if (v !== null && typeof v === 'object') {
       const entries = Object.entries(v as Record<string, unknown>).reverse();
       for (const [key, child] of entries) {
-        if (hasControl(key)) {
-          issues.push({ field, message: KEY_MESSAGE });
+        const problem = keyProblem(key);
+        if (problem) {
+          issues.push({ field, message: problem });
           continue;
         }
         stack.push({ value: child, field: `${field}.${key}` });
@@ -79,9 +95,9 @@ function requestIssues(req: FastifyRequest): Issue[] {
 }
 
 /**
- * Refuses control characters in every string a request carries (path, query, body, stored
- * headers) with 400 ROT_ERR_VALIDATION naming each field, before any schema or handler sees
- * it. One hook for every route, so a new route cannot forget it.
+ * Refuses control characters and lone surrogates in every string a request carries (path,
+ * query, body, stored headers) with 400 ROT_ERR_VALIDATION naming each field, before any schema
+ * or handler sees it. One hook for every route, so a new route cannot forget it.
  */
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('preValidation', (req, _reply, done) => {

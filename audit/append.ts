@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { cleanClientIp, cleanUserAgent } from '../domain';
+import { cleanClientIp, cleanUserAgent, wellFormed } from '../domain';
 import type { RequestOrigin } from '../domain';
 import { CURRENT_CHAIN_FORMAT, GENESIS_HASH, auditHash, chainKey } from './chain';
 
@@ -95,8 +95,13 @@ interface LinkedRow {
 function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] {
   let prev = head;
   return entries.map((entry) => {
-    // Hash what PostgreSQL will hand back: details after a JSON round trip, a millisecond time.
-    const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
+    // Hash what PostgreSQL will hand back: details after a JSON round trip, a millisecond time,
+    // and text without lone surrogates (jsonb refuses them; text columns store U+FFFD). A
+    // reason from a raw workflow message may hold one: stored anyway, and the hash still holds.
+    const details = JSON.parse(JSON.stringify(entry.details ?? {}), (_key, v: unknown) =>
+      typeof v === 'string' ? wellFormed(v) : v,
+    ) as Record<string, unknown>;
+    const actor = wellFormed(entry.actor);
     const seq = prev.seq + 1;
     // Cleaned here too, whatever the caller did: an origin may come from a raw workflow message.
     const origin = entry.origin as Partial<Record<'ip' | 'userAgent', unknown>> | null | undefined;
@@ -108,7 +113,7 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
       tenantId: entry.tenantId,
       secretId: entry.secretId ?? null,
       rotationId: entry.rotationId ?? null,
-      actor: entry.actor,
+      actor,
       action: entry.action,
       outcome: entry.outcome,
       details,
@@ -124,7 +129,7 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
       tenant_id: entry.tenantId,
       secret_id: entry.secretId ?? null,
       rotation_id: entry.rotationId ?? null,
-      actor: entry.actor,
+      actor,
       action: entry.action,
       outcome: entry.outcome,
       details: JSON.stringify(details),

@@ -48,7 +48,19 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
         );
       }
       const text = await res.text();
-      const json = text ? (JSON.parse(text) as unknown) : undefined;
+      let json: unknown;
+      try {
+        json = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        // Not Rotor answering (a proxy's error page, another service at that address): say so,
+        // coded, rather than print the JSON parser's complaint about the first character.
+        throw new CliError(
+          'ROT_ERR_NOT_ROTOR',
+          `The server at ${baseUrl} answered HTTP ${res.status} with something other than Rotor's JSON (${
+            res.headers.get('content-type') ?? 'no content type'
+          })`,
+        );
+      }
       if (!res.ok) {
         const error = (
           json as {

@@ -5,6 +5,8 @@
 export const HINTS: Record<string, string> = {
   ROT_ERR_CONFIG: 'set ROTOR_TOKEN to an API token (npm start prints the bootstrap admin token)',
   ROT_ERR_UNREACHABLE: 'start Rotor (npm start) or point ROTOR_API_URL at it',
+  ROT_ERR_NOT_ROTOR:
+    'check that ROTOR_API_URL is the Rotor API; if a proxy is in front of it, the API may be down or restarting',
   ROT_ERR_UNAUTHENTICATED: 'check ROTOR_TOKEN: it must be a whole rtr_… token Rotor issued',
   ROT_ERR_TOKEN_REVOKED:
     'this token was revoked: ask an admin for a new one (rotor tokens create), then set ROTOR_TOKEN',

@@ -5,6 +5,7 @@ import {
   DEFAULT_APPROVAL,
   DEFAULT_POLICIES,
   DEFAULT_SUPPLY,
+  MAX_POLICY_SECONDS,
   TARGET_SECRET_TYPES,
   TargetKind,
   isIamUserName,
@@ -66,7 +67,12 @@ const windowSchema = z
   })
   .refine((w) => w.start !== w.end, { path: ['end'], message: 'must differ from start' });
 
-const positiveSeconds = z.number().positive('must be more than 0 seconds');
+/** Durations a lifecycle turns into dates and timers: bounded, so every one stays a date. */
+const TOO_LONG = `must be at most ${MAX_POLICY_SECONDS} seconds (10 years)`;
+const positiveSeconds = z
+  .number()
+  .positive('must be more than 0 seconds')
+  .max(MAX_POLICY_SECONDS, TOO_LONG);
 
 const approvalSchema = z
   .strictObject({
@@ -85,7 +91,11 @@ const approvalSchema = z
 const supplySchema = z.strictObject({
   remindEverySeconds: positiveSeconds.optional(),
   deadlineSeconds: positiveSeconds.optional(),
-  expiryLeadSeconds: z.number().min(0, 'must be 0 or more seconds').optional(),
+  expiryLeadSeconds: z
+    .number()
+    .min(0, 'must be 0 or more seconds')
+    .max(MAX_POLICY_SECONDS, TOO_LONG)
+    .optional(),
 });
 
 /** The policy overrides a secret may set, at create and on PUT …/policy (the API documents it). */
@@ -93,10 +103,20 @@ export function policySchema(limits: CreateSecretLimits) {
   const min = limits.minRotationIntervalSeconds;
   return z
     .strictObject({
-      intervalSeconds: z.number().int().min(min, `must be at least ${min} seconds`).optional(),
+      intervalSeconds: z
+        .number()
+        .int()
+        .min(min, `must be at least ${min} seconds`)
+        .max(MAX_POLICY_SECONDS, TOO_LONG)
+        .optional(),
       cron: z.string().optional(),
       cronTimeZone: z.string().optional(),
-      graceSeconds: z.number().int().min(0, 'must not be negative').optional(),
+      graceSeconds: z
+        .number()
+        .int()
+        .min(0, 'must not be negative')
+        .max(MAX_POLICY_SECONDS, TOO_LONG)
+        .optional(),
       requiresApproval: z.boolean().optional(),
       autoGenerate: z.boolean().optional(),
       versionsKept: z

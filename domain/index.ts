@@ -9,6 +9,7 @@ export {
   DEFAULT_UPCOMING_NOTICE_SECONDS,
   DEFAULT_REPAIR_EVERY_SECONDS,
   DEFAULT_SUPPLY,
+  MAX_POLICY_SECONDS,
   MAX_REPAIR_INTERVAL_SECONDS,
   allowsValueRead,
   approvalPolicy,
@@ -25,7 +26,12 @@ export {
   secretVaultPath,
 } from './naming';
 export { Role } from './roles';
-export { hasControlCharacter, withoutControlCharacters } from './text';
+export {
+  hasControlCharacter,
+  hasLoneSurrogate,
+  wellFormed,
+  withoutControlCharacters,
+} from './text';
 export { FAILED_STEPS, NotificationKind } from './notifications';
 export type {
   Audience,

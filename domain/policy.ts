@@ -2,6 +2,14 @@ import { SecretType } from './secret-types';
 
 const DAY = 86_400;
 
+/**
+ * The longest duration a policy may set (interval, grace, approval and supply timings): ten
+ * years. Past about 270,000 years a date cannot be represented at all, and a lifecycle that
+ * computed one failed on every attempt (a rotation stuck ROTATING, or every later message
+ * refused); nothing Rotor schedules needs more than a few years.
+ */
+export const MAX_POLICY_SECONDS = 3650 * DAY;
+
 export type Schedule =
   | { kind: 'interval'; everySeconds: number }
   /** `timeZone` is an IANA name the cron fields are read in; absent means 'UTC'. */

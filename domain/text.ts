@@ -22,3 +22,22 @@ export function withoutControlCharacters(s: string): string {
   for (const ch of s) out += isControl(ch.charCodeAt(0)) ? '\ufffd' : ch;
   return out;
 }
+
+/**
+ * A UTF-16 surrogate without its partner (JSON may carry one, as `"\ud800"`): no character at
+ * all. PostgreSQL refuses it in jsonb (a 500, or an activity failing on every attempt), and a
+ * text column stores U+FFFD instead, so a hash taken before the write no longer matches. With
+ * the `u` flag a paired surrogate is one code point, so only lone ones match.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const LONE_SURROGATES = /[\ud800-\udfff]/gu;
+
+/** Whether `s` holds a lone surrogate (is not well-formed Unicode). */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+/** `s` with every lone surrogate replaced by U+FFFD, as PostgreSQL's text columns store it. */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATES, '\ufffd');
+}

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { ErrorType, hasControlCharacter } from '../domain';
+import { ErrorType, MAX_POLICY_SECONDS, hasControlCharacter } from '../domain';
 import type { Policy } from '../domain';
 import type { Requester, RotateRefusal } from './messages';
 
@@ -29,6 +29,27 @@ export function isValidRequester(request: unknown): request is Requester {
     (r.breakGlass === undefined || typeof r.breakGlass === 'boolean') &&
     (r.inWindow === undefined || typeof r.inWindow === 'boolean') &&
     (r.bulkId === undefined || isCleanText(r.bulkId, 100))
+  );
+}
+
+/** A duration of at most MAX_POLICY_SECONDS, when present. */
+const inRange = (seconds: unknown): boolean =>
+  seconds === undefined || (typeof seconds === 'number' && seconds <= MAX_POLICY_SECONDS);
+
+/**
+ * Whether every duration the lifecycle turns into a date or a timer is at most
+ * MAX_POLICY_SECONDS, as the API requires. Past about 270,000 years no date exists: a policy
+ * with one left the lifecycle failing on every attempt (the next rotation, a grace end, an
+ * approval expiry could not be computed). Only a raw signal can carry one.
+ */
+export function isPolicyInRange(policy: Policy): boolean {
+  const { schedule, approval, supply } = policy;
+  return (
+    (schedule.kind !== 'interval' || inRange(schedule.everySeconds)) &&
+    inRange(policy.graceSeconds) &&
+    [approval?.remindEverySeconds, approval?.escalateAfterSeconds, approval?.expireAfterSeconds]
+      .concat([supply?.remindEverySeconds, supply?.deadlineSeconds, supply?.expiryLeadSeconds])
+      .every(inRange)
   );
 }
 

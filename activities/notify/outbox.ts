@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { wellFormed } from '../../domain';
 import type { Audience, NotificationEvent } from '../../domain';
 import type { Database } from '../../db/schema';
 
@@ -17,7 +18,10 @@ export async function writeToOutbox(
       event_id: eventId,
       tenant_id: event.tenantId,
       audience: event.audience,
-      event: JSON.stringify(event),
+      // jsonb refuses a lone surrogate, which a reason from a raw workflow message may hold.
+      event: JSON.stringify(event, (_key, v: unknown) =>
+        typeof v === 'string' ? wellFormed(v) : v,
+      ),
     })
     .onConflict((oc) => oc.column('event_id').doNothing())
     .execute();

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditTrail } from '../../audit';
+import { rotateNowSignal } from '../../workflows';
 import { createTestApi } from '../helpers/api';
 import type { Method, TestApi } from '../helpers/api';
 import { waitForStatus } from '../helpers/lifecycle';
@@ -128,6 +130,121 @@ describe('control characters in any input: a coded 400 naming the field, on ever
     }
     // Every operation's parameters and body fields, not a sample: the document lists ~90.
     expect(probes).toBeGreaterThan(80);
+  });
+
+  // A lone UTF-16 surrogate is valid JSON ("\ud800") but no character: PostgreSQL's jsonb
+  // refuses it. Each of these answered 500 (token name, value read), or 202 and then the
+  // rotation's first audit row failed on every attempt, leaving the secret ROTATING.
+  it('refuses a lone surrogate in every body string of every documented operation, naming the field', async () => {
+    const lone = `${MARKER}\ud800`;
+    let probes = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/api/v1/')) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        const body = op.requestBody?.content['application/json'].schema;
+        const url = urlOf(path, validParams(op.parameters ?? []));
+        for (const field of body ? stringFields(body) : []) {
+          const what = `${method.toUpperCase()} ${path} body ${field.join('.')}`;
+          probes += 1;
+          const res = await api.call(
+            api.tokens.admin,
+            method.toUpperCase() as Method,
+            url,
+            bodyWith(field, lone),
+          );
+          refused(res, ['body', ...field].join('.'), what);
+          expect(res.json<ErrorBody>().error.issues, what).toEqual([
+            {
+              field: ['body', ...field].join('.'),
+              message: 'must be well-formed Unicode (it holds a lone surrogate)',
+            },
+          ]);
+        }
+      }
+    }
+    expect(probes).toBeGreaterThan(40);
+    // A low surrogate alone, and one in a field name (not echoed); a pair is a character.
+    refused(
+      await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/x/rotate`, { reason: 'x\udfff' }),
+      'body.reason',
+      'a low surrogate',
+    );
+    refused(
+      await api.call(api.tokens.admin, 'POST', '/api/v1/tokens', {
+        [`${MARKER}\udc00`]: 'x',
+        name: 'n',
+        role: 'operator',
+      }),
+      'body',
+      'a key with a lone surrogate',
+    );
+    const emoji = await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/never-was/rotate`, {
+      reason: 'rotated \ud83d\udd11',
+    });
+    expect(emoji.statusCode, emoji.body).toBe(404);
+  });
+
+  it('answers 400, not 500, to a lone surrogate in a value read’s reason or a token’s name, and audits nothing', async () => {
+    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+      tenantId: a,
+      name: 'readable',
+      type: 'jwt_secret',
+      policy: { allowValueRead: true },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    await waitForStatus(rotor.client, `secret/${a}/readable`, (s) => s.state === 'ACTIVE');
+    const count = async () =>
+      (
+        await rotor.clients.db
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('tenant_id', '=', a)
+          .where('action', '=', 'secret.value_read')
+          .executeTakeFirstOrThrow()
+      ).n;
+    const before = await count();
+    refused(
+      await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/readable/value`, {
+        reason: `${MARKER}\ud800`,
+      }),
+      'body.reason',
+      'value read',
+    );
+    expect(await count()).toBe(before);
+    refused(
+      await api.call(api.tokens.admin, 'POST', '/api/v1/tokens', {
+        name: `${MARKER}\ud800`,
+        role: 'operator',
+      }),
+      'body.name',
+      'token name',
+    );
+  });
+
+  it('rotates on a raw rotate signal whose reason holds a lone surrogate, storing U+FFFD, and the chain verifies', async () => {
+    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+      tenantId: a,
+      name: 'raw-signal',
+      type: 'api_key',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const workflowId = `secret/${a}/raw-signal`;
+    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    // Around the API (the Temporal UI, tctl): the workflow's own rules are all that apply.
+    await rotor.client.workflow
+      .getHandle(workflowId)
+      .signal(rotateNowSignal, { requestedBy: 'ops', reason: 'from the UI \ud800' });
+    const done = await waitForStatus(rotor.client, workflowId, (s) => s.currentVersion === 2);
+    expect(done.state).not.toBe('NEEDS_ATTENTION');
+    const rows = await rotor.clients.db
+      .selectFrom('audit_events')
+      .innerJoin('secrets', 'secrets.id', 'audit_events.secret_id')
+      .select('audit_events.details')
+      .where('secrets.workflow_id', '=', workflowId)
+      .execute();
+    const reasons = rows.map((r) => (r.details as { reason?: string }).reason);
+    expect(reasons).toContain('from the UI \ufffd');
+    expect((await verifyAuditTrail(rotor.clients.db, { tenantId: a })).ok).toBe(true);
   });
 
   it('refuses every C0 control character and DEL in a single-line field, and names only the field', async () => {

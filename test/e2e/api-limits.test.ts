@@ -123,6 +123,51 @@ describe('API limits and client mistakes: always a coded 4xx', () => {
     expectCoded(await raw('[]', 'application/json'), 400);
   });
 
+  it('refuses policy durations too long to become a date, at create and on PUT …/policy', async () => {
+    // Accepted, 1e13 seconds left the lifecycle failing on every attempt: the grace end or the
+    // approval expiry is past the last date JavaScript can hold (RangeError: Invalid time value).
+    const huge = 1e13;
+    const created = expectCoded(
+      await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+        tenantId: a,
+        name: 'forever',
+        type: 'jwt_secret',
+        policy: { graceSeconds: huge, intervalSeconds: huge },
+      }),
+      400,
+    );
+    expect(created.issues?.map((i) => i.field).sort()).toEqual([
+      'policy.graceSeconds',
+      'policy.intervalSeconds',
+    ]);
+    expect(JSON.stringify(created)).not.toContain(String(huge));
+    expect(
+      await rotor.clients.db
+        .selectFrom('secrets')
+        .select('id')
+        .where('tenant_id', '=', a)
+        .where('name', '=', 'forever')
+        .executeTakeFirst(),
+    ).toBeUndefined();
+
+    const ok = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+      tenantId: a,
+      name: 'bounded',
+      type: 'database_password',
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    await waitForStatus(rotor.client, `secret/${a}/bounded`, (s) => s.state === 'ACTIVE');
+    const policy = expectCoded(
+      await api.call(api.tokens.a, 'PUT', `/api/v1/secrets/${a}/bounded/policy`, {
+        approval: { expireAfterSeconds: huge },
+      }),
+      400,
+    );
+    expect(policy.issues?.map((i) => i.field)).toEqual(['policy.approval.expireAfterSeconds']);
+    const got = await api.call(api.tokens.a, 'GET', `/api/v1/secrets/${a}/bounded`);
+    expect(got.json<{ policy: { approval?: unknown } }>().policy.approval).toBeUndefined();
+  });
+
   it('answers 409, not 500, to messages for a secret whose lifecycle has ended', async () => {
     const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
       tenantId: a,

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { policyFor, SecretType } from '../../domain';
+import { DEFAULT_APPROVAL, MAX_POLICY_SECONDS, policyFor, SecretType } from '../../domain';
 import {
   isCleanText,
+  isPolicyInRange,
   isValidPolicyUpdate,
   isValidRequester,
   refuseRotation,
@@ -52,6 +53,30 @@ describe('the rules a lifecycle message must pass', () => {
     }
     expect(isValidPolicyUpdate({ policy, requestedBy: '' })).toBe(false);
     expect(isValidPolicyUpdate(null)).toBe(false);
+  });
+
+  it('tells a policy whose durations every date can hold from one past MAX_POLICY_SECONDS', () => {
+    const policy = policyFor(SecretType.DatabasePassword);
+    expect(isPolicyInRange(policy)).toBe(true);
+    expect(
+      isPolicyInRange({
+        ...policy,
+        schedule: { kind: 'interval', everySeconds: MAX_POLICY_SECONDS },
+        graceSeconds: MAX_POLICY_SECONDS,
+      }),
+    ).toBe(true);
+    const over = MAX_POLICY_SECONDS + 1;
+    const broken = [
+      { ...policy, schedule: { kind: 'interval' as const, everySeconds: 1e13 } },
+      { ...policy, graceSeconds: over },
+      { ...policy, approval: { ...DEFAULT_APPROVAL, expireAfterSeconds: over } },
+      { ...policy, approval: { ...DEFAULT_APPROVAL, remindEverySeconds: over } },
+      {
+        ...policy,
+        supply: { remindEverySeconds: 1, deadlineSeconds: 2, expiryLeadSeconds: over },
+      },
+    ];
+    for (const p of broken) expect(isPolicyInRange(p), JSON.stringify(p)).toBe(false);
   });
 
   it('refuses a rotation with a typed, non-retryable failure that carries the reason code', () => {

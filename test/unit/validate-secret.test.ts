@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../control/errors';
 import { validateCreateSecret } from '../../control/validate-secret';
-import { DEFAULT_APPROVAL, DEFAULT_POLICIES } from '../../domain';
+import { DEFAULT_APPROVAL, DEFAULT_POLICIES, MAX_POLICY_SECONDS } from '../../domain';
 
 const limits = { minRotationIntervalSeconds: 3600, maxValueBytes: 64 };
 const minimal = {
@@ -167,6 +167,41 @@ describe('validating a create-secret request', () => {
     expect(
       fields(withPolicy({ approval: { escalateAfterSeconds: 100, expireAfterSeconds: 50 } })),
     ).toEqual(['policy.approval.expireAfterSeconds']);
+  });
+
+  it('refuses durations too long to become a date, naming each field and not its value', () => {
+    // 1e13 seconds is past the last date JavaScript can hold: accepted, it left a rotation stuck
+    // ROTATING (promote failed on every attempt) or an approval refusing every message.
+    const huge = 1e13;
+    const error = rejection(
+      withPolicy({
+        intervalSeconds: huge,
+        graceSeconds: huge,
+        approval: {
+          remindEverySeconds: huge,
+          escalateAfterSeconds: huge,
+          expireAfterSeconds: huge + 1,
+        },
+        supply: { remindEverySeconds: huge, deadlineSeconds: huge, expiryLeadSeconds: huge },
+      }),
+    );
+    expect(error.issues.map((i) => i.field).sort()).toEqual([
+      'policy.approval.escalateAfterSeconds',
+      'policy.approval.expireAfterSeconds',
+      'policy.approval.remindEverySeconds',
+      'policy.graceSeconds',
+      'policy.intervalSeconds',
+      'policy.supply.deadlineSeconds',
+      'policy.supply.expiryLeadSeconds',
+      'policy.supply.remindEverySeconds',
+    ]);
+    expect(JSON.stringify(error.issues)).not.toContain('10000000000000');
+    // Ten years is still a policy.
+    const longest = validateCreateSecret(
+      withPolicy({ intervalSeconds: MAX_POLICY_SECONDS, graceSeconds: MAX_POLICY_SECONDS }),
+      limits,
+    );
+    expect(longest.policy.schedule).toEqual({ kind: 'interval', everySeconds: MAX_POLICY_SECONDS });
   });
 
   describe('a mariadb_user target', () => {

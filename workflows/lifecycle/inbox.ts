@@ -3,12 +3,18 @@ import {
   ApplicationFailure,
   currentUpdateInfo,
   log,
+  patched,
   setHandler,
   uuid4,
 } from '@temporalio/workflow';
 import { ErrorType, NotificationKind } from '../../domain';
 import { checkBreakGlass, checkDecision } from '../approval-rules';
-import { isValidPolicyUpdate, isValidRequester, refuseRotation } from '../message-rules';
+import {
+  isPolicyInRange,
+  isValidPolicyUpdate,
+  isValidRequester,
+  refuseRotation,
+} from '../message-rules';
 import {
   approveUpdate,
   breakGlassUpdate,
@@ -91,6 +97,12 @@ function registerSupply(ctx: LifecycleContext): void {
     },
   );
 }
+
+/**
+ * From this patch on, a policy update with a duration past MAX_POLICY_SECONDS is ignored; before
+ * it, one was applied (and the lifecycle failed on every date it computed from it).
+ */
+const POLICY_RANGE_PATCH = 'policy-range-v1';
 
 /** Rotate now, retire, pause, resume and policy: the secret's controls. */
 function registerControl(ctx: LifecycleContext): void {
@@ -201,6 +213,9 @@ function registerControl(ctx: LifecycleContext): void {
   });
   setHandler(updatePolicySignal, (update) => {
     if (!isValidPolicyUpdate(update)) return ignored('updatePolicy');
+    // Durations no date can hold wedged the lifecycle; a history that took one keeps its path.
+    if (!isPolicyInRange(update.policy) && patched(POLICY_RANGE_PATCH))
+      return ignored('updatePolicy');
     ctx.policyUpdate = update;
     ctx.messages += 1;
   });

@@ -20,6 +20,15 @@ export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const TARGET_KINDS: readonly TargetKind[] = Object.values(TargetKind);
 
 /**
+ * The targets a tenant token may name. Every other kind sets the password or keys of an account
+ * on a shared server, chosen by name: a tenant naming one it does not own (another tenant's role,
+ * an administrator's account, Rotor's own login) would take it over. Which accounts a secret may
+ * manage is deployment configuration, like the connections themselves, so admins and operators
+ * set those targets; the owning tenant still reads, rotates, pauses and retires the secret.
+ */
+export const TENANT_SETTABLE_TARGETS: readonly TargetKind[] = [TargetKind.TenantApiKey];
+
+/**
  * single: ALTER ROLE on one role; consumers holding the old password fail from that moment.
  * alternating: two roles take turns; the one not in use gets the new password, then Vault's
  * current credential points at it, so the old one keeps working through the grace period.

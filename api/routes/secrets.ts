@@ -11,7 +11,14 @@ import {
   retireSecret,
 } from '../../control';
 import { findConnection } from '../../connections';
-import { NAME_PATTERN, Role, SECRET_TYPES } from '../../domain';
+import {
+  NAME_PATTERN,
+  Role,
+  SECRET_TYPES,
+  TARGET_KINDS,
+  TENANT_SETTABLE_TARGETS,
+} from '../../domain';
+import type { Principal } from '../auth/tokens';
 import { assertTenant, requireRole } from '../auth/access';
 import { tenantScope } from '../auth/scope';
 import { ApiError } from '../errors';
@@ -21,6 +28,25 @@ import type { ApiServices } from '../services';
 import { accepted, documentedAs, errorResponses, iso, nameParam } from './schemas';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
+
+/**
+ * A tenant token may name only the targets in TENANT_SETTABLE_TARGETS: every other kind takes
+ * over an account on a shared server by its name (see there). 403, naming the field.
+ */
+function assertTargetAllowed(principal: Principal, body: unknown): void {
+  if (principal.role !== Role.Tenant) return;
+  const kind = (body as { target?: { kind?: unknown } } | null)?.target?.kind;
+  // An unknown kind is left to validation, which names it (400).
+  if (!TARGET_KINDS.some((k) => k === kind) || TENANT_SETTABLE_TARGETS.some((k) => k === kind))
+    return;
+  throw new ApiError(
+    403,
+    'ROT_ERR_FORBIDDEN',
+    `A tenant token may set only a ${TENANT_SETTABLE_TARGETS.join(' or ')} target; ` +
+      'an admin or operator creates secrets that manage an account on a server',
+    [{ field: 'target.kind', message: 'needs an admin or operator token' }],
+  );
+}
 const secretParams = z.object({ tenantId: name, name });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
@@ -86,7 +112,9 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
           'Bring a secret under management (idempotent by tenant and name, and by Idempotency-Key). ' +
           'initialValue (and initialPrivateKey for a tls_certificate) imports an existing value: ' +
           'it becomes version 1 in Vault instead of a generated or requested one; a secret already ' +
-          'managed answers 409 ROT_ERR_ALREADY_MANAGED and keeps its value.',
+          'managed answers 409 ROT_ERR_ALREADY_MANAGED and keeps its value. A target that sets an ' +
+          'account on a server (postgres_role, redis_acl, mariadb_user, aws_iam_access_key) needs an ' +
+          'admin or operator token; a tenant token gets 403 ROT_ERR_FORBIDDEN naming target.kind.',
         headers: idempotencyHeaders,
         body: createBody,
         response: {
@@ -98,6 +126,7 @@ export function registerSecretRoutes(root: FastifyInstance, services: ApiService
     async (req, reply) => {
       const principal = requireRole(req, [Role.Admin, Role.Operator, Role.Tenant]);
       assertTenant(principal, req.body.tenantId);
+      assertTargetAllowed(principal, req.body);
       return idempotent(db, principal, req, reply, async () => {
         // The full request is validated by createSecret, which names each bad field.
         const handle = await createSecret(

@@ -262,7 +262,7 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
   it('created and rotated through the API: consumers sign with what Vault holds as current, the old key works through grace, then is deactivated and deleted; retire deletes the rest', async () => {
     const user = await managedUser();
     const name = 'deploy-key';
-    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+    const created = await api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
       tenantId: api.tenantA,
       name,
       type: 'api_key',
@@ -384,7 +384,7 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
       'bob&UserName=admin',
       'bøb',
     ]) {
-      const res = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+      const res = await api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
         tenantId: api.tenantA,
         name: uniqueName('hostile'),
         type: 'api_key',
@@ -397,7 +397,7 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
       expect([...new Set(fields)]).toEqual(['target.userName']);
       if (userName.length > 3) expect(res.body).not.toContain(userName);
     }
-    const noConnection = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+    const noConnection = await api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
       tenantId: api.tenantA,
       name: uniqueName('no-conn'),
       type: 'api_key',
@@ -406,7 +406,7 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
     });
     expect(noConnection.statusCode).toBe(400);
     expect(noConnection.body).toContain('target.connection');
-    const imported = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+    const imported = await api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
       tenantId: api.tenantA,
       name: uniqueName('imported'),
       type: 'api_key',

@@ -51,7 +51,7 @@ describe('an operator runs Rotor from the CLI alone', () => {
 
   it('recovers a failed rotation: broken target → NEEDS_ATTENTION → fixed → retry', async () => {
     await ok(
-      api.tokens.a,
+      api.tokens.operator,
       'secrets',
       'create',
       t,

@@ -378,7 +378,7 @@ describe('connections: target servers named by secrets, with Rotor’s credentia
     try {
       const tenantId = api.tenantA;
       const create = (name: string, target: Record<string, unknown>) =>
-        api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+        api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
           tenantId,
           name,
           type: 'database_password',

@@ -131,7 +131,7 @@ describe('a database_password rotated into a real MariaDB user, on a connection 
   it('alternating: created and rotated through the API, consumers log in with what Vault holds as current, the old user is locked after grace, and no log holds a password', async () => {
     const [a, b] = await target.createUsers('orders_a', 'orders_b');
     const name = 'orders-db';
-    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
+    const created = await api.call(api.tokens.operator, 'POST', '/api/v1/secrets', {
       tenantId: api.tenantA,
       name,
       type: 'database_password',

@@ -27,6 +27,7 @@ export async function setUpPgTarget(): Promise<PgTarget> {
   await superuser.query(
     `CREATE ROLE ${pg.escapeIdentifier(rotator)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(rotatorPassword)}`,
   );
+  // Already made by the global setup; kept for a target database set up some other way.
   await superuser.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const rotatorUrl = new URL(url.toString());
   rotatorUrl.username = rotator;

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { sql } from 'kysely';
 import { workflowBundleOptions } from '../../workers/workflow-bundle-options';
 import type { TestProject } from 'vitest/node';
 import { createDb, migrateOrThrow } from '../../db';
@@ -28,6 +29,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await migrateOrThrow(db);
     } finally {
       await db.destroy();
+    }
+    // Test files set up PostgreSQL targets concurrently, and each reads pg_stat_statements: two
+    // creating the extension at the same moment collide on its unique name (IF NOT EXISTS is not
+    // race-free), so it is made once here.
+    const targets = createDb(stack.targetDatabaseUrl, { max: 1 });
+    try {
+      await sql`create extension if not exists pg_stat_statements`.execute(targets);
+    } finally {
+      await targets.destroy();
     }
 
     // Bundled as workers bundle it (preloaded modules included), so tests run what production runs.

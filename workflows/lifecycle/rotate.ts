@@ -45,6 +45,13 @@ const FOLD_PATCH = 'fold-begin-next-v1';
  */
 const ANNOUNCE_PATCH = 'promote-announces-v1';
 
+/**
+ * Break-glass that supersedes a pending approval is this rotation, run now: its request is taken,
+ * as a window wait takes it. Before, it stayed queued and ran a second rotation straight after
+ * this one, revoking this rotation's previous credential with no grace.
+ */
+const SUPERSEDE_ONCE_PATCH = 'break-glass-supersedes-once-v1';
+
 /** What one rotation (or repair step) works on: the secret, its target, and the layout. */
 export function rotationTarget(
   ctx: LifecycleContext,
@@ -146,6 +153,8 @@ async function rotateOnce(
   // Where it is folded, a finish that finds no row (the stage never got to record it) writes it.
   const begun = folded ? { begin: beginInput } : {};
   if (!folded) await begin.beginRotation(beginInput);
+  // Break-glass took this rotation over from its approval: like break-glass, it ignores windows.
+  let emergency = false;
   // Creating a secret is not a rotation of a live credential; every later rotation of a
   // sensitive type waits for security, unless an admin broke the glass.
   if (target.policy.requiresApproval && !options.initial && !request.breakGlass) {
@@ -182,6 +191,15 @@ async function rotateOnce(
       }
       return;
     }
+    // Asked only on this path, so histories without a superseded approval replay unchanged.
+    if (
+      gate === 'superseded' &&
+      target.rotateRequest?.breakGlass === true &&
+      patched(SUPERSEDE_ONCE_PATCH)
+    ) {
+      target.rotateRequest = null;
+      emergency = true;
+    }
     setState(ctx, SecretState.Rotating);
   }
   // Types Rotor cannot generate wait for their owner's value (staged in Vault by the API).
@@ -216,7 +234,15 @@ async function rotateOnce(
     }
   }
   // Approved and with its value, it waits for the maintenance window before touching anything.
-  if (!options.initial && (await awaitWindow(ctx, target, rotationId, request)) === 'retired') {
+  if (
+    !options.initial &&
+    (await awaitWindow(
+      ctx,
+      target,
+      rotationId,
+      emergency ? { ...request, breakGlass: true } : request,
+    )) === 'retired'
+  ) {
     await endRetired();
     return;
   }

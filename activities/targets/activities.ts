@@ -277,17 +277,31 @@ export async function revokeAtTarget(
 }
 
 /**
- * The usernames of the credentials Vault holds for a secret (current and previous), for a retire
- * that must touch only what Rotor issued.
+ * The usernames of the credentials Vault holds for a secret, for a retire that must touch only
+ * what Rotor issued: current and previous, the consumer path's newest version (published by a
+ * rotation whose promote is still owed), and a pending value on the staging path (issued by a
+ * rotation whose compensation is still owed).
  */
-export async function heldUsernames(vault: VaultKv, vaultPath: string): Promise<string[]> {
-  const { labels } = await vault.metadata(vaultPath);
-  const held: string[] = [];
+export async function heldUsernames(
+  vault: VaultKv,
+  vaultPath: string,
+  stagingPath?: string,
+): Promise<string[]> {
+  const [{ labels }, newest, pending] = await Promise.all([
+    vault.metadata(vaultPath),
+    vault.read(vaultPath),
+    stagingPath ? vault.read(stagingPath) : Promise.resolve(undefined),
+  ]);
+  const held = new Set<string>();
   for (const version of [labels.current, labels.previous]) {
     const cred = await credentialAt(vault, vaultPath, version);
-    if (cred?.username !== undefined) held.push(cred.username);
+    if (cred?.username !== undefined) held.add(cred.username);
   }
-  return held;
+  for (const read of [newest, pending]) {
+    const username = read?.data.username;
+    if (typeof username === 'string') held.add(username);
+  }
+  return [...held];
 }
 
 /** Stage-time fields and prefix the target wants next to the new value. */

@@ -8,7 +8,8 @@ import {
 } from '../../control';
 import { SecretType, secretVaultPath } from '../../domain';
 import type { ApprovalPolicy } from '../../domain';
-import { rotateNowSignal } from '../../workflows';
+import { retireSignal, rotateNowSignal } from '../../workflows';
+import type { secretLifecycle } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
@@ -278,6 +279,23 @@ describe('rotations that need security’s approval', () => {
         'break_glass.refused:eve:refused',
       ]),
     );
+  });
+
+  it('record a rotation whose approval was still pending at retire as ended by the retire, not as rejected', async () => {
+    const { workflowId, rotationId } = await pendingRotation();
+    const handle = rotor.client.workflow.getHandle<typeof secretLifecycle>(workflowId);
+    await handle.signal(retireSignal, { requestedBy: 'owner', reason: 'decommissioned' });
+    expect((await handle.result()).state).toBe('RETIRED');
+    const row = await rotor.clients.db
+      .selectFrom('rotations')
+      .select(['status', 'error_type'])
+      .where('id', '=', rotationId)
+      .executeTakeFirst();
+    // Nobody rejected it: it ended as the value and window waits do when the secret is retired.
+    expect(row).toEqual({ status: 'FAILED', error_type: 'SecretRetired' });
+    const actions = await auditActions(workflowId);
+    expect(actions).not.toContainEqual(expect.stringMatching(/^rotation\.rejected:/));
+    expect(actions).toContain('secret.retired:owner:success');
   });
 
   it('run one rotation when break-glass supersedes a pending approval: the emergency is that rotation, not a second one after it', async () => {

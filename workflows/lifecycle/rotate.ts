@@ -173,12 +173,20 @@ async function rotateOnce(
         rotationId,
         secretId: target.secretId,
         tenantId,
-        status: gate === 'expired' ? RotationStatus.ApprovalExpired : RotationStatus.Rejected,
+        // Retired while waiting, nobody rejected it: it ends as the value and window waits do.
+        // (The finish's input only: the same commands, so recorded histories replay unchanged.)
+        status:
+          gate === 'expired'
+            ? RotationStatus.ApprovalExpired
+            : gate === 'retired'
+              ? RotationStatus.Failed
+              : RotationStatus.Rejected,
+        ...(gate === 'retired' ? { errorType: 'SecretRetired' } : {}),
         secretState: next,
         nextRotationAt: target.nextRotationAt,
-        actor: gate === 'expired' ? 'rotor' : (ctx.approval.decision?.by ?? 'rotor'),
+        actor: gate === 'rejected' ? (ctx.approval.decision?.by ?? 'rotor') : 'rotor',
         // A rejection is the approver's act: their origin is on approval.rejected, not here.
-        ...(gate === 'expired' && request.origin ? { origin: request.origin } : {}),
+        ...(gate !== 'rejected' && request.origin ? { origin: request.origin } : {}),
       });
       if (gate === 'expired') {
         // Said after the next attempt is scheduled, so the message can tell when it is.

@@ -16,6 +16,11 @@ export interface RetireInput {
   idempotencyKey: string;
   /** The secret's target, if any: everything it issued is locked or revoked there. */
   target?: TargetSpec;
+  /**
+   * The secret's staging path: a pending value left there by a rotation that still owed its
+   * compensation is revoked at the target (what it issued) and destroyed with the rest.
+   */
+  stagingPath?: string;
   /** Where the API request that asked for it came from. */
   origin?: RequestOrigin;
 }
@@ -24,9 +29,11 @@ export interface RetireInput {
 export function createRetireSecret({ db, vault, targets }: ActivityDeps) {
   return async function retireSecret(input: RetireInput): Promise<void> {
     if (input.target) {
-      const held = await heldUsernames(vault, input.vaultPath);
+      const held = await heldUsernames(vault, input.vaultPath, input.stagingPath);
       await driverFor(targets, input.target).retire(input.target, input, held);
     }
+    // A pending value is no one's to keep: it goes whatever the deletion policy says.
+    if (input.stagingPath) await vault.deleteAll(input.stagingPath);
     if (input.vaultDeletion === 'destroy-all') {
       await vault.deleteAll(input.vaultPath);
     } else if ((await vault.metadata(input.vaultPath)).latestVersion > 0) {

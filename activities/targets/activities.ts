@@ -7,6 +7,7 @@ import { isPublished, publishStaged, readStaged } from '../../vault';
 import type { StagedCredential, TargetStep } from './driver';
 import { driverFor } from './registry';
 import { recordRotationStep } from '../lifecycle/record-step';
+import { activityLog } from '../log';
 import { PRIOR_IDS_FIELD, recordPriorIds, writeIssued } from './aws-iam-key/apply-issued';
 import type { IssuedApplyInput } from './aws-iam-key/apply-issued';
 import type { RotationStep } from '../lifecycle/record-step';
@@ -150,6 +151,31 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
     vaultPath: i.vaultPath,
   });
 
+  /**
+   * Undoes this attempt's apply where it stopped the old credential working: what the workflow's
+   * compensation does, at once. The password put back is the one consumers read now (the consumer
+   * path's newest version), so even an attempt that outlived its timeout, finishing after a later
+   * attempt published, sets nothing consumers do not hold. Best effort: if it cannot, the
+   * workflow's compensation still runs once retries are spent.
+   */
+  const restoreConsumed = async (input: TargetStepInput, cred: StagedCredential): Promise<void> => {
+    try {
+      const read = await vault.read(input.vaultPath);
+      const consumed = read ? asCredential(read.version, read.data) : null;
+      if (!consumed || read?.data.rotor_rotation_id === input.rotationId) return;
+      await driverFor(targets, input.target).compensate(
+        input.target,
+        cred,
+        consumed,
+        stepOf(input),
+      );
+    } catch {
+      activityLog().warn('Could not restore the credential consumers read after a failed verify', {
+        version: input.version,
+      });
+    }
+  };
+
   return {
     /**
      * Makes the target accept the staged credential. Where that stops the old one working (a
@@ -171,7 +197,15 @@ export function createTargetActivities({ db, vault, targets }: ActivityDeps) {
       }
       const publish = input.stagingPath !== undefined && driver.oldStopsAtApply(input.target);
       if (publish && input.stagingPath) {
-        await asVerifyStep(driver.verify(input.target, cred, stepOf(input)));
+        try {
+          await asVerifyStep(driver.verify(input.target, cred, stepOf(input)));
+        } catch (err) {
+          // The target now refuses the password consumers read, and nothing was published: put
+          // it back before this attempt fails, or consumers are locked out for every retry until
+          // the workflow's compensation runs (minutes). The next attempt applies again.
+          await restoreConsumed(input, cred);
+          throw err;
+        }
         await publishStaged(vault, { ...input, stagingPath: input.stagingPath });
       }
       await recordRotationStep(db, appliedStep(input));
@@ -243,17 +277,31 @@ export async function revokeAtTarget(
 }
 
 /**
- * The usernames of the credentials Vault holds for a secret (current and previous), for a retire
- * that must touch only what Rotor issued.
+ * The usernames of the credentials Vault holds for a secret, for a retire that must touch only
+ * what Rotor issued: current and previous, the consumer path's newest version (published by a
+ * rotation whose promote is still owed), and a pending value on the staging path (issued by a
+ * rotation whose compensation is still owed).
  */
-export async function heldUsernames(vault: VaultKv, vaultPath: string): Promise<string[]> {
-  const { labels } = await vault.metadata(vaultPath);
-  const held: string[] = [];
+export async function heldUsernames(
+  vault: VaultKv,
+  vaultPath: string,
+  stagingPath?: string,
+): Promise<string[]> {
+  const [{ labels }, newest, pending] = await Promise.all([
+    vault.metadata(vaultPath),
+    vault.read(vaultPath),
+    stagingPath ? vault.read(stagingPath) : Promise.resolve(undefined),
+  ]);
+  const held = new Set<string>();
   for (const version of [labels.current, labels.previous]) {
     const cred = await credentialAt(vault, vaultPath, version);
-    if (cred?.username !== undefined) held.push(cred.username);
+    if (cred?.username !== undefined) held.add(cred.username);
   }
-  return held;
+  for (const read of [newest, pending]) {
+    const username = read?.data.username;
+    if (typeof username === 'string') held.add(username);
+  }
+  return [...held];
 }
 
 /** Stage-time fields and prefix the target wants next to the new value. */

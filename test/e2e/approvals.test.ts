@@ -8,7 +8,8 @@ import {
 } from '../../control';
 import { SecretType, secretVaultPath } from '../../domain';
 import type { ApprovalPolicy } from '../../domain';
-import { rotateNowSignal } from '../../workflows';
+import { retireSignal, rotateNowSignal } from '../../workflows';
+import type { secretLifecycle } from '../../workflows';
 import { startSecret, waitForStatus } from '../helpers/lifecycle';
 import { createTestRotor, uniqueName } from '../helpers/stack';
 import type { TestRotor } from '../helpers/stack';
@@ -278,6 +279,61 @@ describe('rotations that need security’s approval', () => {
         'break_glass.refused:eve:refused',
       ]),
     );
+  });
+
+  it('record a rotation whose approval was still pending at retire as ended by the retire, not as rejected', async () => {
+    const { workflowId, rotationId } = await pendingRotation();
+    const handle = rotor.client.workflow.getHandle<typeof secretLifecycle>(workflowId);
+    await handle.signal(retireSignal, { requestedBy: 'owner', reason: 'decommissioned' });
+    expect((await handle.result()).state).toBe('RETIRED');
+    const row = await rotor.clients.db
+      .selectFrom('rotations')
+      .select(['status', 'error_type'])
+      .where('id', '=', rotationId)
+      .executeTakeFirst();
+    // Nobody rejected it: it ended as the value and window waits do when the secret is retired.
+    expect(row).toEqual({ status: 'FAILED', error_type: 'SecretRetired' });
+    const actions = await auditActions(workflowId);
+    expect(actions).not.toContainEqual(expect.stringMatching(/^rotation\.rejected:/));
+    expect(actions).toContain('secret.retired:owner:success');
+  });
+
+  it('run one rotation when break-glass supersedes a pending approval: the emergency is that rotation, not a second one after it', async () => {
+    const tenantId = uniqueName('supersede');
+    const handle = await startSecret(rotor.client, rotor.config.temporal.taskQueue, {
+      tenantId,
+      name: 'orders-db',
+      type: SecretType.DatabasePassword,
+      policy: { graceSeconds: 3600 },
+    });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'ACTIVE');
+    await handle.signal(rotateNowSignal, { requestedBy: 'alice', reason: 'quarterly' });
+    await waitForStatus(rotor.client, handle.workflowId, (s) => s.state === 'AWAITING_APPROVAL');
+    await breakGlassRotate(deps(), handle.workflowId, {
+      requestedBy: 'root',
+      roles: ['admin'],
+      reason: 'key found in a public repo',
+    });
+    await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => (s.currentVersion ?? 0) >= 2 && s.state === 'IN_GRACE' && !s.rotationId,
+    );
+    // A second rotation would follow at once (its grace cut short): give it time to show.
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await waitForStatus(rotor.client, handle.workflowId, () => true);
+    expect(after).toMatchObject({
+      state: 'IN_GRACE',
+      currentVersion: 2,
+      previousVersion: 1,
+      rotationsCompleted: 2,
+      queuedRotation: null,
+    });
+    const meta = (await rotor.vault.read(
+      `${rotor.config.vault.kvMount}/metadata/${secretVaultPath(tenantId, 'orders-db')}`,
+    )) as { data: { current_version: number; versions: Record<string, { destroyed: boolean }> } };
+    expect(meta.data.current_version).toBe(2);
+    expect(meta.data.versions['1']?.destroyed).toBe(false);
   });
 
   it('break-glass during a grace period revokes the previous version first, then rotates', async () => {

@@ -7,11 +7,12 @@ import {
 } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretType, connectionCredentialPath } from '../../domain';
-import { rotateNowSignal } from '../../workflows';
+import { SecretType, connectionCredentialPath, secretStagingPath } from '../../domain';
+import { retireSignal, rotateNowSignal } from '../../workflows';
 import { createTestApi } from '../helpers/api';
 import type { TestApi } from '../helpers/api';
 import { failOneRotation, startBrokenVerifyWorker } from '../helpers/broken-verify';
@@ -345,6 +346,73 @@ describe('an api_key rotated as a real IAM access key (moto, a local AWS-compati
     expect(await keysOf(user)).toEqual([{ id: v1.accessKeyId, status: 'Active' }]);
     expect(await whoIs(v1)).toMatch(new RegExp(`:user/rotor-managed/${user}$`));
     expect((await keyIn(path)).accessKeyId).toBe(v1.accessKeyId);
+  });
+
+  it('retires a secret whose failed rotation still owes its compensation: the key that rotation issued is deleted too, and nothing stays staged', async () => {
+    // A worker whose verification fails after AWS issued the key, and whose compensation is
+    // refused while `stuck` holds: the rotation is left owing its compensation.
+    let stuck = false;
+    const issued: string[] = [];
+    const real = rotor.clients.targets.aws_iam_access_key;
+    const queue = `aws-owed-${randomUUID()}`;
+    await rotor.startWorker({
+      taskQueue: queue,
+      deps: {
+        targets: {
+          ...rotor.clients.targets,
+          aws_iam_access_key: {
+            ...real,
+            verify: async (spec, staged, step) => {
+              await real.verify(spec, staged, step);
+              if (!stuck) return;
+              issued.push(staged.username ?? '');
+              secrets.add(staged.value);
+              throw ApplicationFailure.nonRetryable('injected: verification', 'VerificationFailed');
+            },
+            compensate: async (spec, staged, current, step) => {
+              if (stuck) throw ApplicationFailure.retryable('injected: IAM', 'TargetRejected');
+              return real.compensate(spec, staged, current, step);
+            },
+          },
+        },
+      },
+    });
+    const user = await managedUser();
+    const handle = await startSecret(rotor.client, queue, {
+      tenantId: uniqueName('aws'),
+      name: 'deploy-key',
+      type: SecretType.ApiKey,
+      policy: {
+        requiresApproval: false,
+        graceSeconds: 3,
+        maxAttempts: 1,
+        repairEverySeconds: 3600,
+      },
+      target: { kind: 'aws_iam_access_key', connection, userName: user },
+    });
+    workflowIds.push(handle.workflowId);
+    const first = await waitForStatus(
+      rotor.client,
+      handle.workflowId,
+      (s) => s.currentVersion === 1 && !s.rotationId,
+    );
+    const v1 = await keyIn(`rotor/${first.tenantId}/deploy-key`, 1);
+
+    stuck = true;
+    await handle.signal(rotateNowSignal, { requestedBy: 'test', reason: 'will fail' });
+    const owed = await waitForStatus(rotor.client, handle.workflowId, (s) => s.repair !== null);
+    expect(owed.repair?.steps).toEqual(['compensateTarget', 'discardPendingVersion']);
+    const [leftover = ''] = issued;
+    expect(leftover).not.toBe('');
+    expect((await keysOf(user)).map((k) => k.id).sort()).toEqual([v1.accessKeyId, leftover].sort());
+
+    await handle.signal(retireSignal, { requestedBy: 'owner', reason: 'decommissioned' });
+    expect((await handle.result()).state).toBe('RETIRED');
+    // Nothing Rotor issued for this secret works any more, and no value waits in staging.
+    expect(await keysOf(user)).toEqual([]);
+    expect(
+      await rotor.clients.vault.read(secretStagingPath(first.tenantId, 'deploy-key')),
+    ).toBeUndefined();
   });
 
   it('stops at a second key Rotor did not issue, naming it, deleting nothing, with the old key current', async () => {

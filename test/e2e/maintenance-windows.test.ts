@@ -268,6 +268,38 @@ describe('a maintenance window holds every start of a rotation, and break-glass 
     expect(rows.find((r) => r.id === asked.rotationId)?.status).toBe('COMPLETED');
   });
 
+  it('lets break-glass that supersedes a pending approval run that rotation at once outside the window, once', async () => {
+    const { handle } = await closedWindowSecret(
+      { graceSeconds: 3600 },
+      SecretType.DatabasePassword,
+    );
+    const asked = await requestRotation(rotor.client, handle.workflowId, {
+      requestedBy: 'alice',
+      reason: 'tidy',
+      start: 'window',
+    });
+    await status(handle.workflowId, (s) => s.state === 'AWAITING_APPROVAL');
+    await handle.executeUpdate(breakGlassUpdate, {
+      args: [{ requestedBy: 'root', roles: ['admin'], reason: 'leak' }],
+    });
+    await status(
+      handle.workflowId,
+      (s) => (s.currentVersion ?? 0) >= 2 && s.state === 'IN_GRACE' && !s.rotationId,
+    );
+    // A second rotation would follow at once (its grace cut short): give it time to show.
+    await new Promise((r) => setTimeout(r, 3000));
+    const done = await status(handle.workflowId, () => true);
+    expect(done).toMatchObject({
+      currentVersion: 2,
+      previousVersion: 1,
+      rotationsCompleted: 2,
+      waitingForWindow: null,
+      queuedRotation: null,
+    });
+    const rows = await rotationRows(handle.workflowId);
+    expect(rows.find((r) => r.id === asked.rotationId)?.status).toBe('COMPLETED');
+  });
+
   it('computes the window in its own time zone (Asia/Kolkata, UTC+05:30)', async () => {
     // Written as Kolkata's clock reads it; the instant it opens is the same everywhere.
     const opensAt = minuteFromNow(150);

@@ -106,7 +106,14 @@ export function createContext(input: SecretLifecycleInput): LifecycleContext {
   return {
     input,
     s,
-    state: s ? (s.paused ? SecretState.Paused : SecretState.Active) : SecretState.Rotating,
+    // A run continued while a step is owed (a revocation, a repair) still needs attention.
+    state: s
+      ? s.paused
+        ? SecretState.Paused
+        : s.needsAttention
+          ? SecretState.NeedsAttention
+          : SecretState.Active
+      : SecretState.Rotating,
     early: { rotate: null, retire: null, paused: false },
     policyUpdate: null,
     pauseOrigin: null,

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,6 +24,14 @@ import type { LifecycleContext, LifecycleWorkflow } from './context';
 import { notify, upcomingNoticeAt } from './notify';
 import { repairRotation } from './repair';
 import { rotate } from './rotate';
+
+/**
+ * Owed steps (a revocation, a repair) are retried for as long as it takes, each retry adding to
+ * the run's history: the run continues as new when the server suggests it, as the waits below
+ * do, or a step owed for months outgrows the server's history limit and the server ends the
+ * lifecycle. Asked only when suggested, so recorded histories (never suggested) replay unchanged.
+ */
+const OWED_CONTINUE_PATCH = 'continue-as-new-while-owed-v1';
 
 /** A scheduled rotation waits for the maintenance window, however late it starts (pause, grace). */
 const SCHEDULE = { requestedBy: 'rotor-schedule', reason: 'scheduled', inWindow: true } as const;
@@ -51,6 +60,17 @@ export async function lifecycleStep(
       policy: st.policy,
       ...(update.origin ? { origin: update.origin } : {}),
     });
+  }
+
+  const owed = st.repair != null || st.revokeRetryAt != null;
+  if (
+    owed &&
+    !st.retireRequest &&
+    workflowInfo().continueAsNewSuggested &&
+    patched(OWED_CONTINUE_PATCH)
+  ) {
+    await condition(allHandlersFinished);
+    await continueAsNew<LifecycleWorkflow>({ ...input, carried: st });
   }
 
   if (st.repair && !st.retireRequest) {

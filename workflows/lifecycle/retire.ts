@@ -1,5 +1,5 @@
 import { ActivityFailure, condition, workflowInfo } from '@temporalio/workflow';
-import { SecretState } from '../../domain';
+import { SecretState, secretStagingPath } from '../../domain';
 import { errorTypeOf } from '../rotation';
 import type { LifecycleState } from '../state';
 import { enterAttention } from './attention';
@@ -25,6 +25,8 @@ export async function retire(ctx: LifecycleContext, st: LifecycleState): Promise
         vaultDeletion: request.vaultDeletion ?? 'destroy-all',
         idempotencyKey: `${workflowInfo().workflowId}:retired:${workflowInfo().runId}`,
         ...(target ? { target } : {}),
+        // An activity input only (no command changes): histories replay without a patch.
+        stagingPath: secretStagingPath(tenantId, ctx.input.name),
         ...(request.origin ? { origin: request.origin } : {}),
       });
       break;

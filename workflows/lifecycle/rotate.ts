@@ -45,6 +45,13 @@ const FOLD_PATCH = 'fold-begin-next-v1';
  */
 const ANNOUNCE_PATCH = 'promote-announces-v1';
 
+/**
+ * Break-glass that supersedes a pending approval is this rotation, run now: its request is taken,
+ * as a window wait takes it. Before, it stayed queued and ran a second rotation straight after
+ * this one, revoking this rotation's previous credential with no grace.
+ */
+const SUPERSEDE_ONCE_PATCH = 'break-glass-supersedes-once-v1';
+
 /** What one rotation (or repair step) works on: the secret, its target, and the layout. */
 export function rotationTarget(
   ctx: LifecycleContext,
@@ -146,6 +153,8 @@ async function rotateOnce(
   // Where it is folded, a finish that finds no row (the stage never got to record it) writes it.
   const begun = folded ? { begin: beginInput } : {};
   if (!folded) await begin.beginRotation(beginInput);
+  // Break-glass took this rotation over from its approval: like break-glass, it ignores windows.
+  let emergency = false;
   // Creating a secret is not a rotation of a live credential; every later rotation of a
   // sensitive type waits for security, unless an admin broke the glass.
   if (target.policy.requiresApproval && !options.initial && !request.breakGlass) {
@@ -164,12 +173,20 @@ async function rotateOnce(
         rotationId,
         secretId: target.secretId,
         tenantId,
-        status: gate === 'expired' ? RotationStatus.ApprovalExpired : RotationStatus.Rejected,
+        // Retired while waiting, nobody rejected it: it ends as the value and window waits do.
+        // (The finish's input only: the same commands, so recorded histories replay unchanged.)
+        status:
+          gate === 'expired'
+            ? RotationStatus.ApprovalExpired
+            : gate === 'retired'
+              ? RotationStatus.Failed
+              : RotationStatus.Rejected,
+        ...(gate === 'retired' ? { errorType: 'SecretRetired' } : {}),
         secretState: next,
         nextRotationAt: target.nextRotationAt,
-        actor: gate === 'expired' ? 'rotor' : (ctx.approval.decision?.by ?? 'rotor'),
+        actor: gate === 'rejected' ? (ctx.approval.decision?.by ?? 'rotor') : 'rotor',
         // A rejection is the approver's act: their origin is on approval.rejected, not here.
-        ...(gate === 'expired' && request.origin ? { origin: request.origin } : {}),
+        ...(gate !== 'rejected' && request.origin ? { origin: request.origin } : {}),
       });
       if (gate === 'expired') {
         // Said after the next attempt is scheduled, so the message can tell when it is.
@@ -181,6 +198,15 @@ async function rotateOnce(
         });
       }
       return;
+    }
+    // Asked only on this path, so histories without a superseded approval replay unchanged.
+    if (
+      gate === 'superseded' &&
+      target.rotateRequest?.breakGlass === true &&
+      patched(SUPERSEDE_ONCE_PATCH)
+    ) {
+      target.rotateRequest = null;
+      emergency = true;
     }
     setState(ctx, SecretState.Rotating);
   }
@@ -216,7 +242,15 @@ async function rotateOnce(
     }
   }
   // Approved and with its value, it waits for the maintenance window before touching anything.
-  if (!options.initial && (await awaitWindow(ctx, target, rotationId, request)) === 'retired') {
+  if (
+    !options.initial &&
+    (await awaitWindow(
+      ctx,
+      target,
+      rotationId,
+      emergency ? { ...request, breakGlass: true } : request,
+    )) === 'retired'
+  ) {
     await endRetired();
     return;
   }

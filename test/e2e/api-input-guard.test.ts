@@ -221,15 +221,21 @@ describe('control characters in any input: a coded 400 naming the field, on ever
     );
   });
 
-  it('rotates on a raw rotate signal whose reason holds a lone surrogate, storing U+FFFD, and the chain verifies', async () => {
+  /** A tenant-A API key created through the API, once its lifecycle is ACTIVE: its workflow id. */
+  const activeApiKey = async (name: string): Promise<string> => {
     const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
       tenantId: a,
-      name: 'raw-signal',
+      name,
       type: 'api_key',
     });
     expect(created.statusCode, created.body).toBe(201);
-    const workflowId = `secret/${a}/raw-signal`;
+    const workflowId = `secret/${a}/${name}`;
     await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    return workflowId;
+  };
+
+  it('rotates on a raw rotate signal whose reason holds a lone surrogate, storing U+FFFD, and the chain verifies', async () => {
+    const workflowId = await activeApiKey('raw-signal');
     // Around the API (the Temporal UI, tctl): the workflow's own rules are all that apply.
     await rotor.client.workflow
       .getHandle(workflowId)
@@ -348,14 +354,7 @@ describe('control characters in any input: a coded 400 naming the field, on ever
 
   // Issue 11, "What broke" 1: this answered 202, then the workflow failed on the NUL for good.
   it('refuses a rotate-now whose reason holds a NUL, and the lifecycle keeps rotating', async () => {
-    const created = await api.call(api.tokens.a, 'POST', '/api/v1/secrets', {
-      tenantId: a,
-      name: 'nul-reason',
-      type: 'api_key',
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const workflowId = `secret/${a}/nul-reason`;
-    await waitForStatus(rotor.client, workflowId, (s) => s.state === 'ACTIVE');
+    const workflowId = await activeApiKey('nul-reason');
     refused(
       await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/nul-reason/rotate`, {
         reason: 'x\u0000',

@@ -16,6 +16,9 @@ const INVALID_PASSWORD = '28P01';
  * are checked against a strict pattern and still quoted with escapeIdentifier, and the verifier
  * with escapeLiteral, because ALTER ROLE cannot take bind parameters.
  */
+/** How long verification waits to log in, and for its one query, before the attempt fails. */
+const VERIFY_TIMEOUT_MS = 5_000;
+
 export function createPostgresRoleDriver(
   deps: PostgresTargetDeps,
 ): TargetDriver<PostgresRoleTarget> {
@@ -89,7 +92,15 @@ export function createPostgresRoleDriver(
 
     async verify(spec, staged) {
       const role = roleOf(spec, staged);
-      const client = new pg.Client({ ...deps.login, user: role, password: staged.value });
+      const client = new pg.Client({
+        ...deps.login,
+        user: role,
+        password: staged.value,
+        // A server that takes the connection and never answers would hold this attempt until the
+        // activity's timeout; failing sooner leaves the retry budget to real attempts.
+        connectionTimeoutMillis: VERIFY_TIMEOUT_MS,
+        query_timeout: VERIFY_TIMEOUT_MS,
+      });
       // A connect error is swallowed by pg unless handled; it is reported below instead.
       client.on('error', () => undefined);
       try {

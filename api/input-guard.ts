@@ -37,8 +37,8 @@ function keyProblem(key: string): string | null {
 
 /**
  * Every string in `value` (nested objects and arrays too, and object keys) that holds a control
- * character or a lone surrogate, as issues naming the field. Iterative, so a deeply nested body cannot exhaust the
- * stack. Field names with control characters are not echoed: the issue names their parent.
+ * character or a lone surrogate, as issues naming the field. Iterative, so a deeply nested body
+ * cannot exhaust the stack. Such field names are not echoed: the issue names their parent.
  */
 export function controlCharacterIssues(
   value: unknown,

@@ -28,6 +28,9 @@ import type { ApiServices } from '../services';
 import { accepted, documentedAs, errorResponses, iso, nameParam } from './schemas';
 
 const name = z.string().regex(NAME_PATTERN).max(63);
+const secretParams = z.object({ tenantId: name, name });
+const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
 
 /**
  * A tenant token may name only the targets in TENANT_SETTABLE_TARGETS: every other kind takes
@@ -47,9 +50,6 @@ function assertTargetAllowed(principal: Principal, body: unknown): void {
     [{ field: 'target.kind', message: 'needs an admin or operator token' }],
   );
 }
-const secretParams = z.object({ tenantId: name, name });
-const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
-const ALL = [Role.Admin, Role.Security, Role.Operator, Role.Tenant] as const;
 
 /** When rotate-now runs: at once (the default), or in the policy's next maintenance window. */
 const rotateStart = z.enum(['now', 'window']);

@@ -11,14 +11,14 @@ import type { PostgresTargetDeps } from '../../../engine/target-deps';
 
 const INVALID_PASSWORD = '28P01';
 
+/** How long verification waits to log in, and for its one query, before the attempt fails. */
+const VERIFY_TIMEOUT_MS = 5_000;
+
 /**
  * PostgreSQL roles. The password goes to the server only as a SCRAM-SHA-256 verifier; role names
  * are checked against a strict pattern and still quoted with escapeIdentifier, and the verifier
  * with escapeLiteral, because ALTER ROLE cannot take bind parameters.
  */
-/** How long verification waits to log in, and for its one query, before the attempt fails. */
-const VERIFY_TIMEOUT_MS = 5_000;
-
 export function createPostgresRoleDriver(
   deps: PostgresTargetDeps,
 ): TargetDriver<PostgresRoleTarget> {

@@ -37,6 +37,14 @@ describe('which accounts a tenant token may put under management', () => {
       target,
     });
 
+  /** A staff token puts `role` under management as tenant A's secret `name`, at version 1. */
+  const staffManaged = async (token: string, name: string, role: string): Promise<void> => {
+    const a = api.tenantA;
+    const made = await create(token, a, name, { kind: 'postgres_role', strategy: 'single', role });
+    expect(made.statusCode, made.body).toBe(201);
+    await waitForStatus(rotor.client, `secret/${a}/${name}`, (s) => s.currentVersion === 1);
+  };
+
   const readValue = async (token: string, tenantId: string, name: string) =>
     (
       await api.call(token, 'POST', `/api/v1/secrets/${tenantId}/${name}/value`, {
@@ -49,13 +57,7 @@ describe('which accounts a tenant token may put under management', () => {
     const a = api.tenantA;
     const b = api.tenantB;
     // An operator puts tenant A's role under management for A; A reads and uses it.
-    const owned = await create(api.tokens.operator, a, 'orders-db', {
-      kind: 'postgres_role',
-      strategy: 'single',
-      role,
-    });
-    expect(owned.statusCode, owned.body).toBe(201);
-    await waitForStatus(rotor.client, `secret/${a}/orders-db`, (s) => s.currentVersion === 1);
+    await staffManaged(api.tokens.operator, 'orders-db', role);
     const aValue = await readValue(api.tokens.a, a, 'orders-db');
     expect(await target.loginError(role, aValue)).toBeNull();
 
@@ -108,13 +110,7 @@ describe('which accounts a tenant token may put under management', () => {
   it('lets the owning tenant rotate a secret staff put on its role, and read the new password', async () => {
     const [role = ''] = await target.createRoles('billing');
     const a = api.tenantA;
-    const made = await create(api.tokens.admin, a, 'billing-db', {
-      kind: 'postgres_role',
-      strategy: 'single',
-      role,
-    });
-    expect(made.statusCode, made.body).toBe(201);
-    await waitForStatus(rotor.client, `secret/${a}/billing-db`, (s) => s.currentVersion === 1);
+    await staffManaged(api.tokens.admin, 'billing-db', role);
     const rotated = await api.call(api.tokens.a, 'POST', `/api/v1/secrets/${a}/billing-db/rotate`, {
       reason: 'tenant asks',
     });

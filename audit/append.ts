@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { cleanClientIp, cleanUserAgent, wellFormed } from '../domain';
+import { cleanClientIp, cleanUserAgent, wellFormed, wellFormedJson } from '../domain';
 import type { RequestOrigin } from '../domain';
 import { CURRENT_CHAIN_FORMAT, GENESIS_HASH, auditHash, chainKey } from './chain';
 
@@ -98,9 +98,7 @@ function link(entries: AuditEntry[], head: Head, occurredAt: Date): LinkedRow[] 
     // Hash what PostgreSQL will hand back: details after a JSON round trip, a millisecond time,
     // and text without lone surrogates (jsonb refuses them; text columns store U+FFFD). A
     // reason from a raw workflow message may hold one: stored anyway, and the hash still holds.
-    const details = JSON.parse(JSON.stringify(entry.details ?? {}), (_key, v: unknown) =>
-      typeof v === 'string' ? wellFormed(v) : v,
-    ) as Record<string, unknown>;
+    const details = JSON.parse(wellFormedJson(entry.details ?? {})) as Record<string, unknown>;
     const actor = wellFormed(entry.actor);
     const seq = prev.seq + 1;
     // Cleaned here too, whatever the caller did: an origin may come from a raw workflow message.

@@ -30,6 +30,7 @@ export {
   hasControlCharacter,
   hasLoneSurrogate,
   wellFormed,
+  wellFormedJson,
   withoutControlCharacters,
 } from './text';
 export { FAILED_STEPS, NotificationKind } from './notifications';

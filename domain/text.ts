@@ -41,3 +41,8 @@ export function hasLoneSurrogate(s: string): boolean {
 export function wellFormed(s: string): string {
   return s.replace(LONE_SURROGATES, '\ufffd');
 }
+
+/** `value` as JSON, every string in it well-formed: what a jsonb column will take. */
+export function wellFormedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? wellFormed(v) : v));
+}

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { wellFormed } from '../../domain';
+import { wellFormedJson } from '../../domain';
 import type { Audience, NotificationEvent } from '../../domain';
 import type { Database } from '../../db/schema';
 
@@ -19,9 +19,7 @@ export async function writeToOutbox(
       tenant_id: event.tenantId,
       audience: event.audience,
       // jsonb refuses a lone surrogate, which a reason from a raw workflow message may hold.
-      event: JSON.stringify(event, (_key, v: unknown) =>
-        typeof v === 'string' ? wellFormed(v) : v,
-      ),
+      event: wellFormedJson(event),
     })
     .onConflict((oc) => oc.column('event_id').doNothing())
     .execute();
